@@ -1,0 +1,1 @@
+"""AgentState api."""

@@ -1,0 +1,189 @@
+"""ClickHouse DDL: the OpenTelemetry Collector ``clickhouseexporter`` tables plus AgentState's own.
+
+``otel_traces``, ``otel_traces_trace_id_ts`` (+ MV) and ``otel_logs`` keep the exporter's column names
+and types exactly, so Grafana's ClickHouse datasource in OTel mode reads them and the official
+collector can insert into the same tables. AgentState's additions are *extra* columns with defaults:
+
+* ``ProjectId`` — the tenant, from the ingest key. First in the sorting key: every query is scoped.
+* Normalised GenAI columns (model, tokens, session, user, agent, tool …) are ``DEFAULT`` expressions
+  over ``SpanAttributes`` covering the OTel GenAI, OpenInference and OpenLLMetry dialects. ClickHouse
+  computes them at insert time in C++, so the writer does no per-attribute Python work for them and
+  rows written by the official collector get them too. ``processors/normalize.py`` is the Python
+  twin used by the stream processors; a test keeps the two in agreement on the real fixtures.
+
+The trace table is a ``ReplacingMergeTree`` whose sorting key ends in ``(TraceId, SpanId)``: a span
+redelivered after a crash collapses into one row on merge, and ``FINAL`` reads are exact. Insert
+deduplication tokens (``non_replicated_deduplication_window``) drop an identical retried batch at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agentstate.semconv import attributes_keys as K
+
+
+def _first_nonempty(keys: Sequence[str], col: str = "SpanAttributes") -> str:
+    """SQL: the first non-empty ``col[key]`` among ``keys``, else ''."""
+    parts: list[str] = []
+    for key in keys:
+        parts += [f"{col}['{key}'] != ''", f"{col}['{key}']"]
+    return f"multiIf({', '.join(parts)}, '')"
+
+
+def _first_uint(keys: Sequence[str]) -> str:
+    return f"toUInt64OrZero({_first_nonempty(keys)})"
+
+
+_OPERATION = (
+    "multiIf("
+    f"SpanAttributes['{K.OPERATION}'] != '', SpanAttributes['{K.OPERATION}'], "
+    "SpanAttributes['openinference.span.kind'] = 'LLM', 'chat', "
+    "SpanAttributes['openinference.span.kind'] = 'EMBEDDING', 'embeddings', "
+    "SpanAttributes['openinference.span.kind'] = 'RETRIEVER', 'retrieval', "
+    "SpanAttributes['openinference.span.kind'] = 'TOOL', 'execute_tool', "
+    "SpanAttributes['openinference.span.kind'] = 'AGENT', 'invoke_agent', "
+    "SpanAttributes['openinference.span.kind'] = 'CHAIN', 'invoke_workflow', "
+    "SpanAttributes['openinference.span.kind'] != '', lower(SpanAttributes['openinference.span.kind']), "
+    "SpanAttributes['llm.request.type'] = 'completion', 'text_completion', "
+    "SpanAttributes['llm.request.type'] = 'embedding', 'embeddings', "
+    "SpanAttributes['llm.request.type'] != '', SpanAttributes['llm.request.type'], "
+    "SpanAttributes['traceloop.span.kind'] = 'agent', 'invoke_agent', "
+    "SpanAttributes['traceloop.span.kind'] = 'tool', 'execute_tool', "
+    "SpanAttributes['traceloop.span.kind'] IN ('workflow', 'task'), 'invoke_workflow', "
+    "'')"
+)
+
+NORMALISED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # (name, type, DEFAULT expression)
+    ("GenAiOperation", "LowCardinality(String)", _OPERATION),
+    ("GenAiProvider", "LowCardinality(String)", _first_nonempty(K.PROVIDER_KEYS)),
+    ("GenAiRequestModel", "LowCardinality(String)", _first_nonempty(K.REQUEST_MODEL_KEYS)),
+    ("GenAiResponseModel", "LowCardinality(String)", _first_nonempty(K.RESPONSE_MODEL_KEYS)),
+    ("InputTokens", "UInt64", _first_uint(K.INPUT_TOKEN_KEYS)),
+    ("OutputTokens", "UInt64", _first_uint(K.OUTPUT_TOKEN_KEYS)),
+    ("CacheReadTokens", "UInt64", _first_uint(K.CACHE_READ_TOKEN_KEYS)),
+    ("CacheWriteTokens", "UInt64", _first_uint(K.CACHE_WRITE_TOKEN_KEYS)),
+    ("ReasoningTokens", "UInt64", _first_uint(K.REASONING_TOKEN_KEYS)),
+    ("SessionId", "String", _first_nonempty(K.SESSION_KEYS)),
+    ("UserId", "String", _first_nonempty(K.USER_KEYS)),
+    ("AgentName", "LowCardinality(String)", _first_nonempty(K.AGENT_KEYS)),
+    ("ToolName", "LowCardinality(String)", _first_nonempty(K.TOOL_KEYS)),
+)
+
+TRACE_COLUMNS: tuple[str, ...] = (
+    "Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind",
+    "ServiceName", "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes", "Duration",
+    "StatusCode", "StatusMessage", "Events.Timestamp", "Events.Name", "Events.Attributes",
+    "Links.TraceId", "Links.SpanId", "Links.TraceState", "Links.Attributes", "ProjectId",
+)
+"""Columns the writer inserts; the normalised ones are left to their DEFAULT expressions."""
+
+LOG_COLUMNS: tuple[str, ...] = (
+    "Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "SeverityNumber", "ServiceName",
+    "Body", "ResourceSchemaUrl", "ResourceAttributes", "ScopeSchemaUrl", "ScopeName", "ScopeVersion",
+    "ScopeAttributes", "LogAttributes", "EventName", "ProjectId",
+)
+
+
+def _ttl(column: str, days: int) -> str:
+    return f"TTL toDateTime({column}) + toIntervalDay({days})" if days > 0 else ""
+
+
+def ddl(database: str, retention_days: int = 0) -> list[str]:
+    """Return the idempotent DDL statements, in order, for ``database``.
+
+    ``database`` comes from validated settings (an identifier), never from a request.
+    """
+    db = f"`{database}`"
+    norm = ",\n    ".join(f"`{n}` {t} DEFAULT {e}" for n, t, e in NORMALISED_COLUMNS)
+    return [
+        f"CREATE DATABASE IF NOT EXISTS {db}",
+        f"""CREATE TABLE IF NOT EXISTS {db}.otel_traces (
+    Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ParentSpanId String CODEC(ZSTD(1)),
+    TraceState String CODEC(ZSTD(1)),
+    SpanName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion String CODEC(ZSTD(1)),
+    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    Duration UInt64 CODEC(ZSTD(1)),
+    StatusCode LowCardinality(String) CODEC(ZSTD(1)),
+    StatusMessage String CODEC(ZSTD(1)),
+    Events Nested (
+        Timestamp DateTime64(9),
+        Name LowCardinality(String),
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    Links Nested (
+        TraceId String,
+        SpanId String,
+        TraceState String,
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    ProjectId LowCardinality(String) DEFAULT '' CODEC(ZSTD(1)),
+    IngestedAt DateTime64(3) DEFAULT now64(3) CODEC(Delta(8), ZSTD(1)),
+    {norm},
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_duration Duration TYPE minmax GRANULARITY 1,
+    INDEX idx_session SessionId TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ReplacingMergeTree
+PARTITION BY toDate(Timestamp)
+ORDER BY (ProjectId, toStartOfHour(Timestamp), TraceId, SpanId)
+{_ttl("Timestamp", retention_days)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000""",
+        f"""CREATE TABLE IF NOT EXISTS {db}.otel_traces_trace_id_ts (
+    TraceId String CODEC(ZSTD(1)),
+    Start DateTime CODEC(Delta(4), ZSTD(1)),
+    End DateTime CODEC(Delta(4), ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = MergeTree
+PARTITION BY toDate(Start)
+ORDER BY (TraceId, Start)
+{_ttl("Start", retention_days)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1""",
+        f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.otel_traces_trace_id_ts_mv
+TO {db}.otel_traces_trace_id_ts
+AS SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
+FROM {db}.otel_traces WHERE TraceId != '' GROUP BY TraceId""",
+        f"""CREATE TABLE IF NOT EXISTS {db}.otel_logs (
+    Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    TimestampTime DateTime DEFAULT toDateTime(Timestamp),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    TraceFlags UInt8,
+    SeverityText LowCardinality(String) CODEC(ZSTD(1)),
+    SeverityNumber UInt8,
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    Body String CODEC(ZSTD(1)),
+    ResourceSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion LowCardinality(String) CODEC(ZSTD(1)),
+    ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    EventName String CODEC(ZSTD(1)),
+    ProjectId LowCardinality(String) DEFAULT '' CODEC(ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
+) ENGINE = MergeTree
+PARTITION BY toDate(TimestampTime)
+PRIMARY KEY (ProjectId, ServiceName, TimestampTime)
+ORDER BY (ProjectId, ServiceName, TimestampTime, Timestamp)
+{_ttl("TimestampTime", retention_days)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000""",
+    ]

@@ -1,0 +1,126 @@
+"""OTLP/HTTP: ``POST /v1/traces`` and ``/v1/logs`` (protobuf and JSON, gzip), plus health probes.
+
+A plain ASGI app on Starlette's request/response types: the endpoint streams the body with a hard
+cap (chunked uploads included), so a client can never make the receiver hold more than the limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsPartialSuccess,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTracePartialSuccess,
+    ExportTraceServiceResponse,
+)
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from agentstate.receiver.auth import extract_key
+from agentstate.receiver.decode import JSON, PROTOBUF, Decoded, decompress, media_type
+from agentstate.receiver.errors import IngestError, too_large
+from agentstate.receiver.service import IngestService
+
+
+def _encode(msg: Message, media: str) -> bytes:
+    if media == JSON:
+        return json_format.MessageToJson(msg, indent=None).encode()
+    return msg.SerializeToString()
+
+
+def _error_response(exc: IngestError, media: str) -> Response:
+    status = status_pb2.Status(code=exc.grpc_code.value[0], message=exc.message)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return Response(_encode(status, media), exc.status, headers=headers, media_type=media)
+
+
+def _success(signal: str, decoded: Decoded, media: str) -> Response:
+    msg: Message
+    if signal == "traces":
+        msg = ExportTraceServiceResponse()
+        if decoded.rejected:
+            msg.partial_success.CopyFrom(
+                ExportTracePartialSuccess(rejected_spans=decoded.rejected, error_message=decoded.message)
+            )
+    else:
+        msg = ExportLogsServiceResponse()
+        if decoded.rejected:
+            msg.partial_success.CopyFrom(
+                ExportLogsPartialSuccess(rejected_log_records=decoded.rejected, error_message=decoded.message)
+            )
+    return Response(_encode(msg, media), 200, media_type=media)
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _endpoint(service: IngestService, signal: str, limit: int) -> Callable[[Request], Any]:
+    async def handle(request: Request) -> Response:
+        ctype = request.headers.get("content-type")
+        reply_media = JSON if (ctype or "").lower().startswith(JSON) else PROTOBUF
+        try:
+            project = await service.authenticate(
+                extract_key(request.headers.get("authorization"), request.headers.get("x-api-key"))
+            )
+            media = media_type(ctype)
+            raw = await _read_capped(request, limit)
+            body = decompress(raw, request.headers.get("content-encoding"), limit)
+            decoded = await service.ingest(signal, project, body, media)
+        except IngestError as exc:
+            return _error_response(exc, reply_media)
+        return _success(signal, decoded, media)
+
+    return handle
+
+
+def create_app(service: IngestService, max_body_bytes: int) -> Starlette:
+    """Build the OTLP/HTTP ASGI app."""
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        refusal = service.publisher.refusal
+        if refusal is None:
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "not ready", "reason": refusal}, 503)
+
+    async def stats(_: Request) -> Response:
+        s = service.stats
+        return JSONResponse(
+            {
+                "accepted": dict(s.accepted),
+                "rejected": dict(s.rejected),
+                "refused_requests": {str(k): v for k, v in s.refused_requests.items()},
+            }
+        )
+
+    return Starlette(
+        routes=[
+            Route("/v1/traces", _endpoint(service, "traces", max_body_bytes), methods=["POST"]),
+            Route("/v1/logs", _endpoint(service, "logs", max_body_bytes), methods=["POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/stats", stats),
+        ]
+    )

@@ -1,0 +1,80 @@
+"""Run the receiver: OTLP/HTTP (uvicorn) and OTLP/gRPC in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+from redis.asyncio import Redis
+
+from agentstate.receiver.auth import KeyResolver
+from agentstate.receiver.grpc_app import create_server
+from agentstate.receiver.http_app import create_app
+from agentstate.receiver.publisher import Publisher, RateLimiter
+from agentstate.receiver.service import IngestService
+from agentstate.receiver.settings import ReceiverSettings
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: :func:`serve` owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_service(settings: ReceiverSettings, redis: Redis) -> IngestService:
+    """Wire the ingest service from settings."""
+    if len(settings.secret_key) < 16:
+        raise SystemExit("AGENTSTATE_SECRET_KEY must be set (at least 16 characters) for the receiver")
+    keys = KeyResolver(redis, settings.secret_key.encode(), settings.key_cache_seconds)
+    publisher = Publisher(
+        redis, settings.high_water_entries, settings.redis_max_memory_mb, settings.retry_after_seconds
+    )
+    limiter = RateLimiter(settings.rate_limit_spans_per_second, settings.retry_after_seconds)
+    return IngestService(keys, publisher, limiter)
+
+
+async def serve(settings: ReceiverSettings, stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (or ``stop`` is set); then refuse new data and drain."""
+    from google.protobuf.internal import api_implementation
+
+    if api_implementation.Type() != "upb":
+        log.warning("protobuf backend is %r, not upb: parsing will be ~100x slower", api_implementation.Type())
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+    service = build_service(settings, redis)
+    await service.publisher.start()
+    app = create_app(service, settings.max_body_bytes)
+    http = _Server(
+        uvicorn.Config(
+            app, host=settings.host, port=settings.http_port, log_level="warning",
+            access_log=False, timeout_keep_alive=30, lifespan="off",
+        )
+    )
+    http_task = asyncio.create_task(http.serve(), name="otlp-http")
+    grpc_server = None
+    if settings.grpc_port:
+        grpc_server = create_server(service, f"{settings.host}:{settings.grpc_port}", settings.max_body_bytes)
+        await grpc_server.start()
+    log.info("receiver listening: http=%s:%s grpc=%s", settings.host, settings.http_port, settings.grpc_port)
+    waiter = asyncio.create_task(stop.wait())
+    await asyncio.wait({http_task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    # Graceful: in-flight requests finish (their XADD completes or they get 503), new ones are refused.
+    if grpc_server is not None:
+        await grpc_server.stop(grace=5)
+    http.should_exit = True
+    await http_task
+    waiter.cancel()
+    await service.publisher.stop()
+    await redis.aclose()

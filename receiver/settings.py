@@ -1,0 +1,36 @@
+"""Receiver settings, read once from ``AGENTSTATE_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ReceiverSettings(BaseSettings):
+    """OTLP receiver configuration (``agentstate receiver``)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENTSTATE_", extra="ignore", frozen=True)
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis/Valkey URL of the ingest streams.")
+    host: str = Field("127.0.0.1", description="Interface the OTLP endpoints listen on.")
+    http_port: int = Field(4318, ge=0, le=65535, description="OTLP/HTTP port.")
+    grpc_port: int = Field(4317, ge=0, le=65535, description="OTLP/gRPC port (0 disables gRPC).")
+    max_body_bytes: int = Field(
+        5 * 1024 * 1024, gt=0, description="Request size limit, applied after decompression (413 above)."
+    )
+    secret_key: str = Field(
+        "", description="Server pepper for ingest-key hashes; must match the API's. Required in production."
+    )
+    key_cache_seconds: float = Field(
+        30.0, ge=0, le=60, description="How long key lookups (hits and misses) are cached; revocation delay."
+    )
+    high_water_entries: int = Field(
+        5000, gt=0, description="Backlog (unacked entries of the slowest group) above which ingest gets 503."
+    )
+    redis_max_memory_mb: int = Field(
+        1024, gt=0, description="Redis used_memory above which ingest gets 503 (backpressure, not eviction)."
+    )
+    retry_after_seconds: int = Field(5, gt=0, description="Retry-After sent with 429/503.")
+    rate_limit_spans_per_second: float = Field(
+        0.0, ge=0, description="Per-project span rate limit (token bucket, burst = 2 s); 0 = unlimited."
+    )

@@ -1,0 +1,62 @@
+"""Redis stream, consumer-group and key names shared by the receiver, the processors and the API.
+
+These names are the contract between processes: the receiver publishes, processors consume, the
+API reads key registrations. Changing one is a wire-format change.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SPANS_STREAM: Final = "spans.ingest"
+"""Accepted OTLP trace requests: one entry per HTTP/gRPC request (protobuf bytes + project)."""
+
+LOGS_STREAM: Final = "logs.ingest"
+"""Accepted OTLP log requests (GenAI content events arrive as logs)."""
+
+ALERTS_STREAM: Final = "alerts.out"
+"""Security alerts produced by the security engine, persisted by the ClickHouse writer."""
+
+COSTS_STREAM: Final = "costs.out"
+"""Cost rows produced by the cost calculator, persisted by the ClickHouse writer."""
+
+LIVE_CHANNEL: Final = "live.events"
+"""Pub/sub channel on which the writer announces persisted traces, spans and alerts."""
+
+DEAD_LETTER_SUFFIX: Final = ".dlq"
+"""A consumer that gives up on an entry appends it to ``<stream>.dlq`` with the reason."""
+
+WRITER_GROUP: Final = "writer"
+"""Consumer group of the ClickHouse writer on every stream it persists."""
+
+SECURITY_GROUP: Final = "security"
+"""Consumer group of the security engine on :data:`SPANS_STREAM`."""
+
+COST_GROUP: Final = "cost"
+"""Consumer group of the cost calculator on :data:`SPANS_STREAM`."""
+
+SPAN_GROUPS: Final = (WRITER_GROUP, SECURITY_GROUP, COST_GROUP)
+"""Every group that must see each span entry; created with the stream so none misses an entry."""
+
+FIELD_PROJECT: Final = b"p"
+"""Stream entry field: the project ID taken from the ingest key (never from the payload)."""
+
+FIELD_BODY: Final = b"b"
+"""Stream entry field: the serialized ``Export*ServiceRequest`` protobuf (decompressed)."""
+
+FIELD_COUNT: Final = b"n"
+"""Stream entry field: number of spans (or log records) in the body."""
+
+FIELD_RECEIVED: Final = b"t"
+"""Stream entry field: receive time, Unix nanoseconds."""
+
+FIELD_REASON: Final = b"reason"
+"""Dead-letter entry field: why the entry was given up on."""
+
+API_KEYS_HASH: Final = "agentstate:apikeys"
+"""Redis hash ``key_hash -> project_id`` that the receiver authenticates ingest keys against."""
+
+
+def dead_letter(stream: str) -> str:
+    """Return the dead-letter stream name of ``stream``."""
+    return stream + DEAD_LETTER_SUFFIX
