@@ -26,6 +26,8 @@ STATUS_CODES = ("Unset", "Ok", "Error")
 _ZERO8 = bytes(8)
 _ZERO16 = bytes(16)
 _TRUNC_MARK = "…[TRUNCATED]"
+SCRUBBED_MARK = "agentstate.scrubbed"
+"""Resource attribute our SDK sets (``"true"``) when it scrubbed spans before export."""
 
 Scrubber = Callable[[str, str], str]
 """``(key, value) -> value``: redacts one string attribute value (server-side PII scrubbing)."""
@@ -80,17 +82,16 @@ def value_str(v: Any) -> str:
 class _MapBuilder:
     """Flat keys/values + offsets for a ``Map(String, String)`` column (or a list of maps)."""
 
-    __slots__ = ("keys", "offsets", "scrub", "values", "vcap")
+    __slots__ = ("keys", "offsets", "values", "vcap")
 
-    def __init__(self, vcap: int, scrub: Scrubber | None) -> None:
+    def __init__(self, vcap: int) -> None:
         self.keys: list[str] = []
         self.values: list[str] = []
         self.offsets: list[int] = [0]
         self.vcap = vcap
-        self.scrub = scrub
 
-    def add(self, kvs: Any) -> None:
-        keys, values, vcap, scrub = self.keys, self.values, self.vcap, self.scrub
+    def add(self, kvs: Any, scrub: Scrubber | None) -> None:
+        keys, values, vcap = self.keys, self.values, self.vcap
         for kv in kvs:
             key = kv.key
             val = value_str(kv.value)
@@ -139,29 +140,31 @@ def traces_to_arrow(
     st_code: list[str] = []
     st_msg: list[str] = []
     proj: list[str] = []
-    res = _MapBuilder(max_value_len, scrub)
-    attrs = _MapBuilder(max_value_len, scrub)
+    res = _MapBuilder(max_value_len)
+    attrs = _MapBuilder(max_value_len)
     ev_off: list[int] = [0]
     ev_ts: list[int] = []
     ev_name: list[str] = []
-    ev_attrs = _MapBuilder(max_value_len, scrub)
+    ev_attrs = _MapBuilder(max_value_len)
     ln_off: list[int] = [0]
     ln_tid: list[str] = []
     ln_sid: list[str] = []
     ln_state: list[str] = []
-    ln_attrs = _MapBuilder(max_value_len, scrub)
+    ln_attrs = _MapBuilder(max_value_len)
     kinds, codes = SPAN_KINDS, STATUS_CODES
     for project, body in entries:
         req = ExportTraceServiceRequest.FromString(body)
         for rs in req.resource_spans:
-            rb = _MapBuilder(max_value_len, scrub)
-            rb.add(rs.resource.attributes)
+            rb = _MapBuilder(max_value_len)
+            rb.add(rs.resource.attributes, None)
             rkeys, rvals = rb.keys, rb.values
             service = ""
+            sc = scrub
             for k, v in zip(rkeys, rvals):
                 if k == "service.name":
                     service = v
-                    break
+                elif k == SCRUBBED_MARK and v == "true":
+                    sc = None  # our SDK already scrubbed this resource's spans before export
             for ss in rs.scope_spans:
                 sname, sver = ss.scope.name, ss.scope.version
                 for s in ss.spans:
@@ -184,17 +187,17 @@ def traces_to_arrow(
                     scope_v.append(sver)
                     proj.append(project)
                     res.extend_same(rkeys, rvals)
-                    attrs.add(s.attributes)
+                    attrs.add(s.attributes, sc)
                     for ev in s.events:
                         ev_ts.append(ev.time_unix_nano)
                         ev_name.append(ev.name)
-                        ev_attrs.add(ev.attributes)
+                        ev_attrs.add(ev.attributes, sc)
                     ev_off.append(len(ev_ts))
                     for ln in s.links:
                         ln_tid.append(_hex_or_empty(ln.trace_id, _ZERO16))
                         ln_sid.append(_hex_or_empty(ln.span_id, _ZERO8))
                         ln_state.append(ln.trace_state)
-                        ln_attrs.add(ln.attributes)
+                        ln_attrs.add(ln.attributes, sc)
                     ln_off.append(len(ln_tid))
     ns = pa.timestamp("ns")
     columns = [
@@ -216,18 +219,18 @@ def logs_to_arrow(
 ) -> pa.Table:
     """Convert ``(project, ExportLogsServiceRequest bytes)`` entries to one ``otel_logs`` table."""
     cols: dict[str, list[Any]] = {c: [] for c in LOG_COLUMNS if not c.endswith("Attributes")}
-    res = _MapBuilder(max_value_len, scrub)
-    scope_attrs = _MapBuilder(max_value_len, scrub)
-    log_attrs = _MapBuilder(max_value_len, scrub)
+    res = _MapBuilder(max_value_len)
+    scope_attrs = _MapBuilder(max_value_len)
+    log_attrs = _MapBuilder(max_value_len)
     for project, body in entries:
         req = ExportLogsServiceRequest.FromString(body)
         for rl in req.resource_logs:
-            rb = _MapBuilder(max_value_len, scrub)
-            rb.add(rl.resource.attributes)
+            rb = _MapBuilder(max_value_len)
+            rb.add(rl.resource.attributes, None)
             service = next((v for k, v in zip(rb.keys, rb.values) if k == "service.name"), "")
             for sl in rl.scope_logs:
-                sb = _MapBuilder(max_value_len, scrub)
-                sb.add(sl.scope.attributes)
+                sb = _MapBuilder(max_value_len)
+                sb.add(sl.scope.attributes, None)
                 for rec in sl.log_records:
                     body_str = value_str(rec.body)
                     if len(body_str) > max_value_len:
@@ -250,7 +253,7 @@ def logs_to_arrow(
                         cols[col].append(val)
                     res.extend_same(rb.keys, rb.values)
                     scope_attrs.extend_same(sb.keys, sb.values)
-                    log_attrs.add(rec.attributes)
+                    log_attrs.add(rec.attributes, scrub)
     arrays: list[pa.Array] = []
     for c in LOG_COLUMNS:
         if c == "ResourceAttributes":

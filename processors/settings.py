@@ -1,0 +1,44 @@
+"""Settings of the stream processors (``agentstate worker ...``), from ``AGENTSTATE_*`` variables."""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_clickhouse_url() -> str:
+    return "chdb://" + str(Path("~/.agentstate/clickhouse").expanduser())
+
+
+class WorkerSettings(BaseSettings):
+    """Shared by the writer, security and cost workers."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENTSTATE_", extra="ignore", frozen=True)
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis/Valkey URL of the streams.")
+    clickhouse_url: str = Field(
+        default_factory=_default_clickhouse_url,
+        description="ClickHouse: http(s)://user:pass@host:8123 for a server, chdb:///dir for embedded.",
+    )
+    clickhouse_database: str = Field("agentstate", description="ClickHouse database of all tables.")
+    retention_days: int = Field(0, ge=0, description="TTL of stored telemetry in days (0 = keep).")
+    consumer_name: str = Field(
+        default_factory=socket.gethostname,
+        description="Stable consumer name within each group (distinct per replica; stable across restarts).",
+    )
+    batch_entries: int = Field(20, gt=0, le=1000, description="Stream entries (requests) per batch.")
+    claim_idle_seconds: float = Field(60.0, gt=0, description="Reclaim entries idle this long in dead replicas.")
+    max_deliveries: int = Field(10, gt=0, description="Deliveries before an entry is dead-lettered.")
+    max_attribute_bytes: int = Field(262_144, gt=0, description="Longer attribute values are truncated.")
+    scrub_on_write: bool = Field(True, description="Scrub PII/secrets of spans the SDK did not scrub.")
+
+    @field_validator("clickhouse_database")
+    @classmethod
+    def _identifier(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", v):
+            raise ValueError("must be a plain identifier")
+        return v

@@ -1,0 +1,146 @@
+"""The ``agentstate`` command. Server modules are imported only inside the command that needs them,
+so the SDK stays importable without any server dependency."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+
+_ENV_HELP = """
+Settings come from environment variables (pydantic-settings, prefix AGENTSTATE_):
+  AGENTSTATE_REDIS_URL          Redis/Valkey URL (default: embedded Valkey under `up`, else redis://127.0.0.1:6379/0)
+  AGENTSTATE_CLICKHOUSE_URL     http(s)://user:pass@host:8123 for a server, chdb:///dir for embedded chDB
+  AGENTSTATE_CLICKHOUSE_DATABASE  database of every table (default agentstate)
+  AGENTSTATE_SECRET_KEY         server pepper for API-key hashes and JWTs (>= 16 chars; `up` makes one)
+  AGENTSTATE_BOOTSTRAP_API_KEY  make the ingest key printed by `up` deterministic
+  AGENTSTATE_HOST / _HTTP_PORT / _GRPC_PORT   receiver bind address and ports (4318 / 4317)
+  AGENTSTATE_MAX_BODY_BYTES     OTLP request limit after decompression (default 5 MiB)
+  AGENTSTATE_HIGH_WATER_ENTRIES backlog above which ingest answers 503 + Retry-After
+  AGENTSTATE_RATE_LIMIT_SPANS_PER_SECOND  per-project ingest rate limit (0 = none)
+  AGENTSTATE_CONSUMER_NAME      stable consumer name of this worker replica (default hostname)
+  AGENTSTATE_RETENTION_DAYS     TTL of stored telemetry (0 = keep)
+Run `agentstate <command> --help` for each command.
+"""
+
+
+def _receiver(args: argparse.Namespace) -> int:
+    from agentstate.receiver.server import serve
+    from agentstate.receiver.settings import ReceiverSettings
+
+    asyncio.run(serve(ReceiverSettings()))
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from agentstate.processors.settings import WorkerSettings
+
+    settings = WorkerSettings()
+    if args.kind == "writer":
+        from agentstate.processors.writer_main import run_writer
+
+        companion = None
+        if args.with_api:
+            from agentstate.cli.embedded_api import api_companion
+
+            companion = api_companion()
+        asyncio.run(run_writer(settings, companion=companion))
+        return 0
+    from agentstate.processors import worker_main  # type: ignore[attr-defined]
+
+    asyncio.run(worker_main.run(args.kind, settings))
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from agentstate.processors.clickhouse import connect, migrate
+    from agentstate.processors.settings import WorkerSettings
+    from agentstate.processors.writer_main import extra_ddl
+
+    settings = WorkerSettings()
+    client = connect(settings.clickhouse_url)
+    migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings))
+    print(f"schema up to date in {settings.clickhouse_database}")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from agentstate.cli.up import run_up
+
+    return run_up(args)
+
+
+def _api(args: argparse.Namespace) -> int:
+    from agentstate.cli.embedded_api import serve_api
+
+    return serve_api()
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from agentstate.cli.up import run_ui
+
+    return run_ui()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from agentstate.cli.demo import run_demo
+
+    return run_demo(args.endpoint, args.api_key, args.traces)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="agentstate", description="AgentState: observability for AI agents.", epilog=_ENV_HELP,
+        formatter_class=fmt,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run the whole platform on this machine (embedded Valkey + chDB)",
+                        epilog=_ENV_HELP, formatter_class=fmt)
+    up.add_argument("--data-dir", default="~/.agentstate", help="where Valkey and ClickHouse keep data")
+    up.add_argument("--demo", action="store_true", help="send a demo agent's traces once started")
+    up.add_argument("--no-ui", action="store_true", help="do not start the Streamlit UI")
+    up.add_argument("--exit-after-demo", action="store_true", help="stop once the demo traces are stored")
+    up.set_defaults(func=_up)
+
+    rec = sub.add_parser("receiver", help="OTLP receiver (HTTP 4318, gRPC 4317)", epilog=_ENV_HELP,
+                         formatter_class=fmt)
+    rec.set_defaults(func=_receiver)
+
+    wk = sub.add_parser("worker", help="a stream processor", epilog=_ENV_HELP, formatter_class=fmt)
+    wk.add_argument("kind", choices=["writer", "security", "cost"])
+    wk.add_argument("--with-api", action="store_true", help="writer only: also serve the API in-process "
+                    "(embedded chDB allows one process per data directory)")
+    wk.set_defaults(func=_worker)
+
+    sub.add_parser("api", help="query API (FastAPI, port 8000)", epilog=_ENV_HELP,
+                   formatter_class=fmt).set_defaults(func=_api)
+    sub.add_parser("ui", help="Streamlit UI (port 8501)", epilog=_ENV_HELP,
+                   formatter_class=fmt).set_defaults(func=_ui)
+    sub.add_parser("migrate", help="create or update the ClickHouse tables", epilog=_ENV_HELP,
+                   formatter_class=fmt).set_defaults(func=_migrate)
+    demo = sub.add_parser("demo", help="send a demo agent's traces")
+    demo.add_argument("--endpoint", default="http://127.0.0.1:4318")
+    demo.add_argument("--api-key", required=True)
+    demo.add_argument("--traces", type=int, default=5)
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``agentstate`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

