@@ -31,6 +31,9 @@ from agentstate.receiver.errors import IngestError, too_large
 from agentstate.receiver.service import IngestService
 
 
+_DRAIN_FACTOR = 4
+
+
 def _encode(msg: Message, media: str) -> bytes:
     if media == JSON:
         return json_format.MessageToJson(msg, indent=None).encode()
@@ -61,16 +64,20 @@ def _success(signal: str, decoded: Decoded, media: str) -> Response:
 
 
 async def _read_capped(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large(limit)
+    """Read at most ``limit`` bytes; past it, discard (bounded) so the client can read our 413
+    instead of a connection reset, then refuse."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large(limit)
+            chunks.clear()
+            if size > _DRAIN_FACTOR * limit:
+                break
+            continue
         chunks.append(chunk)
+    if size > limit:
+        raise too_large(limit)
     return b"".join(chunks)
 
 

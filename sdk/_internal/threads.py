@@ -35,7 +35,7 @@ def _carrier() -> Carrier | None:
     return ctx, props
 
 
-def _run_with(carrier: Carrier, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def _run_with(carrier: Carrier, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     ctx, props = carrier
     token = otel_context.attach(ctx)
     props_token = PROPAGATED.set(props)

@@ -1,0 +1,65 @@
+"""Settings of the query API, read once from ``AGENTSTATE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_CHARS = 32
+"""The signing secret must carry at least 256 bits (RFC 8725 §3.5; HS256 key length)."""
+
+
+def _default_database_url() -> str:
+    base = os.environ.get("AGENTSTATE_DATA_DIR") or str(Path("~/.agentstate").expanduser())
+    return "sqlite:///" + str(Path(base) / "agentstate.db")
+
+
+class ApiSettings(BaseSettings):
+    """Configuration of ``agentstate api`` (and of the API served inside the writer by ``agentstate up``)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENTSTATE_", extra="ignore", frozen=True)
+
+    secret_key: str = Field("", description="Signs JWTs and peppers API-key hashes; >= 32 characters.")
+    database_url: str = Field(
+        default_factory=_default_database_url,
+        description="Users/projects/keys store: sqlite:///path or postgresql://user:pass@host/db.",
+    )
+    clickhouse_url: str = Field("http://default:@127.0.0.1:8123", description="ClickHouse (standalone API).")
+    clickhouse_database: str = Field("agentstate", description="ClickHouse database of all tables.")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis/Valkey: key registry, limits, live.")
+    api_host: str = Field("127.0.0.1", description="Interface the API listens on.")
+    api_port: int = Field(8000, ge=0, le=65535, description="API port.")
+    admin_email: str = Field("", description="First admin, created at startup when set with a password.")
+    admin_password: str = Field("", description="Password of the first admin (>= 8 characters).")
+    bootstrap_api_key: str = Field("", description="Ingest key of project 'default' registered by `up`.")
+    allowed_origins: str = Field("", description="Comma-separated CORS allowlist (empty: no cross-origin).")
+    rate_limit_per_minute: int = Field(100, ge=0, description="Requests per minute per client IP (0 = off).")
+    max_request_bytes: int = Field(1_048_576, gt=0, description="Request bodies above this answer 413.")
+    jwt_ttl_seconds: int = Field(86_400, gt=0, le=86_400, description="Access-token lifetime (<= 24 h).")
+    login_max_failures: int = Field(5, gt=0, description="Failed logins per email before a lock.")
+    login_window_seconds: int = Field(900, gt=0, description="Failure-counting and lock window.")
+    max_range_days: int = Field(31, gt=0, le=366, description="Longest queryable time range.")
+    trace_max_hours: int = Field(6, gt=0, le=48, description="Spans later than start + this are not summed.")
+
+    @field_validator("clickhouse_database")
+    @classmethod
+    def _identifier(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", v):
+            raise ValueError("must be a plain identifier")
+        return v
+
+    @property
+    def origins(self) -> list[str]:
+        """The CORS allowlist as a list."""
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    def check(self) -> None:
+        """Fail fast on settings a server must not run with."""
+        if len(self.secret_key) < MIN_SECRET_CHARS:
+            raise SystemExit(f"AGENTSTATE_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters")
+        if self.admin_email and len(self.admin_password) < 8:
+            raise SystemExit("AGENTSTATE_ADMIN_PASSWORD must be at least 8 characters")

@@ -1,0 +1,172 @@
+"""Redact PII and secrets from spans before they leave the process.
+
+:class:`ScrubbingExporter` wraps the real exporter, so the work happens on the batch processor's
+thread, never in the decorated call. Every string (and string array) attribute of the span and its
+events, and the status message, goes through the shared
+:class:`~agentstate.semconv.redaction.Redactor`; structural keys (IDs, timestamps, token counts …)
+are never touched. A span whose scrubbing fails is not sent as is: each of its non-structural
+strings is replaced by ``[REDACTED:SCRUB_ERROR]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final
+
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import Status
+from opentelemetry.util.types import AttributeValue
+
+from agentstate._internal.errors import handle_internal_errors
+from agentstate._internal.stats import STATS, Stats
+from agentstate.semconv.redaction import Redactor, is_safe_key
+
+SCRUB_ERROR: Final = "[REDACTED:SCRUB_ERROR]"
+"""What every non-structural string of a span becomes when scrubbing it failed."""
+
+Rewrite = Callable[[str], str]
+
+
+class _ScrubbedSpan(ReadableSpan):
+    """A copy of an ended span with new attributes/events/status; keeps the dropped counts."""
+
+    def __init__(
+        self,
+        original: ReadableSpan,
+        attributes: Mapping[str, AttributeValue] | None,
+        events: Sequence[Event],
+        status: Status,
+    ) -> None:
+        super().__init__(
+            name=original.name,
+            context=original.context,
+            parent=original.parent,
+            resource=original.resource,
+            attributes=attributes,
+            events=events,
+            links=original.links,
+            kind=original.kind,
+            status=status,
+            start_time=original.start_time,
+            end_time=original.end_time,
+            instrumentation_scope=original.instrumentation_scope,
+        )
+        self._dropped = (original.dropped_attributes, original.dropped_events, original.dropped_links)
+
+    @property
+    def dropped_attributes(self) -> int:
+        return self._dropped[0]
+
+    @property
+    def dropped_events(self) -> int:
+        return self._dropped[1]
+
+    @property
+    def dropped_links(self) -> int:
+        return self._dropped[2]
+
+
+def _blank(text: str) -> str:
+    return SCRUB_ERROR
+
+
+class SpanScrubber:
+    """Rewrites the string values of spans with a :class:`Redactor`.
+
+    Args:
+        redactor: The pattern set to apply.
+        exempt_keys: Attribute keys never scrubbed, besides the structural safe keys.
+        stats: Counters to update.
+    """
+
+    def __init__(self, redactor: Redactor, exempt_keys: frozenset[str] = frozenset(), stats: Stats = STATS) -> None:
+        self._redactor = redactor
+        self._exempt = exempt_keys
+        self._stats = stats
+        self._safe: dict[str, bool] = {}
+
+    def _is_safe(self, key: str) -> bool:
+        safe = self._safe.get(key)
+        if safe is None:
+            safe = key in self._exempt or is_safe_key(key)
+            if len(self._safe) < 10_000:
+                self._safe[key] = safe
+        return safe
+
+    def _attributes(self, attrs: Mapping[str, AttributeValue] | None, rewrite: Rewrite) -> dict[str, AttributeValue] | None:
+        """A rewritten copy of ``attrs``, or ``None`` if nothing changed."""
+        if not attrs:
+            return None
+        changed: dict[str, AttributeValue] = {}
+        for key, value in attrs.items():
+            if type(value) is str:
+                if self._is_safe(key):
+                    continue
+                new = rewrite(value)
+                if new != value:
+                    changed[key] = new
+            elif isinstance(value, (tuple, list)) and any(type(item) is str for item in value):
+                if self._is_safe(key):
+                    continue
+                items = tuple(rewrite(item) if type(item) is str else item for item in value)
+                if items != tuple(value):
+                    changed[key] = items  # type: ignore[assignment]
+        if not changed:
+            return None
+        return {**attrs, **changed}
+
+    def _rewrite(self, span: ReadableSpan, rewrite: Rewrite) -> ReadableSpan:
+        attributes = self._attributes(span.attributes, rewrite)
+        events: list[Event] = []
+        events_changed = False
+        for event in span.events:
+            new = self._attributes(event.attributes, rewrite)
+            if new is None:
+                events.append(event)  # type: ignore[arg-type]
+            else:
+                events_changed = True
+                events.append(Event(event.name, new, event.timestamp))
+        status = span.status
+        if status.description:
+            description = rewrite(status.description)
+            if description != status.description:
+                status = Status(status.status_code, description)
+        if attributes is None and not events_changed and status is span.status:
+            return span
+        return _ScrubbedSpan(span, attributes if attributes is not None else span.attributes, events, status)
+
+    def scrub(self, span: ReadableSpan) -> ReadableSpan:
+        """Return ``span`` itself if it holds nothing to redact, else a redacted copy."""
+        with handle_internal_errors:
+            return self._rewrite(span, self._redactor.redact)
+        self._stats.add("spans_scrub_errors")
+        return self._rewrite(span, _blank)
+
+
+class ScrubbingExporter(SpanExporter):
+    """Scrubs each span, then hands the batch to ``inner``.
+
+    Args:
+        inner: The exporter that sends (or stores) spans.
+        scrubber: What to apply to each span.
+    """
+
+    def __init__(self, inner: SpanExporter, scrubber: SpanScrubber) -> None:
+        self.inner = inner
+        self._scrubber = scrubber
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Scrub and forward ``spans``."""
+        with handle_internal_errors:
+            scrub = self._scrubber.scrub
+            return self.inner.export([scrub(span) for span in spans])
+        return SpanExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        """Shut the inner exporter down."""
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Flush the inner exporter."""
+        return self.inner.force_flush(timeout_millis)
