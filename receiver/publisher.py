@@ -63,6 +63,8 @@ class Publisher:
         self._max_mem = max_memory_mb * 1024 * 1024
         self._retry_after = retry_after
         self._refusal: str | None = "starting"
+        self._depth = 0
+        self._since_sample = 0
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -81,7 +83,8 @@ class Publisher:
 
     async def _sample(self) -> None:
         depth = await backlog(self._redis, S.SPANS_STREAM)
-        if depth > self._hwm:
+        self._depth, self._since_sample = depth, 0
+        if depth >= self._hwm:
             self._refusal = f"ingest queue is full ({depth} entries waiting); retry later"
             return
         mem = int((await self._redis.info("memory")).get("used_memory", 0))
@@ -112,6 +115,10 @@ class Publisher:
         """Append one request to ``stream``; raise a 503 ``IngestError`` if that is not possible."""
         if self._refusal is not None:
             raise overloaded(self._refusal, self._retry_after)
+        if stream == S.SPANS_STREAM and self._depth + self._since_sample >= self._hwm:
+            # Between two samples, count our own additions so one replica cannot overshoot.
+            raise overloaded(f"ingest queue is full ({self._depth + self._since_sample} entries waiting); "
+                             "retry later", self._retry_after)
         fields: dict[bytes, bytes | str | int] = {
             S.FIELD_PROJECT: project,
             S.FIELD_BODY: body,
@@ -120,6 +127,7 @@ class Publisher:
         }
         try:
             await self._redis.xadd(stream, fields)  # type: ignore[arg-type]
+            self._since_sample += 1
         except (RedisError, OSError) as exc:
             self._refusal = f"ingest queue unavailable: {exc.__class__.__name__}"
             raise overloaded(self._refusal, self._retry_after) from None

@@ -282,8 +282,7 @@ KEYED_SECRET: Final = re.compile(
 )
 """``key = value`` pairs whose key names a credential (searched only when such a word is present)."""
 
-KEYED_SECRET_WORDS: Final = ("passw", "secret", "passphrase", "apikey", "api_key", "api-key",
-                             "access_key", "accesskey", "private_key", "token", "credential")
+KEYED_SECRET_WORDS: Final = ("pass", "secret", "key", "token", "credential")
 """Lower-case words that make :data:`KEYED_SECRET` worth running."""
 
 _IDENTIFIER_PATH: Final = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Z][A-Z0-9_]+", _F)

@@ -84,6 +84,8 @@ _DIGIT_RUN: Final = re.compile(r"[0-9]+")
 _CLUSTER_GAP: Final = 6
 _RIGHT_MARGIN: Final = 12
 _MIN_SECRET_TOKEN: Final = 16
+_KEYED_TYPES: Final = frozenset({"SECRET", "AWS_SECRET_KEY"})
+_TOKEN_TYPES: Final = SECRET_TYPES | {"CRYPTO"}
 
 
 def is_safe_key(key: str) -> bool:
@@ -167,13 +169,8 @@ class Redactor:
             found.extend(("PRIVATE_KEY", *m.span()) for m in P.PRIVATE_KEY.finditer(text))
         if "AWS_ACCESS_KEY" in types and ("AKIA" in text or "ASIA" in text):
             found.extend(("AWS_ACCESS_KEY", *m.span()) for m in P.AWS_ACCESS_KEY.finditer(text))
-        if "SECRET" in types or "AWS_SECRET_KEY" in types:
-            lowered = text.lower()
-            if any(word in lowered for word in P.KEYED_SECRET_WORDS):
-                for m in P.KEYED_SECRET.finditer(text):
-                    hit = P.keyed_secret(m)
-                    if hit is not None and hit[0] in types:
-                        found.append(hit)
+        if types & _KEYED_TYPES and ("=" in text or ":" in text):
+            self._keyed(text, found)
         if any(d in text for d in _DIGITS):
             self._around_digits(text, found)
         if "URL" in types:
@@ -213,47 +210,72 @@ class Redactor:
                     found.append(("URL_CREDENTIALS", *m.span()))
             at = text.find("@", at + 1)
 
+    def _keyed(self, text: str, found: list[tuple[str, int, int]]) -> None:
+        """Search ``key = value`` credentials only around occurrences of credential words."""
+        lowered = text.lower()
+        done = -1
+        for word in P.KEYED_SECRET_WORDS:
+            at = lowered.find(word)
+            while at != -1:
+                start = max(0, at - 16, done)
+                for m in P.KEYED_SECRET.finditer(text, start, at + len(word) + 240):
+                    if m.start() > at:
+                        break
+                    hit = P.keyed_secret(m)
+                    if hit is not None and hit[0] in self._types:
+                        found.append(hit)
+                        done = hit[2]
+                at = lowered.find(word, at + len(word))
+
     def _around_digits(self, text: str, found: list[tuple[str, int, int]]) -> None:
         """Run numeric recognisers in windows around digit runs, and secret ones on long tokens."""
         runs = _digit_runs(text)
         n = len(text)
-        reversed_text: str | None = None
+        want_tokens = bool(self._types & _TOKEN_TYPES)
         token_end = -1
-        types = self._types
-        want_tokens = bool(types & (SECRET_TYPES | {"CRYPTO"}))
-        i = 0
-        while i < len(runs):
+        reversed_text: str | None = None
+        i, count = 0, len(runs)
+        while i < count:
             cs, ce = runs[i]
             digits = ce - cs
             j = i + 1
-            while j < len(runs) and runs[j][0] - ce <= _CLUSTER_GAP:
+            while j < count and runs[j][0] - ce <= _CLUSTER_GAP:
                 ce = runs[j][1]
                 digits += ce - runs[j][0]
                 j += 1
-            end = min(n, ce + _RIGHT_MARGIN)
-            for rec in self._numeric:
-                if digits < rec.min_digits:
-                    continue
-                ws = max(0, cs - rec.left_margin)
-                if rec.needs_colon and text.find(":", ws, end) == -1:
-                    continue
-                for m in rec.pattern.finditer(text, ws, end):
-                    if m.start() > ce:
-                        break
-                    span = rec.validate(m)
-                    if span is not None:
-                        found.append((rec.type, *span))
+            if digits >= 4 or text.find(":", max(0, cs - 1), ce + 1) != -1:
+                self._numeric_window(text, cs, ce, digits, found)
             if want_tokens:
-                for rs, re_ in runs[i:j]:
-                    if rs < token_end:
+                for rs, rend in runs[i:j]:
+                    # Random keys have digits between letters; prose and JSON numbers do not.
+                    if rs < token_end or rs == 0 or rend >= n:
+                        continue
+                    if not (text[rs - 1].isalpha() or text[rend].isalpha()):
                         continue
                     if reversed_text is None:
                         reversed_text = text[::-1]
                     left = P.TOKEN_CHARS.match(reversed_text, n - rs).end() - (n - rs)
-                    ts, token_end = rs - left, P.TOKEN_CHARS.match(text, re_).end()
+                    ts, token_end = rs - left, P.TOKEN_CHARS.match(text, rend).end()
                     if token_end - ts >= _MIN_SECRET_TOKEN:
                         self._secrets_in_token(text, ts, token_end, found)
             i = j
+
+    def _numeric_window(
+        self, text: str, cs: int, ce: int, digits: int, found: list[tuple[str, int, int]]
+    ) -> None:
+        end = min(len(text), ce + _RIGHT_MARGIN)
+        for rec in self._numeric:
+            if digits < rec.min_digits:
+                continue
+            ws = max(0, cs - rec.left_margin)
+            if rec.needs_colon and text.find(":", ws, end) == -1:
+                continue
+            for m in rec.pattern.finditer(text, ws, end):
+                if m.start() > ce:
+                    break
+                span = rec.validate(m)
+                if span is not None:
+                    found.append((rec.type, *span))
 
     def _secrets_in_token(self, text: str, start: int, end: int, found: list[tuple[str, int, int]]) -> None:
         for m in P.PREFIXED_SECRET.finditer(text, start, end):

@@ -94,7 +94,6 @@ class SpoolingOTLPExporter(SpanExporter):
         with handle_internal_errors:
             if os.getpid() != self._pid:
                 self._after_fork()
-            self._stats.add("spans_received", len(spans))
             ok = True
             for chunk, body in encode_batches(spans, self._config.max_request_bytes):
                 ok = self._deliver(chunk, body) and ok

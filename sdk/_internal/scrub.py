@@ -145,22 +145,27 @@ class SpanScrubber:
 
 
 class ScrubbingExporter(SpanExporter):
-    """Scrubs each span, then hands the batch to ``inner``.
+    """Counts and scrubs each batch, then hands it to ``inner``.
 
     Args:
         inner: The exporter that sends (or stores) spans.
-        scrubber: What to apply to each span.
+        scrubber: What to apply to each span; ``None`` when scrubbing is off.
+        stats: Counters to update (``spans_received``).
     """
 
-    def __init__(self, inner: SpanExporter, scrubber: SpanScrubber) -> None:
+    def __init__(self, inner: SpanExporter, scrubber: SpanScrubber | None, stats: Stats = STATS) -> None:
         self.inner = inner
         self._scrubber = scrubber
+        self._stats = stats
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Scrub and forward ``spans``."""
         with handle_internal_errors:
-            scrub = self._scrubber.scrub
-            return self.inner.export([scrub(span) for span in spans])
+            self._stats.add("spans_received", len(spans))
+            if self._scrubber is not None:
+                scrub = self._scrubber.scrub
+                spans = [scrub(span) for span in spans]
+            return self.inner.export(spans)
         return SpanExportResult.FAILURE
 
     def shutdown(self) -> None:

@@ -84,10 +84,7 @@ def _scrubber(config: Config) -> SpanScrubber | None:
 def _build(config: Config, provider: TracerProvider, exporter: SpanExporter | None, key: tuple[object, ...]) -> Pipeline:
     spooling = SpoolingOTLPExporter(config) if exporter is None else None
     final: SpanExporter = spooling if spooling is not None else exporter  # type: ignore[assignment]
-    scrubber = _scrubber(config)
-    if scrubber is not None:
-        final = ScrubbingExporter(final, scrubber)
-    processor = AgentStateSpanProcessor(BatchSpanProcessor(final))
+    processor = AgentStateSpanProcessor(BatchSpanProcessor(ScrubbingExporter(final, _scrubber(config))))
     provider.add_span_processor(processor)
     return Pipeline(config, provider, processor, spooling, key)
 

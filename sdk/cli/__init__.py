@@ -46,12 +46,29 @@ def _worker(args: argparse.Namespace) -> int:
             from agentstate.cli.embedded_api import api_companion
 
             companion = api_companion()
-        asyncio.run(run_writer(settings, companion=companion))
+        asyncio.run(run_writer(settings, companion=companion, fault_hook=_fault_hook()))
         return 0
     from agentstate.processors import worker_main  # type: ignore[attr-defined]
 
     asyncio.run(worker_main.run(args.kind, settings))
     return 0
+
+
+def _fault_hook() -> Callable[[str], None] | None:
+    """Testing only: ``AGENTSTATE_TEST_KILL_AT=before_insert|after_insert`` makes the writer SIGKILL
+    itself at that point of its first batch, to prove that nothing is lost or duplicated."""
+    import os
+    import signal
+
+    point = os.environ.get("AGENTSTATE_TEST_KILL_AT")
+    if not point:
+        return None
+
+    def hook(where: str) -> None:
+        if where == point:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
 
 
 def _migrate(args: argparse.Namespace) -> int:
