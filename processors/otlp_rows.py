@@ -94,7 +94,10 @@ class _MapBuilder:
         keys, values, vcap = self.keys, self.values, self.vcap
         for kv in kvs:
             key = kv.key
-            val = value_str(kv.value)
+            v = kv.value
+            val = v.string_value  # fast path: most values are non-empty strings (one C call)
+            if not val:
+                val = value_str(v)
             if len(val) > vcap:
                 val = val[:vcap] + _TRUNC_MARK
             if scrub is not None:

@@ -28,8 +28,19 @@ _INVALID_SSNS: Final = frozenset({"078051120", "219099999", "123456789", "987654
 """Numbers published in advertising or used as examples, never valid (SSA, presidio)."""
 
 _PLACEHOLDER_WORDS: Final = (
-    "your", "here", "placeholder", "xxxx", "changeme", "redacted",
-    "<", ">", "{", "}", "$", "***", "...",
+    "your",
+    "here",
+    "placeholder",
+    "xxxx",
+    "changeme",
+    "redacted",
+    "<",
+    ">",
+    "{",
+    "}",
+    "$",
+    "***",
+    "...",
 )
 """Substrings that mark a documentation placeholder rather than a real credential."""
 

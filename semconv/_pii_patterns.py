@@ -119,7 +119,8 @@ class NumericRecognizer:
         pattern: Candidate pattern, with its own boundaries.
         validate: Returns the finding's span, or ``None`` to reject the candidate.
         min_digits: Fewest digits an entity of this type contains (skips small windows).
-        left_margin: How far before the first digit the entity may start.
+        left_margin: How far before its numeric chunk the entity may start.
+        right_margin: How far after its numeric chunk the entity may end.
         needs_colon: Search only windows that contain ``:``.
     """
 
@@ -128,6 +129,7 @@ class NumericRecognizer:
     validate: Callable[[re.Match[str]], tuple[int, int] | None]
     min_digits: int
     left_margin: int = 8
+    right_margin: int = 12
     needs_colon: bool = False
 
 
@@ -160,7 +162,8 @@ NUMERIC: Final[tuple[NumericRecognizer, ...]] = (
         "IBAN",
         re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){10,32}", _F),
         _iban,
-        6,
+        7,
+        left_margin=12,
     ),
     NumericRecognizer(
         "PHONE",
@@ -179,9 +182,7 @@ NUMERIC: Final[tuple[NumericRecognizer, ...]] = (
     ),
     NumericRecognizer(
         "IP_ADDRESS",
-        re.compile(
-            rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\w)(?:/(?:3[0-2]|[12]?\d)(?!\d))?", _F
-        ),
+        re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\w)(?:/(?:3[0-2]|[12]?\d)(?!\d))?", _F),
         _ipv4,
         4,
     ),
@@ -195,6 +196,7 @@ NUMERIC: Final[tuple[NumericRecognizer, ...]] = (
         _ipv6,
         1,
         left_margin=40,
+        right_margin=48,
         needs_colon=True,
     ),
 )

@@ -79,10 +79,14 @@ UNSAFE_ID_KEYS: Final = frozenset({
 """``*.id`` keys that are user-supplied and may hold an e-mail or a name: always scanned."""
 
 _DIGITS: Final = "0123456789"
-_SKELETON: Final = str.maketrans({i: ("0" if chr(i) in _DIGITS else " ") for i in range(128)})
-_DIGIT_RUN: Final = re.compile(r"[0-9]+")
-_CLUSTER_GAP: Final = 6
-_RIGHT_MARGIN: Final = 12
+_SKELETON: Final = str.maketrans({
+    i: "0" if chr(i).isdigit() else "a" if chr(i).isalpha() else chr(i) if chr(i) in " .+:()-/" else "_"
+    for i in range(128)
+})  # fmt: skip
+_MIN_RUN_DIGITS: Final = 7
+"""Fewest digits of a card, SSN, phone, IBAN or NHS number: shorter chunks are skipped."""
+_RUN_CHUNK: Final = re.compile(r"[0 ().+:/-]*")
+_DOT_CHUNK: Final = re.compile(r"[0.]*")
 _MIN_SECRET_TOKEN: Final = 16
 _KEYED_TYPES: Final = frozenset({"SECRET", "AWS_SECRET_KEY"})
 _TOKEN_TYPES: Final = SECRET_TYPES | {"CRYPTO"}
@@ -132,7 +136,7 @@ class Redactor:
         ValueError: If an extra pattern does not compile or a type name is unknown.
     """
 
-    __slots__ = ("_extra", "_numeric", "_types")
+    __slots__ = ("_date", "_extra", "_ipv4", "_ipv6", "_phone", "_run_recs", "_types")
 
     def __init__(
         self,
@@ -150,9 +154,12 @@ class Redactor:
             self._extra = tuple((t, re.compile(p)) for t, p in (extra_patterns or {}).items())
         except re.error as exc:
             raise ValueError(f"bad extra pattern: {exc}") from exc
-        self._numeric = tuple(
-            r for r in (*P.NUMERIC, *P.EXTENDED_NUMERIC) if r.type in self._types
-        )
+        numeric = [r for r in (*P.NUMERIC, *P.EXTENDED_NUMERIC) if r.type in self._types]
+        self._run_recs = tuple(r for r in numeric if r.type not in ("IP_ADDRESS", "DATE_TIME"))
+        self._ipv4 = next((r for r in numeric if r.type == "IP_ADDRESS" and not r.needs_colon), None)
+        self._ipv6 = next((r for r in numeric if r.needs_colon), None)
+        self._phone = next((r for r in numeric if r.type == "PHONE"), None)
+        self._date = next((r for r in numeric if r.type == "DATE_TIME"), None)
 
     @property
     def types(self) -> frozenset[str]:
@@ -173,6 +180,8 @@ class Redactor:
             self._keyed(text, found)
         if any(d in text for d in _DIGITS):
             self._around_digits(text, found)
+        if self._date is not None:
+            self._search(self._date, text, 0, len(text), found)
         if "URL" in types:
             found.extend(("URL", *m.span()) for m in P.URL.finditer(text))
         for kind, pattern in self._extra:
@@ -228,54 +237,78 @@ class Redactor:
                 at = lowered.find(word, at + len(word))
 
     def _around_digits(self, text: str, found: list[tuple[str, int, int]]) -> None:
-        """Run numeric recognisers in windows around digit runs, and secret ones on long tokens."""
-        runs = _digit_runs(text)
-        n = len(text)
-        want_tokens = bool(self._types & _TOKEN_TYPES)
-        token_end = -1
-        reversed_text: str | None = None
-        i, count = 0, len(runs)
-        while i < count:
-            cs, ce = runs[i]
-            digits = ce - cs
-            j = i + 1
-            while j < count and runs[j][0] - ce <= _CLUSTER_GAP:
-                ce = runs[j][1]
-                digits += ce - runs[j][0]
-                j += 1
-            if digits >= 4 or text.find(":", max(0, cs - 1), ce + 1) != -1:
-                self._numeric_window(text, cs, ce, digits, found)
-            if want_tokens:
-                for rs, rend in runs[i:j]:
-                    # Random keys have digits between letters; prose and JSON numbers do not.
-                    if rs < token_end or rs == 0 or rend >= n:
-                        continue
-                    if not (text[rs - 1].isalpha() or text[rend].isalpha()):
-                        continue
-                    if reversed_text is None:
-                        reversed_text = text[::-1]
-                    left = P.TOKEN_CHARS.match(reversed_text, n - rs).end() - (n - rs)
-                    ts, token_end = rs - left, P.TOKEN_CHARS.match(text, rend).end()
-                    if token_end - ts >= _MIN_SECRET_TOKEN:
-                        self._secrets_in_token(text, ts, token_end, found)
-            i = j
+        """Search numeric recognisers only around anchors found with ``str.find`` on a skeleton.
 
-    def _numeric_window(
-        self, text: str, cs: int, ce: int, digits: int, found: list[tuple[str, int, int]]
+        The skeleton maps digits to ``0`` and letters to ``a``, so ``0000`` finds long digit runs
+        (cards, SSNs, phones, IBANs), ``0.0`` dotted numbers (IPv4), ``+0`` international phones,
+        ``::`` compressed IPv6 and ``a0`` a digit inside a word (random keys and tokens).
+        """
+        skel = _skeleton(text)
+        rskel: str | None = None
+        n = len(text)
+        pos = skel.find("0000")
+        while pos != -1:
+            if skel.count("0", max(0, pos - 10), pos + 14) < _MIN_RUN_DIGITS and (
+                self._ipv6 is None or skel.find(":", max(0, pos - 5), pos + 9) == -1
+            ):
+                pos = skel.find("0000", pos + 4)
+                continue  # an isolated year or count: no entity of >= 7 digits can be here
+            rskel = rskel or skel[::-1]
+            cs, ce = _chunk(skel, rskel, pos, _RUN_CHUNK)
+            digits = skel.count("0", cs, ce)
+            if digits >= _MIN_RUN_DIGITS:
+                after_letter = cs > 0 and skel[cs - 1] == "a"
+                for rec in self._run_recs:
+                    if digits >= rec.min_digits and (after_letter or rec.type != "IBAN"):
+                        self._search(rec, text, cs, ce, found)
+            if self._ipv6 is not None and skel.find(":", cs, ce) != -1:
+                self._search(self._ipv6, text, cs, ce, found)
+            pos = skel.find("0000", ce)
+        if self._ipv4 is not None:
+            pos = skel.find("0.0")
+            while pos != -1:
+                rskel = rskel or skel[::-1]
+                cs, ce = _chunk(skel, rskel, pos, _DOT_CHUNK)
+                if skel.count(".", cs, ce) >= 3:
+                    self._search(self._ipv4, text, cs, ce, found)
+                pos = skel.find("0.0", ce)
+        if self._phone is not None and "+" in text:
+            pos = skel.find("+0")
+            while pos != -1:
+                self._search(self._phone, text, pos, min(n, pos + 20), found)
+                pos = skel.find("+0", pos + 2)
+        if self._ipv6 is not None:
+            pos = text.find("::")
+            while pos != -1:
+                self._search(self._ipv6, text, pos, pos + 2, found)
+                pos = text.find("::", pos + 40)
+        if self._types & _TOKEN_TYPES:
+            token_end = -1
+            rtext = ""
+            pos = skel.find("a0")
+            while pos != -1:
+                if pos >= token_end:
+                    rtext = rtext or text[::-1]
+                    start = n - _run_end(P.TOKEN_CHARS, rtext, n - pos - 1)
+                    token_end = _run_end(P.TOKEN_CHARS, text, pos + 1)
+                    if token_end - start >= _MIN_SECRET_TOKEN:
+                        self._secrets_in_token(text, start, token_end, found)
+                pos = skel.find("a0", max(pos + 2, token_end))
+
+    @staticmethod
+    def _search(
+        rec: P.NumericRecognizer, text: str, cs: int, ce: int, found: list[tuple[str, int, int]]
     ) -> None:
-        end = min(len(text), ce + _RIGHT_MARGIN)
-        for rec in self._numeric:
-            if digits < rec.min_digits:
-                continue
-            ws = max(0, cs - rec.left_margin)
-            if rec.needs_colon and text.find(":", ws, end) == -1:
-                continue
-            for m in rec.pattern.finditer(text, ws, end):
-                if m.start() > ce:
-                    break
-                span = rec.validate(m)
-                if span is not None:
-                    found.append((rec.type, *span))
+        end = min(len(text), ce + rec.right_margin)
+        start = max(0, cs - rec.left_margin)
+        if rec.needs_colon and text.find(":", start, end) == -1:
+            return
+        for m in rec.pattern.finditer(text, start, end):
+            if m.start() > ce:
+                break
+            span = rec.validate(m)
+            if span is not None:
+                found.append((rec.type, *span))
 
     def _secrets_in_token(self, text: str, start: int, end: int, found: list[tuple[str, int, int]]) -> None:
         for m in P.PREFIXED_SECRET.finditer(text, start, end):
@@ -284,21 +317,23 @@ class Redactor:
                 found.append((kind, *m.span()))
 
 
-def _digit_runs(text: str) -> list[tuple[int, int]]:
-    """Return ``(start, end)`` of each run of ASCII digits, using memchr-speed scans when ASCII."""
+def _skeleton(text: str) -> str:
+    """Map digits to ``0``, ASCII letters to ``a``, keep ``.+:()-/`` and space; same length."""
     if not text.isascii():
-        return [m.span() for m in _DIGIT_RUN.finditer(text)]
-    skeleton = text.translate(_SKELETON)
-    runs: list[tuple[int, int]] = []
-    i = skeleton.find("0")
-    while i != -1:
-        j = skeleton.find(" ", i)
-        if j == -1:
-            runs.append((i, len(skeleton)))
-            break
-        runs.append((i, j))
-        i = skeleton.find("0", j)
-    return runs
+        text = text.encode("ascii", "replace").decode("ascii")
+    return text.translate(_SKELETON)
+
+
+def _chunk(skel: str, rskel: str, pos: int, chars: re.Pattern[str]) -> tuple[int, int]:
+    """Return the bounds of the run of ``chars`` around ``pos`` in the skeleton."""
+    n = len(skel)
+    return n - _run_end(chars, rskel, n - pos), _run_end(chars, skel, pos)
+
+
+def _run_end(chars: re.Pattern[str], text: str, pos: int) -> int:
+    """Return where the run of ``chars`` starting at ``pos`` ends (``chars`` matches empty)."""
+    m = chars.match(text, pos)
+    return pos if m is None else m.end()
 
 
 def _resolve(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:

@@ -32,6 +32,7 @@ class AgentStateSpanProcessor(SpanProcessor):
     def __init__(self, delegate: SpanProcessor) -> None:
         self._delegate = delegate
         self._closed = False
+        self._count_ended = STATS.ended.increment
         try:
             self._shutdown_takes_timeout = "timeout_millis" in inspect.signature(delegate.shutdown).parameters
         except (TypeError, ValueError):
@@ -50,8 +51,8 @@ class AgentStateSpanProcessor(SpanProcessor):
         """Count the span and queue it for export."""
         if self._closed:
             return
+        self._count_ended()
         with handle_internal_errors:
-            STATS.add("spans_ended")
             self._delegate.on_end(span)
 
     def shutdown(self, timeout_millis: float = 30_000) -> None:

@@ -14,7 +14,7 @@ import datetime
 import enum
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 _MAX_DEPTH: Final = 8
@@ -24,7 +24,6 @@ TRUNCATED_MARK: Final = "…[truncated]"
 """Appended to a captured JSON string that had to be cut at ``max_length``."""
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-_SCALARS: Final = (int, float, bool, type(None))
 
 
 class _Walker:
@@ -145,10 +144,8 @@ def to_json(value: Any, max_length: int) -> str:
     Returns:
         A JSON document, or a cut one ending in :data:`TRUNCATED_MARK` when the budget ran out.
     """
-    t = type(value)
-    if t in _SCALARS and (t is not float or math.isfinite(value)):
-        if t is not int or value.bit_length() <= 256:
-            return _encode(value)
+    if _flat_and_small((value,), max_length):
+        return _encode(value)
     text = _encode(_Walker(max_length).walk(value, 0))
     if len(text) > max_length:
         return text[:max_length] + TRUNCATED_MARK
@@ -176,4 +173,26 @@ def args_to_json(
         bound[varargs or "args"] = args[len(names) :]
     if kwargs:
         bound.update(kwargs)
+    if _flat_and_small(bound.values(), max_length):
+        return _encode(bound)
     return to_json(bound, max_length)
+
+
+def _flat_and_small(values: Iterable[Any], max_length: int) -> bool:
+    """Whether every value is a plain scalar or short string, so C ``json`` can encode directly."""
+    budget = max_length // 2
+    for value in values:
+        t = type(value)
+        if t is str:
+            budget -= len(value)
+            if budget < 0:
+                return False
+        elif t is int:
+            if not -(2**63) <= value < 2**63:
+                return False
+        elif t is float:
+            if not math.isfinite(value):
+                return False
+        elif t is not bool and value is not None:
+            return False
+    return True

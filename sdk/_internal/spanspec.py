@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, set_
 from opentelemetry.util.types import AttributeValue
 
 from agentstate._internal.errors import handle_internal_errors, logger
+from agentstate._internal.fastattrs import set_attributes
 from agentstate._internal.serialize import args_to_json, to_json
 from agentstate._internal.state import STATE
 from agentstate.semconv import attributes as A
@@ -145,7 +146,8 @@ class SpanSpec:
                 for key in self.input_keys:
                     attrs[key] = value
                 attrs[A.INPUT_MIME_TYPE] = A.JSON_MIME_TYPE
-            span = tracer.start_span(self.span_name, kind=self.otel_kind, attributes=attrs)
+            span = tracer.start_span(self.span_name, kind=self.otel_kind)
+            set_attributes(span, attrs)
             ctx = set_span_in_context(span)
             return (span, otel_context.attach(ctx)) if attach else (span, ctx)
         return None
@@ -161,7 +163,7 @@ class SpanSpec:
                 attrs[key] = text
             attrs[A.OUTPUT_MIME_TYPE] = A.JSON_MIME_TYPE
         if attrs:
-            span.set_attributes(attrs)
+            set_attributes(span, attrs)
 
     def close(self, opened: Opened, result: Any) -> None:
         """Record ``result`` as the output, then detach and end the span."""

@@ -1,0 +1,32 @@
+# One entry point for humans and CI. `make up` and `make test` work on a fresh machine:
+# they create .venv and install the project (and its test tools) from pyproject.toml.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: up test lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]" --config-settings editable_mode=strict
+	touch $(STAMP)
+
+up: $(STAMP)  ## start the platform on embedded Valkey + chDB and send a demo agent's traces
+	$(BIN)/agentstate up --demo $(ARGS)
+
+test: $(STAMP)  ## the whole test suite (what CI runs)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check sdk semconv receiver processors api ui tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy -p agentstate
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

