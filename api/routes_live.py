@@ -1,0 +1,78 @@
+"""``WS /api/v1/live``: new traces, spans and alerts of the caller's projects, pushed as they are stored.
+
+Authenticate with ``Authorization: Bearer <token>`` on the handshake, or (browsers cannot set
+headers) by sending ``{"token": "<token>"}`` as the first message within 5 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+
+from agentstate.api.deps import scope_projects, user_from_token
+from agentstate.api.state import ApiState
+
+router = APIRouter(tags=["live"])
+
+_AUTH_TIMEOUT = 5.0
+_POLICY_VIOLATION = 1008
+
+
+async def _token(ws: WebSocket) -> str | None:
+    scheme, _, token = (ws.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    try:
+        first = await asyncio.wait_for(ws.receive_text(), _AUTH_TIMEOUT)
+        data = json.loads(first)
+    except (asyncio.TimeoutError, ValueError, WebSocketDisconnect, KeyError, RuntimeError):
+        return None
+    token_value = data.get("token") if isinstance(data, dict) else None
+    return token_value if isinstance(token_value, str) else None
+
+
+@router.websocket("/live")
+async def live(ws: WebSocket, project_id: Annotated[str | None, Query(max_length=128)] = None) -> None:
+    """Push ``trace``, ``spans`` and ``alert`` messages for the caller's readable projects."""
+    state: ApiState = ws.app.state.api
+    await ws.accept()
+    token = await _token(ws)
+    try:
+        if token is None:
+            raise HTTPException(401)
+        user = await run_in_threadpool(user_from_token, state, token)
+        projects = await run_in_threadpool(scope_projects, state, user, project_id)
+    except HTTPException:
+        await ws.close(_POLICY_VIOLATION, "not authorized")
+        return
+    sub = state.live.add(frozenset(projects))
+    try:
+        await ws.send_json({"kind": "ready", "projects": sorted(projects)})
+        reader = asyncio.create_task(_drain(ws))
+        while not reader.done():
+            getter = asyncio.create_task(sub.queue.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                await ws.send_json(getter.result())
+            else:
+                getter.cancel()
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        state.live.remove(sub)
+        with contextlib.suppress(Exception):
+            await ws.close()
+
+
+async def _drain(ws: WebSocket) -> None:
+    """Read (and ignore) client messages until the client goes away."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return

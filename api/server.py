@@ -1,0 +1,72 @@
+"""Serve the API: inside the writer process (embedded chDB) or standalone (``agentstate api``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+from clickhouse_connect.driver.client import Client
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from agentstate.api.app import create_app
+from agentstate.api.settings import ApiSettings
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the host process owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_app(app: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve ``app`` until ``stop`` is set."""
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                    lifespan="on", ws="websockets-sansio", proxy_headers=False))
+    task = asyncio.create_task(server.serve(), name="api-http")
+    waiter = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    await task
+    waiter.cancel()
+
+
+async def serve_with_client(client: Client, redis: Redis, stop: asyncio.Event) -> None:
+    """Serve the API with the writer's ClickHouse client and Redis (``agentstate up``)."""
+    settings = ApiSettings()
+    app = create_app(settings, client, redis)
+    log.info("API listening on http://%s:%s", settings.api_host, settings.api_port)
+    await serve_app(app, settings.api_host, settings.api_port, stop)
+
+
+async def _standalone(settings: ApiSettings) -> None:
+    from agentstate.processors.clickhouse import connect
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    client = connect(settings.clickhouse_url)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
+    try:
+        app = create_app(settings, client, redis)
+        log.info("API listening on http://%s:%s", settings.api_host, settings.api_port)
+        await serve_app(app, settings.api_host, settings.api_port, stop)
+    finally:
+        await redis.aclose()
+        client.close()
+
+
+def main() -> int:
+    """``agentstate api``: the standalone API against a ClickHouse server."""
+    asyncio.run(_standalone(ApiSettings()))
+    return 0

@@ -1,0 +1,150 @@
+"""Coercion of decoded OTLP attribute values, and un-flattening of indexed keys.
+
+Attribute values reach the processors as ``str``, ``int``, ``float``, ``bool``, ``list`` or
+``dict`` (OTLP ``kvlistValue``), and structured content often arrives as a JSON string. OpenInference
+and OpenLLMetry flatten lists into indexed keys (``llm.input_messages.0.message.role``); these helpers
+rebuild them. Pure functions; JSON parsing never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+Attributes = Mapping[str, object]
+"""Span attributes as decoded by the receiver."""
+
+
+def first(attributes: Attributes, keys: Iterable[str]) -> object | None:
+    """Return the value of the first key present with a non-empty value."""
+    for key in keys:
+        value = attributes.get(key)
+        if value is not None and value != "" and value != []:
+            return value
+    return None
+
+
+def as_str(value: object) -> str | None:
+    """Return ``value`` as text: strings as is, structures as compact JSON, ``None`` stays ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return str(value)
+
+
+def as_int(value: object) -> int | None:
+    """Return a non-negative token count from an int, a float or a numeric string, else ``None``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value >= 0 and value == value and value != float("inf") else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return as_int(number)
+    return None
+
+
+def as_float(value: object) -> float | None:
+    """Return a finite float from a number or a numeric string, else ``None``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def as_json(value: object) -> Any:
+    """Parse a JSON string (objects and arrays only); return structures as is, ``None`` on failure."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or text[0] not in "[{":
+            return None
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
+    if isinstance(value, list | tuple | dict):
+        return value
+    return None
+
+
+def as_str_list(value: object) -> tuple[str, ...]:
+    """Return a list attribute (or a JSON array string, or one string) as a tuple of strings."""
+    if value is None:
+        return ()
+    parsed = as_json(value) if isinstance(value, str) else value
+    if isinstance(parsed, list | tuple):
+        return tuple(s for s in (as_str(v) for v in parsed) if s)
+    text = as_str(value)
+    return (text,) if text else ()
+
+
+def unflatten(attributes: Attributes, prefix: str) -> list[Any]:
+    """Rebuild the list flattened under ``prefix`` (which ends with ``.``).
+
+    ``{"p.0.message.role": "user", "p.0.message.tool_calls.1.tool_call.id": "x"}`` becomes
+    ``[{"message": {"role": "user", "tool_calls": [{}, {"tool_call": {"id": "x"}}]}}]``: numeric
+    segments become list positions (ordered by index), other segments nested keys. A value stored
+    unflattened under ``prefix[:-1]`` (a list or a JSON string) is returned as is.
+    """
+    whole = as_json(attributes.get(prefix[:-1]))
+    if isinstance(whole, list):
+        return whole
+    root: dict[str, Any] = {}
+    found = False
+    for key, value in attributes.items():
+        if not key.startswith(prefix):
+            continue
+        found = True
+        node = root
+        parts = key[len(prefix) :].split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = value
+    if not found:
+        return []
+    result = _listify(root)
+    return result if isinstance(result, list) else []
+
+
+def _listify(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    if node and all(k.isdigit() for k in node):
+        return [_listify(node[k]) for k in sorted(node, key=int)]
+    return {k: _listify(v) for k, v in node.items()}
+
+
+def get_path(node: Any, *path: str) -> Any:
+    """Return ``node[path[0]][path[1]]…`` for nested dicts, ``None`` when any step is missing."""
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
