@@ -56,8 +56,8 @@ class Captured:
         return span_dicts(self.exporter.get_finished_spans())
 
     def by_name(self) -> dict[str, dict[str, Any]]:
-        """Finished spans keyed by name (names must be unique in the test)."""
-        return {span["name"]: span for span in self.dicts()}
+        """Finished spans keyed by the last dotted part of their name (unique in the test)."""
+        return {span["name"].rsplit(".", 1)[-1]: span for span in self.dicts()}
 
 
 def start_sdk(**init_kwargs: Any) -> Captured:
