@@ -30,6 +30,10 @@ class WorkerSettings(BaseSettings):
         default_factory=socket.gethostname,
         description="Stable consumer name within each group (distinct per replica; stable across restarts).",
     )
+    writer_concurrency: int = Field(
+        2, ge=1, le=16,
+        description="Trace-writer consumers per process; one converts (Python) while another inserts (C++).",
+    )
     batch_entries: int = Field(20, gt=0, le=1000, description="Stream entries (requests) per batch.")
     claim_idle_seconds: float = Field(60.0, gt=0, description="Reclaim entries idle this long in dead replicas.")
     max_deliveries: int = Field(10, gt=0, description="Deliveries before an entry is dead-lettered.")

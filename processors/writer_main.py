@@ -60,9 +60,15 @@ async def run_writer(
     }
     scrub = server_scrubber() if settings.scrub_on_write else None
     db = settings.clickhouse_database
+    n = settings.writer_concurrency
     consumers = [
-        OtlpWriter(redis, client, db, f"{settings.consumer_name}", signal="traces", scrub=scrub,
-                   max_value_len=settings.max_attribute_bytes, fault_hook=fault_hook, **common),
+        *(
+            # Stable names per slot, so each drains its own pending list after a restart.
+            OtlpWriter(redis, client if i == 0 else connect(settings.clickhouse_url), db,
+                       settings.consumer_name if n == 1 else f"{settings.consumer_name}-{i}", signal="traces",
+                       scrub=scrub, max_value_len=settings.max_attribute_bytes, fault_hook=fault_hook, **common)
+            for i in range(n)
+        ),
         OtlpWriter(redis, client, db, f"{settings.consumer_name}", signal="logs", scrub=scrub,
                    max_value_len=settings.max_attribute_bytes, **common),
         *row_writers(redis, client, settings, common),

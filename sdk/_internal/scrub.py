@@ -157,6 +157,7 @@ class ScrubbingExporter(SpanExporter):
         self.inner = inner
         self._scrubber = scrubber
         self._stats = stats
+        self.forward_shutdown = True
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Scrub and forward ``spans``."""
@@ -169,8 +170,9 @@ class ScrubbingExporter(SpanExporter):
         return SpanExportResult.FAILURE
 
     def shutdown(self) -> None:
-        """Shut the inner exporter down."""
-        self.inner.shutdown()
+        """Shut the inner exporter down, unless ``forward_shutdown`` was cleared (pipeline replaced)."""
+        if self.forward_shutdown:
+            self.inner.shutdown()
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Flush the inner exporter."""

@@ -41,6 +41,7 @@ class Pipeline:
     config: Config
     provider: TracerProvider
     processor: AgentStateSpanProcessor
+    head: ScrubbingExporter
     exporter: SpoolingOTLPExporter | None
     key: tuple[object, ...]
 
@@ -84,9 +85,10 @@ def _scrubber(config: Config) -> SpanScrubber | None:
 def _build(config: Config, provider: TracerProvider, exporter: SpanExporter | None, key: tuple[object, ...]) -> Pipeline:
     spooling = SpoolingOTLPExporter(config) if exporter is None else None
     final: SpanExporter = spooling if spooling is not None else exporter  # type: ignore[assignment]
-    processor = AgentStateSpanProcessor(BatchSpanProcessor(ScrubbingExporter(final, _scrubber(config))))
+    head = ScrubbingExporter(final, _scrubber(config))
+    processor = AgentStateSpanProcessor(BatchSpanProcessor(head))
     provider.add_span_processor(processor)
-    return Pipeline(config, provider, processor, spooling, key)
+    return Pipeline(config, provider, processor, head, spooling, key)
 
 
 def init(
@@ -160,6 +162,8 @@ def init(
         if _pipeline is not None and _pipeline.key == key:
             logger.debug("agentstate.init() called again with the same settings; nothing to do")
             return
+        if _pipeline is not None and span_exporter is not None and span_exporter is _pipeline.head.inner:
+            _pipeline.head.forward_shutdown = False  # the caller's exporter lives on in the new pipeline
         shutdown()
         if config.disabled:
             logger.info("AgentState SDK disabled; @observe is a no-op")

@@ -95,6 +95,12 @@ def _api(args: argparse.Namespace) -> int:
     return serve_api()
 
 
+def _users(args: argparse.Namespace) -> int:
+    from agentstate.api.users_cli import create
+
+    return create(args)
+
+
 def _ui(args: argparse.Namespace) -> int:
     from agentstate.cli.up import run_ui
 
@@ -136,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("api", help="query API (FastAPI, port 8000)", epilog=_ENV_HELP,
                    formatter_class=fmt).set_defaults(func=_api)
+    users = sub.add_parser("users", help="manage API users").add_subparsers(dest="action", required=True)
+    uc = users.add_parser("create", help="create a user (password from $AGENTSTATE_NEW_USER_PASSWORD or prompt)")
+    uc.add_argument("email")
+    uc.add_argument("--superuser", action="store_true", help="may manage users and every project")
+    uc.add_argument("--project", default="default", help="project to join (default: default)")
+    uc.add_argument("--role", choices=["admin", "member", "viewer"], default="admin")
+    uc.set_defaults(func=_users)
     sub.add_parser("ui", help="Streamlit UI (port 8501)", epilog=_ENV_HELP,
                    formatter_class=fmt).set_defaults(func=_ui)
     sub.add_parser("migrate", help="create or update the ClickHouse tables", epilog=_ENV_HELP,

@@ -28,8 +28,9 @@ ADMIN_PASSWORD = "admin-password-1"  # noqa: S105 - test credential
 class ApiThread:
     """The API app served by uvicorn on a free port, in its own thread and event loop."""
 
-    def __init__(self, settings: Any, client: Any, redis_url: str) -> None:
+    def __init__(self, settings: Any, client: Any, redis_url: str, settings_dir: Path) -> None:
         self.settings = settings
+        self.settings_dir = settings_dir
         self.url = f"http://127.0.0.1:{settings.api_port}"
         self._client = client
         self._redis_url = redis_url
@@ -153,8 +154,9 @@ class Api:
 @pytest.fixture(scope="session")
 def api(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The API, started once per session."""
-    server = ApiThread(api_settings(tmp_path_factory.mktemp("api"), platform), platform.client,
-                       platform.redis_url)
+    tmp = tmp_path_factory.mktemp("api")
+    server = ApiThread(api_settings(tmp, platform), platform.client, platform.redis_url,
+                       tmp_path_factory.mktemp("api-extra"))
     server.start()
     yield Api(server, platform)
     server.stop()

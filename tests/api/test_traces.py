@@ -103,7 +103,7 @@ def test_steps_show_io_and_changes(api: Api, dataset: Dataset) -> None:
     steps = _get(api, f"/traces/{dataset.traces_a[0]}/steps")["steps"]
     assert [s["type"] for s in steps] == ["agent", "llm", "tool", "llm"]
     assert steps[0]["input"] == "What is 2+2?" and steps[0]["output"] == "4"
-    assert steps[2]["tool_arguments"] == {"e": "2+2"} and steps[2]["tool_result"] == 4
+    assert steps[2]["tool_arguments"] == {"e": "2+2"} and steps[2]["tool_result"] == "4"
     # The second LLM call sees the tool call and its result as new messages.
     assert [m["role"] for m in steps[3]["new_messages"]] == ["assistant", "tool"]
     changed = {c["field"] for c in steps[3]["changes"]}

@@ -1,0 +1,295 @@
+"""Cost of one LLM span: tokens × the price in effect at span time, split by component.
+
+Prices come from user overrides first (:mod:`agentstate.processors.price_overrides`), then from the
+maintained ``genai-prices`` package (provider and model matching, cache and reasoning prices, price
+changes over time, tiers). Tokens are split into disjoint components, as ``genai-prices`` does:
+uncached input, cache reads, cache writes, text output and reasoning; each is priced at its own rate
+or, when the model has none, at the input (or output) rate. Nothing is guessed: a span without usage
+or with an unknown model gets a row flagged ``no_usage`` or ``unknown_model`` and zero cost, unless
+the instrumentation reported a cost itself (``llm.cost.total``, status ``reported``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import lru_cache
+from typing import Final
+
+import genai_prices
+from genai_prices.types import ModelPrice, TieredPrices, calc_unit_price
+
+from agentstate.processors.price_overrides import PriceOverride, find_override
+from agentstate.semconv.record import NormalizedSpan
+
+Price = Decimal | TieredPrices
+"""USD per million tokens, possibly tiered by total input tokens."""
+
+_MTOK: Final = 1_000_000
+_ZERO: Final = Decimal(0)
+LIBRARY_SOURCE: Final = f"genai-prices {genai_prices.__version__}"
+"""``price_source`` prefix of prices taken from the ``genai-prices`` snapshot."""
+
+
+class CostStatus(str, Enum):
+    """How a cost row was obtained."""
+
+    PRICED = "priced"
+    REPORTED = "reported"
+    UNKNOWN_MODEL = "unknown_model"
+    NO_USAGE = "no_usage"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Unit prices for one model at one time.
+
+    Attributes:
+        input: Uncached input tokens.
+        output: Text output tokens.
+        cache_read: Cache reads (``None``: the input price).
+        cache_write: Cache writes (``None``: the input price).
+        reasoning: Reasoning tokens (``None``: the output price).
+        source: Where the prices came from, e.g. ``genai-prices 0.2.3: openai/gpt-4o``.
+        library_price: The ``genai-prices`` price object, to take its total as authoritative.
+    """
+
+    input: Price
+    output: Price
+    cache_read: Price | None
+    cache_write: Price | None
+    reasoning: Price | None
+    source: str
+    library_price: ModelPrice | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRef:
+    """Where a span belongs; copied into its cost row.
+
+    Attributes:
+        project_id: Tenant, from the ingest key.
+        trace_id: Hex trace ID.
+        span_id: Hex span ID.
+        start_time_unix_nano: Span start; prices in effect then are used.
+        service_name: ``service.name`` resource attribute.
+    """
+
+    project_id: str
+    trace_id: str
+    span_id: str
+    start_time_unix_nano: int
+    service_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CostRow:
+    """One ``cost_metrics`` row, idempotent per ``(project_id, span_id)``."""
+
+    project_id: str
+    start_time_unix_nano: int
+    trace_id: str
+    span_id: str
+    service_name: str
+    operation: str
+    provider: str
+    model: str
+    request_model: str
+    agent_name: str
+    workflow_name: str
+    session_id: str
+    user_id: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+    cost_input: Decimal
+    cost_output: Decimal
+    cost_cache_read: Decimal
+    cost_cache_write: Decimal
+    cost_reasoning: Decimal
+    cost_total: Decimal
+    price_source: str
+    status: CostStatus
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the row could not be priced (counted and surfaced, never guessed)."""
+        return self.status in (CostStatus.UNKNOWN_MODEL, CostStatus.NO_USAGE)
+
+
+class PriceBook:
+    """Finds the unit prices of a model at a time: overrides first, then ``genai-prices``.
+
+    Args:
+        overrides: User price entries (see :func:`~agentstate.processors.price_overrides.load_overrides`).
+    """
+
+    __slots__ = ("_overrides",)
+
+    def __init__(self, overrides: Sequence[PriceOverride] = ()) -> None:
+        self._overrides = tuple(overrides)
+
+    def quote(self, provider: str | None, model: str, at: datetime) -> Quote | None:
+        """Return the prices of ``model`` in effect at ``at``, or ``None`` if the model is unknown."""
+        entry = find_override(self._overrides, provider, model, at)
+        if entry is not None:
+            return Quote(entry.input_mtok, entry.output_mtok, entry.cache_read_mtok, entry.cache_write_mtok,
+                         entry.reasoning_mtok, f"override: {entry.provider or '*'}/{entry.model}")  # fmt: skip
+        minute = at.replace(second=0, microsecond=0)  # prices change by date or time of day, never faster
+        return _library_quote(_library_provider(provider), model.lower(), minute)
+
+
+def compute_cost(span: NormalizedSpan, ref: SpanRef, book: PriceBook) -> CostRow | None:
+    """Return the cost row of a model-call span, or ``None`` for any other span.
+
+    Args:
+        span: The normalised span.
+        ref: Project, IDs, start time and service of the span.
+        book: Where prices are looked up.
+    """
+    if not span.calls_model:
+        return None
+    model = span.model or ""
+    at = datetime.fromtimestamp(ref.start_time_unix_nano / 1e9, tz=UTC)
+    quote = book.quote(span.provider, model, at) if model and span.has_usage else None
+    tokens = _Tokens.of(span)
+    if quote is None:
+        return _unpriced(span, ref, tokens, model)
+    costs = tokens.price(quote)
+    total = sum(costs, _ZERO)
+    if quote.library_price is not None:
+        total = quote.library_price.calc_price(tokens.usage())["total_price"]
+    return _row(span, ref, tokens, model, costs, total, quote.source, CostStatus.PRICED)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tokens:
+    """Disjoint token components of a span."""
+
+    input: int
+    output: int
+    cache_read: int
+    cache_write: int
+    reasoning: int
+    total: int
+
+    @classmethod
+    def of(cls, span: NormalizedSpan) -> _Tokens:
+        inp, out = span.input_tokens or 0, span.output_tokens or 0
+        reasoning = min(span.reasoning_tokens or 0, out)
+        cache_read = min(span.cache_read_tokens or 0, inp)
+        cache_write = min(span.cache_write_tokens or 0, inp - cache_read)
+        return cls(inp, out, cache_read, cache_write, reasoning, span.total_tokens or inp + out)
+
+    def usage(self) -> genai_prices.Usage:
+        return genai_prices.Usage(input_tokens=self.input, output_tokens=self.output,
+                                  cache_read_tokens=self.cache_read, cache_write_tokens=self.cache_write,
+                                  output_reasoning_tokens=self.reasoning)  # fmt: skip
+
+    def price(self, quote: Quote) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+        """Return (input, output, cache read, cache write, reasoning) costs in USD."""
+        inp = self.input
+
+        def cost(price: Price, count: int) -> Decimal:
+            return calc_unit_price(price, count, inp, _MTOK)
+
+        return (
+            cost(quote.input, inp - self.cache_read - self.cache_write),
+            cost(quote.output, self.output - self.reasoning),
+            cost(quote.cache_read if quote.cache_read is not None else quote.input, self.cache_read),
+            cost(quote.cache_write if quote.cache_write is not None else quote.input, self.cache_write),
+            cost(quote.reasoning if quote.reasoning is not None else quote.output, self.reasoning),
+        )
+
+
+def _unpriced(span: NormalizedSpan, ref: SpanRef, tokens: _Tokens, model: str) -> CostRow:
+    zero = (_ZERO,) * 5
+    reported = span.reported_cost_usd
+    if reported is not None and reported >= 0:
+        return _row(span, ref, tokens, model, zero, Decimal(str(reported)), "span: llm.cost.total",
+                    CostStatus.REPORTED)  # fmt: skip
+    status = CostStatus.UNKNOWN_MODEL if span.has_usage and model else CostStatus.NO_USAGE
+    return _row(span, ref, tokens, model, zero, _ZERO, "", status)
+
+
+def _row(
+    span: NormalizedSpan,
+    ref: SpanRef,
+    tokens: _Tokens,
+    model: str,
+    costs: tuple[Decimal, Decimal, Decimal, Decimal, Decimal],
+    total: Decimal,
+    source: str,
+    status: CostStatus,
+) -> CostRow:
+    return CostRow(
+        project_id=ref.project_id,
+        start_time_unix_nano=ref.start_time_unix_nano,
+        trace_id=ref.trace_id,
+        span_id=ref.span_id,
+        service_name=ref.service_name,
+        operation=span.operation.value,
+        provider=span.provider or "",
+        model=model,
+        request_model=span.request_model or "",
+        agent_name=span.agent_name or "",
+        workflow_name=span.workflow_name or "",
+        session_id=span.session_id or "",
+        user_id=span.user_id or "",
+        input_tokens=tokens.input,
+        output_tokens=tokens.output,
+        cache_read_tokens=tokens.cache_read,
+        cache_write_tokens=tokens.cache_write,
+        reasoning_tokens=tokens.reasoning,
+        total_tokens=tokens.total,
+        cost_input=costs[0],
+        cost_output=costs[1],
+        cost_cache_read=costs[2],
+        cost_cache_write=costs[3],
+        cost_reasoning=costs[4],
+        cost_total=total,
+        price_source=source,
+        status=status,
+    )
+
+
+def _library_provider(provider: str | None) -> str | None:
+    """Map OTel provider names to ``genai-prices`` provider IDs (unknown ones match by model)."""
+    if provider is None:
+        return None
+    return {"gcp.gemini": "google", "gcp.vertex_ai": "google", "gcp.gen_ai": "google", "aws.bedrock": "aws",
+            "azure.ai.openai": "azure", "azure.ai.inference": "azure", "mistral_ai": "mistral",
+            "x_ai": "x-ai"}.get(provider, provider)  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _library_quote(provider: str | None, model: str, at: datetime) -> Quote | None:
+    snapshot = genai_prices.data_snapshot.get_snapshot()
+    try:
+        found = snapshot.find_provider_model(model, None, provider, None)
+    except LookupError:
+        if provider is None:
+            return None
+        try:  # the span's provider may be a gateway or a name genai-prices does not know
+            found = snapshot.find_provider_model(model, None, None, None)
+        except LookupError:
+            return None
+    prov, info = found
+    prices = info.get_prices(at)
+    if prices.input_mtok is None and prices.output_mtok is None:
+        return None
+    return Quote(
+        input=prices.input_mtok if prices.input_mtok is not None else _ZERO,
+        output=prices.output_mtok if prices.output_mtok is not None else _ZERO,
+        cache_read=prices.cache_read_mtok,
+        cache_write=prices.cache_write_mtok,
+        reasoning=prices.output_reasoning_mtok,
+        source=f"{LIBRARY_SOURCE}: {prov.id}/{info.id}",
+        library_price=prices,
+    )

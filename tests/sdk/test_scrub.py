@@ -1,0 +1,92 @@
+"""PII and secrets are redacted in the SDK before export; structural attributes are never touched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import agentstate
+from agentstate import observe, propagate_attributes
+from agentstate._internal.scrub import SCRUB_ERROR
+from tests.sdk.conftest import Captured, start_sdk
+
+CARD = "4111 1111 1111 1111"
+EMAIL = "jane.doe@example.com"
+OPENAI = "sk-proj-" + "a1B2c3D4e5F6g7H8i9J0" * 2
+
+
+@observe(kind="tool")
+def lookup(note: str) -> str:
+    return f"found: {note}"
+
+
+@observe
+def boom(note: str) -> None:
+    raise ValueError(f"cannot charge {note}")
+
+
+def test_string_attributes_events_and_status_are_scrubbed(sdk: Captured) -> None:
+    with propagate_attributes(session_id="chat-1", tags=[f"mail {EMAIL}"], metadata={"card": CARD}):
+        lookup(f"card {CARD}, mail {EMAIL}, key {OPENAI}")
+        with pytest.raises(ValueError):
+            boom(CARD)
+    tool, failed = sdk.dicts()
+    attrs = tool["attributes"]
+    redacted = '{"note":"card [REDACTED:CREDIT_CARD], mail [REDACTED:EMAIL], key [REDACTED:OPENAI_KEY]"}'
+    assert attrs["input.value"] == redacted
+    assert attrs["gen_ai.tool.call.arguments"] == redacted
+    assert attrs["output.value"] == '"found: card [REDACTED:CREDIT_CARD], mail [REDACTED:EMAIL], key [REDACTED:OPENAI_KEY]"'
+    assert attrs["agentstate.tags"] == ["mail [REDACTED:EMAIL]"]
+    assert attrs["agentstate.metadata.card"] == "[REDACTED:CREDIT_CARD]"
+    assert failed["status_description"] == "ValueError: cannot charge [REDACTED:CREDIT_CARD]"
+    event = failed["events"][0]["attributes"]
+    assert event["exception.message"] == "cannot charge [REDACTED:CREDIT_CARD]"
+    assert CARD not in str(failed)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        pytest.param("session.id", "4111111111111111", id="session-id"),
+        pytest.param("gen_ai.response.id", "chatcmpl-4111111111111111", id="response-id"),
+        pytest.param("gen_ai.usage.input_tokens", 4111111111111111, id="token-count"),
+        pytest.param("gen_ai.request.model", "model-4111111111111111", id="model"),
+        pytest.param("gen_ai.tool.name", "send_to_jane.doe@example.com", id="tool-name"),
+    ],
+)
+def test_structural_keys_are_never_touched(sdk: Captured, key: str, value: Any) -> None:
+    with propagate_attributes(metadata={}):
+        observe(attributes={key: value})(lambda: None)()
+    assert sdk.dicts()[0]["attributes"][key] == value
+
+
+def test_exempt_keys_extra_patterns_and_off() -> None:
+    captured = start_sdk(scrub_exempt_keys=["agentstate.metadata.contact"], scrub_patterns={"TICKET": r"TCK-\d{6}"})
+    with propagate_attributes(metadata={"contact": EMAIL, "other": f"{EMAIL} TCK-123456"}):
+        lookup("x")
+    attrs = captured.dicts()[0]["attributes"]
+    assert attrs["agentstate.metadata.contact"] == EMAIL
+    assert attrs["agentstate.metadata.other"] == "[REDACTED:EMAIL] [REDACTED:TICKET]"
+    agentstate.shutdown()
+    captured = start_sdk(scrub=False)
+    lookup(EMAIL)
+    assert EMAIL in captured.dicts()[0]["attributes"]["input.value"]
+
+
+def test_a_failing_scrubber_never_leaks_the_raw_text(
+    sdk: Captured, monkeypatch: pytest.MonkeyPatch, swallow_internal_errors: None
+) -> None:
+    from agentstate.semconv import redaction
+
+    def explode(self: Any, text: str) -> str:
+        raise RuntimeError("scrubber bug")
+
+    before = agentstate.stats()["spans_scrub_errors"]
+    monkeypatch.setattr(redaction.Redactor, "redact", explode)
+    assert lookup(EMAIL) == f"found: {EMAIL}"
+    attrs = sdk.dicts()[0]["attributes"]
+    assert attrs["input.value"] == SCRUB_ERROR
+    assert attrs["output.value"] == SCRUB_ERROR
+    assert attrs["gen_ai.tool.name"] == "lookup"  # structural values survive
+    assert agentstate.stats()["spans_scrub_errors"] == before + 1
