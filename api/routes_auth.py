@@ -62,7 +62,7 @@ def me(user: CurrentUser) -> UserOut:
 def change_password(body: PasswordChange, user: CurrentUser, state: State) -> UserOut:
     """Change the caller's password; every token issued before stops working."""
     if _check(state.db, user.email, body.current_password) is None:
-        raise HTTPException(403, "current password is wrong")
+        raise HTTPException(400, "current password is wrong")
     repo.set_password(state.db, user.id, hash_password(body.new_password))
     return user_out(user)
 

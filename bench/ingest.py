@@ -129,7 +129,6 @@ def main() -> int:
     args = ap.parse_args()
 
     import redis
-
     from agentstate.semconv.apikeys import generate_key, hash_key
     from agentstate.semconv.streams import API_KEYS_HASH
 
@@ -169,7 +168,7 @@ def main() -> int:
 
     for _ in range(200):
         try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200:  # noqa: S310
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200:
                 break
         except Exception:
             time.sleep(0.1)

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import clickhouse_connect
-from clickhouse_connect.driver.client import Client
-
 from agentstate.processors.clickhouse_schema import ddl
+from clickhouse_connect.driver.client import Client
 
 _locks: dict[str, IO[str]] = {}
 

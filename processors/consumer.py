@@ -25,10 +25,9 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
+from agentstate.semconv.streams import FIELD_REASON, dead_letter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
-
-from agentstate.semconv.streams import FIELD_REASON, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ class StreamConsumer(abc.ABC):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _read(self, start_id: str, block: int | None) -> list[Entry]:
-        reply = await self.redis.xreadgroup(
+        reply: Any = await self.redis.xreadgroup(
             self.group, self.consumer, {self.stream: start_id}, count=self.batch_entries, block=block
         )
         if not reply:
@@ -154,7 +153,7 @@ class StreamConsumer(abc.ABC):
         return await self._read(">", self.block_ms)
 
     async def _claim(self) -> list[Entry]:
-        reply = await self.redis.xautoclaim(
+        reply: Any = await self.redis.xautoclaim(
             self.stream, self.group, self.consumer, self.claim_idle_ms, "0-0", count=self.batch_entries
         )
         entries = [(eid, fields) for eid, fields in reply[1] if fields]

@@ -16,10 +16,9 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
-from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODES = ("Unset", "Ok", "Error")
@@ -163,7 +162,7 @@ def traces_to_arrow(
             rkeys, rvals = rb.keys, rb.values
             service = ""
             sc = scrub
-            for k, v in zip(rkeys, rvals):
+            for k, v in zip(rkeys, rvals, strict=True):
                 if k == "service.name":
                     service = v
                 elif k == SCRUBBED_MARK and v == "true":
@@ -230,7 +229,7 @@ def logs_to_arrow(
         for rl in req.resource_logs:
             rb = _MapBuilder(max_value_len)
             rb.add(rl.resource.attributes, None)
-            service = next((v for k, v in zip(rb.keys, rb.values) if k == "service.name"), "")
+            service = next((v for k, v in zip(rb.keys, rb.values, strict=True) if k == "service.name"), "")
             for sl in rl.scope_logs:
                 sb = _MapBuilder(max_value_len)
                 sb.add(sl.scope.attributes, None)
@@ -252,6 +251,7 @@ def logs_to_arrow(
                          "ServiceName", "Body", "ResourceSchemaUrl", "ScopeSchemaUrl", "ScopeName",
                          "ScopeVersion", "EventName", "ProjectId"),
                         row,
+                        strict=True,
                     ):
                         cols[col].append(val)
                     res.extend_same(rb.keys, rb.values)

@@ -7,21 +7,21 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from contextlib import AsyncExitStack
-
-from clickhouse_connect.driver.client import Client
-from redis.asyncio import Redis
 
 from agentstate.processors.clickhouse import connect, migrate
 from agentstate.processors.settings import WorkerSettings
 from agentstate.processors.trimmer import trim_forever
 from agentstate.processors.writer import FaultHook, OtlpWriter
 from agentstate.semconv import streams as S
+from clickhouse_connect.driver.client import Client
+from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
-Companion = Callable[[Client, Redis, asyncio.Event], Awaitable[None]]
+Companion = Callable[[Client, Redis, asyncio.Event], Coroutine[Any, Any, None]]
 """Something served in the writer's process with its ClickHouse client (the API, in embedded mode)."""
 
 
@@ -53,7 +53,7 @@ async def run_writer(
     migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings))
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
     tune_gc()
-    common = {
+    common: dict[str, Any] = {
         "batch_entries": settings.batch_entries,
         "claim_idle_ms": int(settings.claim_idle_seconds * 1000),
         "max_deliveries": settings.max_deliveries,
@@ -80,7 +80,7 @@ async def run_writer(
             trim_forever(redis, [S.SPANS_STREAM, S.LOGS_STREAM, S.ALERTS_STREAM, S.COSTS_STREAM])
         )
         stack.push_async_callback(_cancel, trimmer)
-        tasks = [asyncio.create_task(stop.wait())]
+        tasks: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
         if companion is not None:
             tasks.append(asyncio.create_task(companion(client, redis, stop)))
         log.info("writer running: clickhouse=%s database=%s", settings.clickhouse_url.split("@")[-1], db)
@@ -103,10 +103,11 @@ def extra_ddl(settings: WorkerSettings) -> list[str]:
         from agentstate.processors.output_tables import ddl as output_ddl
     except ImportError:
         return []
-    return output_ddl(settings.clickhouse_database, settings.retention_days)
+    statements: list[str] = output_ddl(settings.clickhouse_database, settings.retention_days)
+    return statements
 
 
-def row_writers(redis: Redis, client: Client, settings: WorkerSettings, common: dict[str, int]) -> list[OtlpWriter]:
+def row_writers(redis: Redis, client: Client, settings: WorkerSettings, common: dict[str, Any]) -> list[Any]:
     """Writers of the alert and cost streams, when those processors are installed."""
     try:
         from agentstate.processors.output_tables import writers

@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import grpc
+from agentstate.receiver.auth import extract_key
+from agentstate.receiver.decode import PROTOBUF, Decoded
+from agentstate.receiver.errors import IngestError, too_large
+from agentstate.receiver.service import IngestService
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsPartialSuccess,
     ExportLogsServiceResponse,
@@ -17,11 +21,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTracePartialSuccess,
     ExportTraceServiceResponse,
 )
-
-from agentstate.receiver.auth import extract_key
-from agentstate.receiver.decode import PROTOBUF, Decoded
-from agentstate.receiver.errors import IngestError, too_large
-from agentstate.receiver.service import IngestService
 
 _TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 _LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
@@ -34,13 +33,15 @@ def _response(signal: str, decoded: Decoded) -> bytes:
             tr.partial_success.CopyFrom(
                 ExportTracePartialSuccess(rejected_spans=decoded.rejected, error_message=decoded.message)
             )
-        return tr.SerializeToString()
+        data: bytes = tr.SerializeToString()
+        return data
     lr = ExportLogsServiceResponse()
     if decoded.rejected:
         lr.partial_success.CopyFrom(
             ExportLogsPartialSuccess(rejected_log_records=decoded.rejected, error_message=decoded.message)
         )
-    return lr.SerializeToString()
+    out: bytes = lr.SerializeToString()
+    return out
 
 
 def _export(

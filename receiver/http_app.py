@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from agentstate.receiver.auth import extract_key
+from agentstate.receiver.decode import JSON, PROTOBUF, Decoded, decompress, media_type
+from agentstate.receiver.errors import IngestError, too_large
+from agentstate.receiver.service import IngestService
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
@@ -25,19 +29,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agentstate.receiver.auth import extract_key
-from agentstate.receiver.decode import JSON, PROTOBUF, Decoded, decompress, media_type
-from agentstate.receiver.errors import IngestError, too_large
-from agentstate.receiver.service import IngestService
-
-
 _DRAIN_FACTOR = 4
 
 
 def _encode(msg: Message, media: str) -> bytes:
+    data: bytes
     if media == JSON:
-        return json_format.MessageToJson(msg, indent=None).encode()
-    return msg.SerializeToString()
+        data = json_format.MessageToJson(msg, indent=None).encode()
+    else:
+        data = msg.SerializeToString()
+    return data
 
 
 def _error_response(exc: IngestError, media: str) -> Response:

@@ -13,11 +13,10 @@ import contextlib
 import logging
 import time
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
-
 from agentstate.receiver.errors import overloaded
 from agentstate.semconv import streams as S
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
 
 log = logging.getLogger(__name__)
 

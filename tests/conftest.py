@@ -194,7 +194,6 @@ class Platform:
     def new_project(self, name: str | None = None) -> tuple[str, str]:
         """Register a fresh project and ingest key; return ``(project, key)``."""
         import redis
-
         from agentstate.semconv.apikeys import generate_key, hash_key
         from agentstate.semconv.streams import API_KEYS_HASH
 
@@ -225,7 +224,6 @@ class Platform:
 def platform(valkey: Valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Embedded Valkey + receiver subprocess + in-process writer on embedded chDB."""
     import clickhouse_connect
-
     from agentstate.processors.settings import WorkerSettings
 
     data_dir = tmp_path_factory.mktemp("platform")

@@ -23,7 +23,7 @@ from agentstate.ui.schema import (
     TracePage,
     UsageSeries,
 )
-from agentstate.ui.session import _http
+from agentstate.ui.session import http_pool
 
 Frozen = tuple[tuple[str, Any], ...]
 """Query parameters as a hashable, order-independent cache key."""
@@ -35,7 +35,7 @@ def freeze(params: dict[str, Any]) -> Frozen:
 
 
 def _client(api_url: str, token: str) -> ApiClient:
-    return ApiClient(api_url, token, _http())
+    return ApiClient(api_url, token, http_pool())
 
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=64)

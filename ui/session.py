@@ -21,7 +21,7 @@ ALL_PROJECTS: Final = ""
 
 
 @st.cache_resource(show_spinner=False)
-def _http() -> httpx.Client:
+def http_pool() -> httpx.Client:
     """One connection pool per UI process, shared by every session (requests carry their own token)."""
     return httpx.Client(timeout=TIMEOUT_SECONDS)
 
@@ -39,7 +39,7 @@ def token() -> str | None:
 
 def client() -> ApiClient:
     """An API client carrying the session's token."""
-    return ApiClient(api_url(), token(), _http())
+    return ApiClient(api_url(), token(), http_pool())
 
 
 def log_in(email: str, password: str) -> None:

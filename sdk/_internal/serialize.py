@@ -58,11 +58,14 @@ class _Walker:
             return _ELLIPSIS
         if depth >= _MAX_DEPTH:
             return self.str_(f"<{t.__name__}>")
-        if t is dict or (t is not list and t is not tuple and isinstance(value, Mapping)):
-            return self.container(value, depth, self.mapping)
-        if t is list or t is tuple or isinstance(value, (list, tuple, set, frozenset)):
-            return self.container(value, depth, self.sequence)
-        return self.other(value, depth)
+        try:
+            if t is dict or (t is not list and t is not tuple and isinstance(value, Mapping)):
+                return self.container(value, depth, self.mapping)
+            if t is list or t is tuple or isinstance(value, (list, tuple, set, frozenset)):
+                return self.container(value, depth, self.sequence)
+            return self.other(value, depth)
+        except Exception:  # a user object misbehaving (raising __len__, property, items() …)
+            return self.str_(f"<{t.__name__} object>")
 
     def container(self, value: Any, depth: int, walk_items: Callable[[Any, int], Any]) -> Any:
         key = id(value)

@@ -121,6 +121,7 @@ class HttpSender:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._active: set[http.client.HTTPConnection] = set()
+        self._all: set[http.client.HTTPConnection] = set()
         self._ssl = ssl.create_default_context() if self._https else None
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
@@ -131,6 +132,8 @@ class HttpSender:
             else:
                 conn = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
             self._local.conn = conn
+            with self._lock:
+                self._all.add(conn)
         conn.timeout = timeout
         if conn.sock is not None:
             conn.sock.settimeout(timeout)
@@ -141,6 +144,8 @@ class HttpSender:
         self._local.conn = None
         if conn is not None:
             conn.close()
+            with self._lock:
+                self._all.discard(conn)
 
     def send(self, body: bytes, timeout: float | None = None) -> SendResult:
         """POST ``body``; never raises. A reused connection that turns out stale is retried once."""
@@ -182,5 +187,8 @@ class HttpSender:
                     pass
 
     def close(self) -> None:
-        """Close this thread's connection (other threads' close when their thread ends)."""
-        self._drop_connection()
+        """Close every kept-alive connection, whichever thread opened it."""
+        with self._lock:
+            connections, self._all = list(self._all), set()
+        for conn in connections:
+            conn.close()

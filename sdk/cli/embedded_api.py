@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-Companion = Callable[[Any, Any, asyncio.Event], Awaitable[None]]
+Companion = Callable[[Any, Any, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def api_companion() -> Companion | None:
     """A coroutine factory serving the API with the writer's ClickHouse client, if the API is installed."""
     try:
-        from agentstate.api.server import serve_with_client  # type: ignore[attr-defined]
+        from agentstate.api.server import serve_with_client
     except ImportError:
         log.warning("the query API is not installed; only ingestion runs")
         return None
-    return serve_with_client  # type: ignore[no-any-return]
+    return serve_with_client
 
 
 def serve_api() -> int:
     """``agentstate api``: standalone API against a ClickHouse server."""
     try:
-        from agentstate.api.server import main  # type: ignore[attr-defined]
+        from agentstate.api.server import main
     except ImportError:
         raise SystemExit("the query API is not available in this build") from None
     return int(main())

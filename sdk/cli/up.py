@@ -100,7 +100,6 @@ def _wait_http(url: str, timeout: float) -> bool:
 def register_bootstrap_key(redis_url: str, key: str, project: str, secret: str) -> None:
     """Put the bootstrap key (hashed) into the registry the receiver reads."""
     import redis
-
     from agentstate.semconv.apikeys import hash_key
     from agentstate.semconv.streams import API_KEYS_HASH
 
@@ -129,7 +128,6 @@ def _components(args: argparse.Namespace) -> list[Child]:
 def _ui_available() -> bool:
     try:
         import streamlit  # noqa: F401
-
         from agentstate.ui import app  # type: ignore[attr-defined]  # noqa: F401
     except ImportError:
         return False

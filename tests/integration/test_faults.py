@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from agentstate.semconv.apikeys import generate_key, hash_key
 from agentstate.semconv.streams import API_KEYS_HASH, SPANS_STREAM, WRITER_GROUP
+
 from tests.conftest import SECRET, Receiver, Valkey, free_port, spawn, start_receiver, start_valkey, stop_proc
 from tests.integration.test_ingest import _post
 
@@ -207,7 +207,7 @@ def test_rate_limit_is_429_with_retry_after(tmp_path: Path) -> None:
             codes.append(code)
             retry_after.append(headers.get("retry-after"))
         assert codes[0] == 200 and 429 in codes
-        assert all(ra and int(ra) >= 1 for c, ra in zip(codes, retry_after) if c == 429)
+        assert all(ra and int(ra) >= 1 for c, ra in zip(codes, retry_after, strict=True) if c == 429)
     finally:
         stop_proc(rec.proc)
         v.server.stop()

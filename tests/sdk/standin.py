@@ -47,7 +47,7 @@ class StandIn:
         return self.url + "/v1/traces"
 
     def span_ids(self) -> list[str]:
-        """Span IDs of every request answered with a 2xx... or not: of every request received."""
+        """Span IDs in every request received, whatever it was answered."""
         return [sid for request in self.requests for sid in request.span_ids()]
 
 
@@ -76,13 +76,15 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def stand_in(script: list[tuple[int, dict[str, str]]] | None = None, hang: bool = False) -> Iterator[StandIn]:
-    """Run a stand-in collector on a free loopback port for the duration of the block."""
+def stand_in(
+    script: list[tuple[int, dict[str, str]]] | None = None, hang: bool = False, port: int = 0
+) -> Iterator[StandIn]:
+    """Run a stand-in collector on loopback (``port``, or a free one) for the duration of the block."""
     state = StandIn(script=list(script or []), hang=threading.Event() if hang else None)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(state))
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield state

@@ -56,6 +56,7 @@ def test_sender_posts_protobuf_with_headers() -> None:
     with stand_in([(503, {"Retry-After": "7"}), (200, {})]) as collector:
         sender = HttpSender(collector.endpoint, {"authorization": "Bearer as_k"}, timeout=5)
         first, second = sender.send(b"\x01"), sender.send(b"\x02")
+        sender.close()
     assert (first.status, first.retry_after, second.status) == (503, 7.0, 200)
     request = collector.requests[0]
     assert (request.path, request.body) == ("/v1/traces", b"\x01")

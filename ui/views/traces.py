@@ -1,0 +1,87 @@
+"""Traces: a live, filterable, searchable table, newest first; pick a row to open the trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from agentstate.ui import data, nav, session
+from agentstate.ui.filters import TraceFilters
+from agentstate.ui.tables import traces_frame
+from agentstate.ui.widgets import run_guarded, scope, time_range
+
+REFRESH_SECONDS = 5
+_CURSORS = "traces_cursors"
+
+_COLUMNS: dict[str, Any] = {
+    "status": st.column_config.TextColumn("", width="small"),
+    "duration_ms": st.column_config.NumberColumn("duration (ms)", format="%.1f"),
+    "cost_usd": st.column_config.NumberColumn("cost", format="$%.6f"),
+    "trace_id": st.column_config.TextColumn("trace id"),
+}
+
+
+def _filters() -> TraceFilters:
+    top = st.columns([2, 1, 2, 1, 1])
+    since = time_range("traces_range", container=top[0])
+    status = top[1].selectbox("Status", ["any", "ok", "error"], key="traces_status")
+    search = top[2].text_input("Search", key="traces_q", placeholder="span names and attribute values")
+    sort = top[3].selectbox("Sort by", ["start", "duration"], key="traces_sort")
+    limit = top[4].selectbox("Rows", [50, 100, 200, 500], key="traces_limit")
+    with st.expander("More filters", expanded=False):
+        cols = st.columns(4)
+        service = cols[0].text_input("Service", key="traces_service")
+        model = cols[1].text_input("Model", key="traces_model")
+        agent = cols[2].text_input("Agent", key="traces_agent")
+        session_id = cols[3].text_input("Session", key="traces_session")
+        cols = st.columns(4)
+        user_id = cols[0].text_input("User", key="traces_user")
+        min_cost = cols[1].number_input("Min cost ($)", min_value=0.0, step=0.001, format="%.4f", key="traces_cost")
+        min_dur = cols[2].number_input("Min duration (ms)", min_value=0.0, step=100.0, key="traces_dur")
+    return TraceFilters(since=since, project_id=scope()["project_id"], status=str(status), service=service,
+                        model=model, agent=agent, session_id=session_id, user_id=user_id, search=search,
+                        min_cost=float(min_cost), min_duration_ms=float(min_dur), sort=str(sort),
+                        limit=int(limit))
+
+
+def _table(filters: TraceFilters) -> None:
+    token = session.token() or ""
+    cursors: list[str | None] = st.session_state.setdefault(_CURSORS, [None])
+    page = data.traces(session.api_url(), token, data.freeze(filters.params(cursors[-1])))
+    frame = traces_frame(page["items"])
+    st.caption(f"{len(frame)} traces on page {len(cursors)}" + (" · newest first" if filters.sort == "start" else ""))
+    event = st.dataframe(frame, hide_index=True, width="stretch", height=min(36 * (len(frame) + 1) + 2, 640),
+                         column_config=_COLUMNS, on_select="rerun", selection_mode="single-row", key="traces_table",
+                         column_order=[c for c in frame.columns if c != "project"])
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        row = frame.iloc[rows[0]]
+        nav.go(nav.TRACE, trace_id=str(row["trace_id"]), project_id=str(row["project"]))
+    prev_col, next_col, _ = st.columns([1, 1, 6])
+    if prev_col.button("◀ Newer", disabled=len(cursors) == 1, key="traces_prev"):
+        cursors.pop()
+        st.rerun()
+    if next_col.button("Older ▶", disabled=page["next_cursor"] is None, key="traces_next"):
+        cursors.append(page["next_cursor"])
+        st.rerun()
+
+
+def _page() -> None:
+    st.title("Traces")
+    filters = _filters()
+    if st.session_state.get("traces_last_filters") != filters:
+        st.session_state["traces_last_filters"] = filters
+        st.session_state[_CURSORS] = [None]
+    live = st.toggle("Live (refresh every 5 s)", value=True, key="traces_live")
+    opener = st.columns([3, 1])
+    typed = opener[0].text_input("Open a trace by ID", key="traces_open_id", placeholder="32 hex characters")
+    if opener[1].button("Open", key="traces_open") and typed.strip():
+        nav.go(nav.TRACE, trace_id=typed.strip().lower())
+    run_every = REFRESH_SECONDS if live else None
+    st.fragment(run_every=run_every)(_table)(filters)
+
+
+def render() -> None:
+    """The Traces page."""
+    run_guarded(_page)
