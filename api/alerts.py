@@ -42,7 +42,7 @@ async def list_alerts(ch: ClickHouse, projects: list[str], query: AlertQuery, wi
     if cursor is not None:
         where.append(f"({t}, toString(`{src.id}`)) < ({{cv:Int64}}, {{ci:String}})")
         params.update(cv=cursor["v"], ci=cursor["i"])
-    sql = (f"SELECT {alert_select(src)} FROM {{db}}.{ALERT_TABLE} WHERE {' AND '.join(where)} "  # nosec B608
+    sql = (f"SELECT {alert_select(src)} FROM {{db}}.{ALERT_TABLE} WHERE {' AND '.join(where)} "  # nosec B608  # noqa: S608
            f"ORDER BY {t} DESC, toString(`{src.id}`) DESC LIMIT 1 BY toString(`{src.id}`) LIMIT {{limit:UInt32}}")
     rows = await ch.rows(sql, params)
     more = len(rows) > query.limit
@@ -57,7 +57,7 @@ async def alert_project(ch: ClickHouse, projects: list[str], alert_id: str) -> s
     src = await alert_source(ch)
     if src is None:
         return None
-    sql = (f"SELECT ProjectId FROM {{db}}.{ALERT_TABLE} WHERE ProjectId IN {{projects:Array(String)}} "  # nosec B608
+    sql = (f"SELECT ProjectId FROM {{db}}.{ALERT_TABLE} WHERE ProjectId IN {{projects:Array(String)}} "  # nosec B608  # noqa: S608
            f"AND toString(`{src.id}`) = {{alert_id:String}} LIMIT 1")
     rows = await ch.rows(sql, {"projects": projects, "alert_id": alert_id})
     return str(rows[0][0]) if rows else None

@@ -15,7 +15,7 @@ from agentstate.api.trace_list import SCOPE
 from agentstate.api.trace_models import CostPoint, CostSeries, UsagePoint, UsageSeries
 
 GROUP_COLUMNS = {
-    "model": "if(GenAiResponseModel != '', GenAiResponseModel, GenAiRequestModel)",
+    "model": "GenAiRequestModel",
     "provider": "GenAiProvider",
     "agent": "AgentName",
     "user": "UserId",
@@ -30,21 +30,21 @@ BUCKETS = {
 
 def _cost_sql(query: AnalyticsQuery, cost_col: str | None) -> str:
     key, bucket = GROUP_COLUMNS[query.group_by], BUCKETS[query.bucket]
-    spans = (f"SELECT SpanId, toUnixTimestamp(toDateTime({bucket})) AS b, {key} AS k, InputTokens, OutputTokens "  # nosec B608
-             f"FROM {{db}}.otel_traces WHERE {SCOPE} AND GenAiOperation != ''")
+    spans = (f"SELECT SpanId, toUnixTimestamp(toDateTime({bucket})) AS b, {key} AS k, InputTokens, OutputTokens "  # nosec B608  # noqa: S608
+             f"FROM {{db}}.otel_traces WHERE {SCOPE} AND GenAiRequestModel != ''")
     if cost_col is None:
-        return (f"SELECT b, k, 0.0, sum(InputTokens), sum(OutputTokens), count() FROM ({spans}) "  # nosec B608
+        return (f"SELECT b, k, 0.0, sum(InputTokens), sum(OutputTokens), count() FROM ({spans}) "  # nosec B608  # noqa: S608
                 "GROUP BY b, k ORDER BY b, k")
-    costs = (f"SELECT SpanId, any(`{cost_col}`) AS cost FROM {{db}}.{COST_TABLE} "  # nosec B608 - whitelisted
+    costs = (f"SELECT SpanId, any(`{cost_col}`) AS cost FROM {{db}}.{COST_TABLE} "  # nosec B608 - whitelisted  # noqa: S608
              "WHERE ProjectId IN {projects:Array(String)} GROUP BY SpanId")
-    return (f"SELECT s.b, s.k, sum(c.cost), sum(s.InputTokens), sum(s.OutputTokens), count() FROM ({spans}) AS s "  # nosec B608
+    return (f"SELECT s.b, s.k, sum(c.cost), sum(s.InputTokens), sum(s.OutputTokens), count() FROM ({spans}) AS s "  # nosec B608  # noqa: S608
             f"LEFT JOIN ({costs}) AS c ON s.SpanId = c.SpanId GROUP BY s.b, s.k ORDER BY s.b, s.k "
             "SETTINGS join_use_nulls = 0")
 
 
 async def cost_series(ch: ClickHouse, projects: list[str], query: AnalyticsQuery,
                       window: tuple[int, int]) -> CostSeries:
-    """Cost and tokens of GenAI calls per bucket and group."""
+    """Cost and tokens of model calls (spans with a request model) per bucket and group."""
     src = await cost_source(ch)
     params: dict[str, Any] = {"projects": projects, "from_ns": window[0], "to_ns": window[1]}
     rows = await ch.rows(_cost_sql(query, src.cost if src else None), params)
@@ -57,7 +57,7 @@ async def cost_series(ch: ClickHouse, projects: list[str], query: AnalyticsQuery
 def _usage_sql(query: AnalyticsQuery) -> str:
     key, bucket = GROUP_COLUMNS[query.group_by], BUCKETS[query.bucket]
     only = "" if query.group_by == "service" else f"AND {key} != ''"
-    return (f"SELECT toUnixTimestamp(toDateTime({bucket})) AS b, {key} AS k, count(), "  # nosec B608 - whitelisted
+    return (f"SELECT toUnixTimestamp(toDateTime({bucket})) AS b, {key} AS k, count(), "  # nosec B608 - whitelisted  # noqa: S608
             "countIf(StatusCode = 'Error'), sum(InputTokens), sum(OutputTokens), "
             "quantilesTDigest(0.5, 0.95, 0.99)(Duration) "
             f"FROM {{db}}.otel_traces WHERE {SCOPE} {only} GROUP BY b, k ORDER BY b, k")

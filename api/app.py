@@ -5,13 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from clickhouse_connect.driver.client import Client
-from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-from redis.asyncio import Redis
-
 from agentstate.api import routes_auth, routes_data, routes_live, routes_projects
 from agentstate.api.bootstrap import prepare_store, resync_registry
 from agentstate.api.chstore import ClickHouse
@@ -23,8 +16,22 @@ from agentstate.api.settings import ApiSettings
 from agentstate.api.sqldb import Database
 from agentstate.api.state import ApiState
 from agentstate.api.tokens import signing_key
+from clickhouse_connect.driver.client import Client
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
 
 API_PREFIX = "/api/v1"
+
+_COMMON_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"description": "Missing or invalid access token"},
+    403: {"description": "Role too low for this project"},
+    404: {"description": "Not found, or not visible to the caller"},
+    413: {"description": "Request body too large"},
+    429: {"description": "Rate limited or login locked; see Retry-After"},
+}
 
 
 def build_state(settings: ApiSettings, client: Client, redis: Redis) -> ApiState:
@@ -53,7 +60,7 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
         finally:
             await state.live.stop()
 
-    app = FastAPI(title="AgentState API", version="1", lifespan=lifespan,
+    app = FastAPI(title="AgentState API", version="1", lifespan=lifespan, responses=_COMMON_RESPONSES,
                   description="Query API over AgentState's ClickHouse store. Authenticate with a Bearer token "
                               "from POST /api/v1/auth/login.")
     app.state.api = state

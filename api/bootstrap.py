@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-
-from redis.asyncio import Redis
 
 from agentstate.api import repo
 from agentstate.api.passwords import hash_password
@@ -13,6 +12,7 @@ from agentstate.api.settings import ApiSettings
 from agentstate.api.sqldb import Database, migrate
 from agentstate.semconv.apikeys import display_key, hash_key
 from agentstate.semconv.streams import API_KEYS_HASH
+from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,8 @@ def prepare_store(db: Database, settings: ApiSettings) -> None:
     version = migrate(db)
     log.info("API store at schema version %d", version)
     if repo.get_project(db, DEFAULT_PROJECT) is None:
-        try:
+        with contextlib.suppress(repo.AlreadyExists):  # another replica won the race
             repo.create_project(db, DEFAULT_PROJECT, "Default", None)
-        except repo.AlreadyExists:
-            pass  # another replica won the race
     if settings.admin_email and settings.admin_password:
         found = repo.find_login(db, settings.admin_email)
         if found is None:

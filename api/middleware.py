@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 from agentstate.api.limits import RateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _EXEMPT = frozenset({"/healthz", "/readyz"})
 

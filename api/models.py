@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
 from agentstate.api.roles import Role
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
                                          pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -42,7 +41,7 @@ class TokenOut(Output):
     """An access token (Bearer)."""
 
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_at: int = Field(description="Unix seconds.")
 
 

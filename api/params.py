@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import HTTPException
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Short = Annotated[str, StringConstraints(max_length=256)]
@@ -85,6 +85,12 @@ class AlertQuery(Window):
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
+def invalid(field: str, message: str, value: Any = None) -> RequestValidationError:
+    """A 422 in FastAPI's usual validation-error shape, for checks that need settings or decoding."""
+    return RequestValidationError([{"type": "value_error", "loc": ("query", field), "msg": message,
+                                    "input": value}])
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
@@ -94,9 +100,9 @@ def time_range(window: Window, max_days: int, default_hours: float = 24.0) -> tu
     until = _utc(window.until) if window.until else datetime.now(timezone.utc)
     since = _utc(window.since) if window.since else until - timedelta(hours=default_hours)
     if since >= until:
-        raise HTTPException(422, "'since' must be before 'until'")
+        raise invalid("since", "'since' must be before 'until'", str(window.since))
     if until - since > timedelta(days=max_days):
-        raise HTTPException(422, f"time range longer than {max_days} days")
+        raise invalid("since", f"time range longer than {max_days} days", str(window.since))
     return to_ns(since), to_ns(until)
 
 
@@ -123,9 +129,9 @@ def decode_cursor(cursor: str | None, expected: dict[str, type]) -> dict[str, An
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise HTTPException(422, "invalid cursor") from None
+        raise invalid("cursor", "invalid cursor", cursor) from None
     if not isinstance(data, dict) or set(data) != set(expected) or not all(
         type(data[k]) is t for k, t in expected.items()
     ):
-        raise HTTPException(422, "invalid cursor")
+        raise invalid("cursor", "invalid cursor", cursor)
     return data

@@ -59,9 +59,6 @@ class KeyRecord:
     revoked_at: str | None
 
 
-_USER_COLS = "id, email, is_superuser, token_version, created_at"
-
-
 def _user(row: tuple[object, ...]) -> User:
     return User(str(row[0]), str(row[1]), bool(row[2]), int(str(row[3])), str(row[4]))
 
@@ -76,7 +73,8 @@ def create_user(db: Database, email: str, password_hash: str, superuser: bool = 
     try:
         with db.tx() as t:
             t.execute(
-                f"INSERT INTO users ({_USER_COLS}, password_hash) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant
+                "INSERT INTO users (id, email, is_superuser, token_version, created_at, password_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (user.id, user.email, int(superuser), 0, user.created_at, password_hash),
             )
     except IntegrityError:
@@ -86,13 +84,14 @@ def create_user(db: Database, email: str, password_hash: str, superuser: bool = 
 
 def get_user(db: Database, user_id: str) -> User | None:
     """The user with ``user_id``, if any."""
-    rows = db.fetch(f"SELECT {_USER_COLS} FROM users WHERE id = ?", (user_id,))  # noqa: S608 - constant
+    rows = db.fetch("SELECT id, email, is_superuser, token_version, created_at FROM users WHERE id = ?", (user_id,))
     return _user(rows[0]) if rows else None
 
 
 def find_login(db: Database, email: str) -> tuple[User, str] | None:
     """The user with ``email`` and their password hash, if any."""
-    rows = db.fetch(f"SELECT {_USER_COLS}, password_hash FROM users WHERE email = ?",  # noqa: S608 - constant
+    rows = db.fetch("SELECT id, email, is_superuser, token_version, created_at, password_hash FROM users "
+                    "WHERE email = ?",
                     (email.lower(),))
     return (_user(rows[0]), str(rows[0][5])) if rows else None
 
@@ -106,7 +105,8 @@ def set_password(db: Database, user_id: str, password_hash: str) -> None:
 
 def list_users(db: Database) -> list[User]:
     """Every user, by email."""
-    return [_user(r) for r in db.fetch(f"SELECT {_USER_COLS} FROM users ORDER BY email")]  # noqa: S608
+    rows = db.fetch("SELECT id, email, is_superuser, token_version, created_at FROM users ORDER BY email")
+    return [_user(r) for r in rows]
 
 
 def create_project(db: Database, project_id: str, name: str, owner: str | None) -> Project:
@@ -174,11 +174,9 @@ def remove_member(db: Database, project_id: str, user_id: str) -> bool:
         return t.execute("DELETE FROM memberships WHERE project_id = ? AND user_id = ?", (project_id, user_id)) > 0
 
 
-_KEY_COLS = "id, project_id, name, display, created_at, revoked_at"
-
-
 def _key(row: tuple[object, ...]) -> KeyRecord:
-    return KeyRecord(*(str(v) for v in row[:5]), revoked_at=str(row[5]) if row[5] else None)
+    return KeyRecord(str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]),
+                     str(row[5]) if row[5] else None)
 
 
 def create_key(db: Database, project_id: str, name: str, key_hash: str, prefix: str, display: str,
@@ -201,7 +199,7 @@ def ensure_key(db: Database, project_id: str, name: str, key_hash: str, prefix: 
 
 def list_keys(db: Database, project_id: str) -> list[KeyRecord]:
     """A project's keys, newest first (masked; the key itself is never stored)."""
-    rows = db.fetch(f"SELECT {_KEY_COLS} FROM api_keys WHERE project_id = ? "  # noqa: S608 - constant
+    rows = db.fetch("SELECT id, project_id, name, display, created_at, revoked_at FROM api_keys WHERE project_id = ? "
                     "ORDER BY created_at DESC, id", (project_id,))
     return [_key(r) for r in rows]
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
-
 from agentstate.api import repo, tokens
 from agentstate.api.deps import CurrentUser, State, Superuser
 from agentstate.api.models import LoginIn, PasswordChange, TokenOut, UserCreate, UserOut
 from agentstate.api.passwords import hash_password, verify_password
 from agentstate.api.repo import User
 from agentstate.api.sqldb import Database
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 router = APIRouter(tags=["auth"])
 
@@ -58,7 +57,7 @@ def me(user: CurrentUser) -> UserOut:
     return user_out(user)
 
 
-@router.patch("/users/me", response_model=UserOut)
+@router.patch("/users/me", response_model=UserOut, responses={400: {"description": "Current password is wrong"}})
 def change_password(body: PasswordChange, user: CurrentUser, state: State) -> UserOut:
     """Change the caller's password; every token issued before stops working."""
     if _check(state.db, user.email, body.current_password) is None:
@@ -73,7 +72,7 @@ def list_users(state: State, _: Superuser) -> list[UserOut]:
     return [user_out(u) for u in repo.list_users(state.db)]
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post("/users", response_model=UserOut, status_code=201, responses={409: {"description": "Email taken"}})
 def create_user(body: UserCreate, state: State, _: Superuser) -> UserOut:
     """Create a user (superusers only)."""
     try:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Path, Query
-from fastapi.concurrency import run_in_threadpool
+from typing import Annotated, Any
 
 from agentstate.api import alerts, analytics, repo, sessions, trace_detail, trace_list
 from agentstate.api.deps import NOT_FOUND, CurrentUser, State, require_role, scope_projects
@@ -31,6 +28,8 @@ from agentstate.api.trace_models import (
     TracePage,
     UsageSeries,
 )
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["data"])
 
@@ -38,7 +37,7 @@ TraceId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-fA-F
 SessionId = Annotated[str, Path(min_length=1, max_length=256)]
 AlertId = Annotated[str, Path(min_length=1, max_length=128)]
 MAX_TRACE_SPANS = 10_000
-_NOT_FOUND = {404: {"description": "Not found (or not visible to the caller)"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not found (or not visible to the caller)"}}
 
 
 async def _scope(state: State, user: User, query: ProjectFilter) -> list[str]:
@@ -60,7 +59,8 @@ async def list_traces(query: Annotated[TraceQuery, Query()], user: CurrentUser, 
 
 
 @router.get("/traces/{trace_id}", response_model=TraceDetail, responses=_NOT_FOUND)
-async def get_trace(trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser, state: State) -> TraceDetail:
+async def get_trace(trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser,
+                    state: State) -> TraceDetail:
     """The whole trace: every span with attributes, events, links and GenAI fields, as a tree."""
     projects = await _scope(state, user, query)
     spans, truncated = await trace_detail.fetch_spans(state.ch, projects, trace_id.lower(), MAX_TRACE_SPANS)
@@ -70,7 +70,8 @@ async def get_trace(trace_id: TraceId, query: Annotated[ProjectFilter, Query()],
 
 
 @router.get("/traces/{trace_id}/steps", response_model=StepsOut, responses=_NOT_FOUND)
-async def get_steps(trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser, state: State) -> StepsOut:
+async def get_steps(trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser,
+                    state: State) -> StepsOut:
     """The Time Machine: spans in execution order, each with its I/O and what changed since the last."""
     projects = await _scope(state, user, query)
     spans, truncated = await trace_detail.fetch_spans(state.ch, projects, trace_id.lower(), MAX_TRACE_SPANS)
@@ -137,7 +138,8 @@ async def list_alerts(query: Annotated[AlertQuery, Query()], user: CurrentUser, 
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AckOut, responses=_NOT_FOUND)
-async def ack_alert(alert_id: AlertId, query: Annotated[ProjectFilter, Query()], user: CurrentUser, state: State) -> AckOut:
+async def ack_alert(alert_id: AlertId, query: Annotated[ProjectFilter, Query()], user: CurrentUser,
+                    state: State) -> AckOut:
     """Acknowledge an alert (members and admins of its project)."""
     projects = await _scope(state, user, query)
     project = await alerts.alert_project(state.ch, projects, alert_id) if projects else None

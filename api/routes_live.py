@@ -11,11 +11,10 @@ import contextlib
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
-from fastapi.concurrency import run_in_threadpool
-
 from agentstate.api.deps import scope_projects, user_from_token
 from agentstate.api.state import ApiState
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["live"])
 
@@ -48,7 +47,8 @@ async def live(ws: WebSocket, project_id: Annotated[str | None, Query(max_length
         user = await run_in_threadpool(user_from_token, state, token)
         projects = await run_in_threadpool(scope_projects, state, user, project_id)
     except HTTPException:
-        await ws.close(_POLICY_VIOLATION, "not authorized")
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await ws.close(_POLICY_VIOLATION, "not authorized")
         return
     sub = state.live.add(frozenset(projects))
     try:

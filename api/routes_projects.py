@@ -5,10 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
-
 from agentstate.api import repo
 from agentstate.api.deps import Access, CurrentUser, State, Superuser, project_access
 from agentstate.api.models import (
@@ -23,6 +19,9 @@ from agentstate.api.models import (
 from agentstate.api.roles import Role
 from agentstate.semconv.apikeys import display_key, generate_key, hash_key
 from agentstate.semconv.streams import API_KEYS_HASH
+from fastapi import APIRouter, HTTPException, Path
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 router = APIRouter(tags=["projects"])
 
@@ -44,7 +43,8 @@ def list_projects(user: CurrentUser, state: State) -> list[ProjectOut]:
             for p, r in repo.projects_of(state.db, user)]
 
 
-@router.post("/projects", response_model=ProjectOut, status_code=201)
+@router.post("/projects", response_model=ProjectOut, status_code=201,
+             responses={409: {"description": "Project id taken"}})
 def create_project(body: ProjectCreate, user: Superuser, state: State) -> ProjectOut:
     """Create a project (superusers); the creator becomes its admin."""
     project_id = body.id or f"p-{uuid.uuid4().hex[:12]}"

@@ -10,7 +10,7 @@ from agentstate.api.params import SessionQuery, decode_cursor, encode_cursor, fr
 from agentstate.api.trace_list import SCOPE
 from agentstate.api.trace_models import SessionPage, SessionSummary
 
-_LIST = ("SELECT SessionId, ProjectId, anyIf(UserId, UserId != ''), min(toUnixTimestamp64Nano(Timestamp)), "  # nosec B608
+_LIST = ("SELECT SessionId, ProjectId, anyIf(UserId, UserId != ''), min(toUnixTimestamp64Nano(Timestamp)), "  # nosec B608  # noqa: S608
          "max(toUnixTimestamp64Nano(Timestamp)) AS last, uniqExact(TraceId), uniqExact(SpanId), "
          "sum(InputTokens), sum(OutputTokens), countIf(StatusCode = 'Error') "
          f"FROM {{db}}.otel_traces WHERE {SCOPE} AND SessionId != '' {{extra}} "
@@ -22,7 +22,7 @@ async def _session_costs(ch: ClickHouse, projects: list[str], window: tuple[int,
     src = await cost_source(ch)
     if src is None or not sessions:
         return {}
-    sql = (f"SELECT s.SessionId, sum(c.cost) FROM (SELECT SpanId, any(`{src.cost}`) AS cost "  # nosec B608
+    sql = (f"SELECT s.SessionId, sum(c.cost) FROM (SELECT SpanId, any(`{src.cost}`) AS cost "  # nosec B608  # noqa: S608
            f"FROM {{db}}.{COST_TABLE} WHERE ProjectId IN {{projects:Array(String)}} GROUP BY SpanId) AS c "
            "INNER JOIN (SELECT DISTINCT SpanId, SessionId FROM {db}.otel_traces WHERE " + SCOPE +
            " AND SessionId IN {sessions:Array(String)}) AS s ON c.SpanId = s.SpanId GROUP BY s.SessionId")

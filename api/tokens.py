@@ -20,7 +20,7 @@ ALGORITHM: Final = "HS256"
 
 ISSUER: Final = "agentstate"
 AUDIENCE: Final = "agentstate-api"
-TOKEN_TYPE: Final = "at+jwt"
+TOKEN_TYPE: Final = "at+jwt"  # noqa: S105 - a media type, not a secret
 """Explicit typing (RFC 8725 §3.11, RFC 9068)."""
 
 KEY_ID: Final = "as1"

@@ -43,7 +43,10 @@ _FIELDS = (
 )
 
 
-async def fetch_spans(ch: ClickHouse, projects: list[str], trace_id: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+Span = dict[str, Any]
+
+
+async def fetch_spans(ch: ClickHouse, projects: list[str], trace_id: str, limit: int) -> tuple[list[Span], bool]:
     """The trace's spans (of its first project only), and whether more than ``limit`` exist."""
     rows = await ch.rows(_SPANS, {"projects": projects, "trace_id": trace_id, "limit": limit + 1})
     spans = [dict(zip(_FIELDS, row, strict=True)) for row in rows]
@@ -81,7 +84,7 @@ def _genai(s: dict[str, Any]) -> GenAi:
     )
 
 
-def tree_order(spans: Sequence[dict[str, Any]]) -> tuple[list[tuple[dict[str, Any], int]], dict[str, list[str]], list[str]]:
+def tree_order(spans: Sequence[Span]) -> tuple[list[tuple[Span, int]], dict[str, list[str]], list[str]]:
     """Depth-first order with depths, children by parent, and root IDs (orphans count as roots)."""
     ids = {s["span_id"] for s in spans}
     children: dict[str, list[str]] = {s["span_id"]: [] for s in spans}

@@ -44,19 +44,23 @@ _SPAN_FILTERS: dict[str, str] = {
           "arrayExists(v -> positionCaseInsensitiveUTF8(v, {q:String}) > 0, mapValues(SpanAttributes)))"),
 }
 
+_DUP_HEADROOM = 8
+"""Extra rows fetched so that not-yet-merged duplicate root spans cannot shorten a page."""
+
 _ROOT_SORT = {"start": "Timestamp", "duration": "Duration"}
 _KEYSET = {"start": "toUnixTimestamp64Nano(Timestamp)", "duration": "Duration"}
 _KEYSET_TYPE = {"start": "Int64", "duration": "UInt64"}
 
 
 def _traces_with(condition: str) -> str:
-    return f"TraceId IN (SELECT TraceId FROM {{db}}.otel_traces WHERE {_SPAN_SCOPE} AND {condition})"  # nosec B608
+    return f"TraceId IN (SELECT TraceId FROM {{db}}.otel_traces WHERE {_SPAN_SCOPE} AND {condition})"  # nosec B608  # noqa: S608
 
 
 def page_sql(query: TraceQuery, cursor: dict[str, Any] | None, cost: CostSource | None) -> tuple[str, dict[str, Any]]:
     """Phase 1: the SQL and parameters choosing the page's root spans."""
     where = [SCOPE, "ParentSpanId = ''"]
-    params: dict[str, Any] = {"limit": query.limit + 1}
+    # No LIMIT BY here: it defeats ClickHouse's top-N sort (3x slower); duplicates are dropped in Python.
+    params: dict[str, Any] = {"limit": query.limit + 1 + _DUP_HEADROOM}
     for name, condition in _SPAN_FILTERS.items():
         value = getattr(query, name)
         if value is not None:
@@ -80,10 +84,10 @@ def page_sql(query: TraceQuery, cursor: dict[str, Any] | None, cost: CostSource 
         params.update(cv=cursor["v"], ct=cursor["t"])
     direction = "DESC" if desc else "ASC"
     sql = (
-        "SELECT TraceId, ProjectId, toUnixTimestamp64Nano(Timestamp), Duration, SpanName, ServiceName "  # nosec B608
+        "SELECT TraceId, ProjectId, toUnixTimestamp64Nano(Timestamp), Duration, SpanName, ServiceName "  # nosec B608  # noqa: S608
         f"FROM {{db}}.otel_traces WHERE {' AND '.join(where)} "
         f"ORDER BY {_ROOT_SORT[query.sort]} {direction}, TraceId {direction} "
-        "LIMIT 1 BY TraceId LIMIT {limit:UInt32}"
+        "LIMIT {limit:UInt32}"
     )
     return sql, params
 
@@ -135,7 +139,9 @@ async def summarise(ch: ClickHouse, roots: Sequence[tuple[Any, ...]], slack_ns: 
     return out
 
 
-async def _costs_and_alerts(ch: ClickHouse, roots: Sequence[tuple[Any, ...]]) -> tuple[dict[str, float], dict[str, int]]:
+async def _costs_and_alerts(
+    ch: ClickHouse, roots: Sequence[tuple[Any, ...]]
+) -> tuple[dict[str, float], dict[str, int]]:
     params = {"projects": sorted({str(r[1]) for r in roots}), "trace_ids": [str(r[0]) for r in roots]}
     costs: dict[str, float] = {}
     alerts: dict[str, int] = {}
@@ -162,7 +168,11 @@ async def list_traces(ch: ClickHouse, projects: list[str], query: TraceQuery, wi
     csrc = await cost_source(ch) if query.min_cost is not None else None
     sql, params = page_sql(query, cursor, csrc)
     params.update(projects=projects, from_ns=from_ns_, to_ns=to_ns_, span_to_ns=to_ns_ + slack_ns)
-    roots = [(str(r[0]), str(r[1]), int(r[2]), int(r[3]), str(r[4]), str(r[5])) for r in await ch.rows(sql, params)]
+    roots, seen = [], set()
+    for r in await ch.rows(sql, params):
+        if (r[0], r[1]) not in seen:  # a redelivered root span can exist twice until merge
+            seen.add((r[0], r[1]))
+            roots.append((str(r[0]), str(r[1]), int(r[2]), int(r[3]), str(r[4]), str(r[5])))
     more = len(roots) > query.limit
     roots = roots[: query.limit]
     items = await summarise(ch, roots, slack_ns)

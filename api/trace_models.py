@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
-
 from agentstate.api.models import Output
+from pydantic import Field
 
 
 class TraceSummary(Output):

@@ -12,7 +12,7 @@ from agentstate.api.roles import Role
 from agentstate.api.settings import ApiSettings
 from agentstate.api.sqldb import Database, migrate
 
-PASSWORD_ENV = "AGENTSTATE_NEW_USER_PASSWORD"  # noqa: S105 - the name of a variable, not a password
+PASSWORD_ENV = "AGENTSTATE_NEW_USER_PASSWORD"  # noqa: S105  # nosec B105 - a variable name
 
 
 def create(args: argparse.Namespace) -> int:

@@ -7,8 +7,10 @@ Every variant uses a ``TracerProvider`` with a ``BatchSpanProcessor`` in front o
 exporter. The baseline is ``tracer.start_as_current_span`` around the same trivial function. For
 ``@observe`` the whole AgentState pipeline runs (its span processor, the scrubbing exporter
 wrapper), only the final network exporter is replaced by the no-op one. Overhead is the time per
-call minus that of the undecorated function; each figure is the median of several runs. Targets
-(issue 3): ≤ 1.5× raw OTel with capture on, ≤ 1.2× with capture off, < 1 µs when disabled.
+call minus that of the undecorated function; each figure is the median of several runs, the
+variants interleaved run by run. Two clocks are shown: CPU time of the calling thread (stable on a
+shared machine, and what the targets are checked on) and wall clock. Targets (issue 3): ≤ 1.5× raw
+OTel with capture on, ≤ 1.2× with capture off, < 1 µs when disabled.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.trace import SpanContext, TraceFlags
-
 import agentstate
 from agentstate import observe
 from agentstate._internal.scrub import SpanScrubber
 from agentstate.semconv.redaction import DEFAULT_REDACTOR
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import SpanContext, TraceFlags
+from opentelemetry.util.types import AttributeValue
 
 
 class NoOpExporter(SpanExporter):
@@ -38,20 +40,18 @@ class NoOpExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-def _time_per_call(call: Callable[[], Any], calls: int, runs: int, between: Callable[[], Any]) -> float:
-    """Median over ``runs`` of the mean µs per call."""
-    samples = []
-    for _ in range(runs):
-        between()
-        gc.collect()
-        start = time.perf_counter_ns()
-        for _ in range(calls):
-            call()
-        samples.append((time.perf_counter_ns() - start) / calls / 1000)
-    return statistics.median(samples)
+def _time_per_call(call: Callable[[], Any], calls: int) -> tuple[float, float]:
+    """One run: (calling-thread CPU µs per call, wall-clock µs per call)."""
+    gc.collect()
+    cpu, wall = time.thread_time_ns(), time.perf_counter_ns()
+    for _ in range(calls):
+        call()
+    return (time.thread_time_ns() - cpu) / calls / 1000, (time.perf_counter_ns() - wall) / calls / 1000
 
 
-def _shapes(decorate: Callable[[Callable[..., Any]], Callable[..., Any]]) -> tuple[Callable[[], Any], Callable[[], Any]]:
+def _shapes(
+    decorate: Callable[[Callable[..., Any]], Callable[..., Any]],
+) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """A trivial one-span call and a three-deep nested call under ``decorate``."""
 
     @decorate
@@ -60,11 +60,11 @@ def _shapes(decorate: Callable[[Callable[..., Any]], Callable[..., Any]]) -> tup
 
     @decorate
     def middle(x: int) -> int:
-        return leaf(x, 1)
+        return int(leaf(x, 1))
 
     @decorate
     def outer(x: int) -> int:
-        return middle(x)
+        return int(middle(x))
 
     return (lambda: leaf(1, 2)), (lambda: outer(1))
 
@@ -99,8 +99,10 @@ def _typical_llm_span() -> ReadableSpan:
             {"role": "user", "parts": [{"type": "text", "content": user + " Contact me at jane.doe@example.com."}]},
         ]
     )
-    messages_out = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": answer}], "finish_reason": "stop"}])
-    attributes = {
+    messages_out = json.dumps(
+        [{"role": "assistant", "parts": [{"type": "text", "content": answer}], "finish_reason": "stop"}]
+    )
+    attributes: dict[str, AttributeValue] = {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": "gpt-4o",
@@ -119,63 +121,100 @@ def _typical_llm_span() -> ReadableSpan:
     return ReadableSpan("chat gpt-4o", context=context, attributes=attributes, start_time=1, end_time=2)
 
 
+Variant = tuple[str, Callable[[], Any], Callable[[], Any], Callable[[], None], Callable[[], None]]
+
+
+def flush() -> None:
+    """Empty the batch queues of every pipeline (outside the timed loops)."""
+    agentstate.flush()
+    for provider in _PROVIDERS:
+        provider.force_flush()
+
+
+_PROVIDERS: list[TracerProvider] = []
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls and runs (smoke test)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     options = parser.parse_args()
-    calls, runs = (2_000, 3) if options.quick else (10_000, 7)
+    # Calls per run keep each run's spans under the batch queue size (2048), so no run measures
+    # queue-full drops; the queue is flushed between runs, outside the timed loop.
+    calls, runs = (1_500, 5) if options.quick else (1_800, 25)
+    per_shape = {"one": calls, "nested": calls // 3}
 
     raw_provider = TracerProvider()
     raw_provider.add_span_processor(BatchSpanProcessor(NoOpExporter()))
+    _PROVIDERS.append(raw_provider)
     raw_one, raw_nested = _raw_otel_shapes(raw_provider)
     bare_one, bare_nested = _shapes(lambda f: f)
     obs_one, obs_nested = _shapes(observe)
 
-    def flush_raw() -> None:
-        raw_provider.force_flush()
+    def observe_with(capture: bool, scrub: bool) -> Callable[[], None]:
+        def start() -> None:
+            agentstate.init(
+                tracer_provider=TracerProvider(), span_exporter=NoOpExporter(), capture_io=capture, scrub=scrub
+            )
 
-    results: dict[str, float] = {}
-    bare = {"one": _time_per_call(bare_one, calls, runs, lambda: None)}
-    bare["nested"] = _time_per_call(bare_nested, calls, runs, lambda: None)
+        return start
 
-    def measure(label: str, one: Callable[[], Any], nested: Callable[[], Any], between: Callable[[], Any]) -> None:
-        results[f"{label} one"] = _time_per_call(one, calls, runs, between) - bare["one"]
-        results[f"{label} nested"] = _time_per_call(nested, calls, runs, between) - bare["nested"]
+    def nothing() -> None:
+        return None
 
-    measure("raw otel", raw_one, raw_nested, flush_raw)
-    agentstate.shutdown()
-    measure("observe disabled", obs_one, obs_nested, lambda: None)
-    for label, capture, scrub in (
-        ("observe capture on", True, True),
-        ("observe capture off", False, True),
-        ("observe capture on, scrub off", True, False),
-    ):
-        provider = TracerProvider()
-        agentstate.init(tracer_provider=provider, span_exporter=NoOpExporter(), capture_io=capture, scrub=scrub)
-        measure(label, obs_one, obs_nested, agentstate.flush)
-        agentstate.shutdown()
-    measure("raw otel (again)", raw_one, raw_nested, flush_raw)
+    variants: list[Variant] = [
+        ("bare function", bare_one, bare_nested, nothing, nothing),
+        ("raw otel", raw_one, raw_nested, nothing, nothing),
+        ("observe disabled", obs_one, obs_nested, agentstate.shutdown, nothing),
+        ("observe capture on", obs_one, obs_nested, observe_with(True, True), agentstate.shutdown),
+        ("observe capture off", obs_one, obs_nested, observe_with(False, True), agentstate.shutdown),
+        ("observe capture on, scrub off", obs_one, obs_nested, observe_with(True, False), agentstate.shutdown),
+    ]
+    samples: dict[tuple[str, str, str], list[float]] = {}
+    for _ in range(runs):  # interleaved: every variant once per round, so drift hits all alike
+        for label, one, nested, start, stop in variants:
+            start()
+            for shape, call in (("one", one), ("nested", nested)):
+                cpu, wall = _time_per_call(call, per_shape[shape])
+                samples.setdefault((label, shape, "cpu"), []).append(cpu)
+                samples.setdefault((label, shape, "wall"), []).append(wall)
+                flush()
+            stop()
+    median = {key: statistics.median(values) for key, values in samples.items()}
+    overhead = {
+        (label, shape, clock): median[(label, shape, clock)] - median[("bare function", shape, clock)]
+        for (label, shape, clock) in median
+        if label != "bare function"
+    }
 
     scrubber = SpanScrubber(DEFAULT_REDACTOR)
     span = _typical_llm_span()
-    scrub_us = _time_per_call(lambda: scrubber.scrub(span), max(calls // 10, 200), runs, lambda: None)
+    scrub_us = statistics.median(
+        _time_per_call(lambda: scrubber.scrub(span), max(calls // 10, 200))[0] for _ in range(runs)
+    )
 
-    raw = {shape: min(results[f"raw otel {shape}"], results[f"raw otel (again) {shape}"]) for shape in ("one", "nested")}
-    print(f"{'variant':34} {'one span µs':>12} {'× raw':>7} {'3 nested µs':>12} {'× raw':>7}")
-    for label in dict.fromkeys(key.rsplit(" ", 1)[0] for key in results):
-        one, nested = results[f"{label} one"], results[f"{label} nested"]
-        print(f"{label:34} {one:12.2f} {one / raw['one']:7.2f} {nested:12.2f} {nested / raw['nested']:7.2f}")
-    print(f"{'scrub one typical LLM span (~2.5 KB)':34} {scrub_us:12.2f}")
+    for clock, title in (("cpu", "calling-thread CPU time"), ("wall", "wall clock")):
+        raw = {shape: overhead[("raw otel", shape, clock)] for shape in ("one", "nested")}
+        print(f"\nper-call overhead, µs, median of {runs} interleaved runs ({title})")
+        print(f"{'variant':32} {'one span':>9} {'× raw':>6} {'3 nested':>9} {'× raw':>6}")
+        for label, *_ in variants[1:]:
+            single, deep = overhead[(label, "one", clock)], overhead[(label, "nested", clock)]
+            print(f"{label:32} {single:9.2f} {single / raw['one']:6.2f} {deep:9.2f} {deep / raw['nested']:6.2f}")
+    print(f"\nscrub one typical LLM span (~2.5 KB of messages, 1 e-mail): {scrub_us:.1f} µs")
+
+    def ratio(label: str) -> float:
+        return overhead[(label, "one", "cpu")] / overhead[("raw otel", "one", "cpu")]
+
     checks = {
-        "capture on ≤ 1.5× raw": results["observe capture on one"] <= 1.5 * raw["one"],
-        "capture off ≤ 1.2× raw": results["observe capture off one"] <= 1.2 * raw["one"],
-        "disabled < 1 µs": results["observe disabled one"] < 1.0,
+        "capture on <= 1.5x raw": ratio("observe capture on") <= 1.5,
+        "capture off <= 1.2x raw": ratio("observe capture off") <= 1.2,
+        "disabled < 1 us": overhead[("observe disabled", "one", "cpu")] < 1.0,
     }
     for name, ok in checks.items():
-        print(f"target {name}: {'met' if ok else 'MISSED'}")
+        print(f"target {name} (CPU): {'met' if ok else 'MISSED'}")
     if options.json:
-        print(json.dumps({"per_call_us": results, "scrub_llm_span_us": scrub_us, "targets": checks}, indent=2))
+        flat = {" / ".join(key): round(value, 3) for key, value in overhead.items()}
+        print(json.dumps({"overhead_us": flat, "scrub_llm_span_us": scrub_us, "targets": checks}, indent=2))
 
 
 if __name__ == "__main__":

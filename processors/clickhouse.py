@@ -6,6 +6,7 @@ opening it, so a second process fails at once with a clear message instead of co
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 from pathlib import Path
@@ -16,6 +17,15 @@ from agentstate.processors.clickhouse_schema import ddl
 from clickhouse_connect.driver.client import Client
 
 _locks: dict[str, IO[str]] = {}
+
+
+def _release_all() -> None:
+    for handle in _locks.values():
+        handle.close()
+    _locks.clear()
+
+
+atexit.register(_release_all)
 
 
 class DataDirInUse(SystemExit):

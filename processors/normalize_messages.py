@@ -37,7 +37,7 @@ def input_messages(attributes: Attributes) -> tuple[Message, ...]:
         return system + tuple(Message("user", t) for t in texts if t)
     legacy = attributes.get("gen_ai.prompt")
     if isinstance(legacy, str) and legacy:
-        return system + (Message("user", legacy),)
+        return (*system, Message("user", legacy))
     vercel = as_json(attributes.get("ai.prompt"))
     if isinstance(vercel, dict):
         out = [Message("system", s)] if isinstance(s := vercel.get("system"), str) and s else []

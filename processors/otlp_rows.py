@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
+from agentstate.semconv.attributes_keys import SCRUBBED_MARK
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -25,8 +26,6 @@ STATUS_CODES = ("Unset", "Ok", "Error")
 _ZERO8 = bytes(8)
 _ZERO16 = bytes(16)
 _TRUNC_MARK = "…[TRUNCATED]"
-SCRUBBED_MARK = "agentstate.scrubbed"
-"""Resource attribute our SDK sets (``"true"``) when it scrubbed spans before export."""
 
 Scrubber = Callable[[str, str], str]
 """``(key, value) -> value``: redacts one string attribute value (server-side PII scrubbing)."""

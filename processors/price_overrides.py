@@ -20,13 +20,14 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final
+
+import tomllib
 
 PRICES_FILE_ENV: Final = "AGENTSTATE_PRICES_FILE"
 """Environment variable naming the overrides file."""

@@ -21,7 +21,7 @@ Example::
 
 from __future__ import annotations
 
-from agentstate._internal.llm import LLMCall, LLMFields, llm_call, record_llm_call
+from agentstate._internal.llm import LLMCall, LLMFields, LLMResponse, llm_call, record_llm_call
 from agentstate._internal.observe import observe
 from agentstate._internal.propagation import propagate_attributes
 from agentstate._internal.setup import flush, init, shutdown, stats
@@ -32,6 +32,7 @@ __version__ = VERSION
 __all__ = [
     "LLMCall",
     "LLMFields",
+    "LLMResponse",
     "ObserveKind",
     "__version__",
     "flush",

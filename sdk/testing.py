@@ -43,12 +43,12 @@ class IncrementingIdGenerator(IdGenerator):
 def deterministic_clock(step_ns: int = 1_000_000_000) -> Iterator[None]:
     """Within the block, span timestamps are ``step_ns``, ``2 * step_ns`` … in call order."""
     ticks = itertools.count(1)
-    original = sdk_trace.time_ns
-    sdk_trace.time_ns = lambda: next(ticks) * step_ns  # type: ignore[attr-defined]
+    original = getattr(sdk_trace, "time_ns")  # noqa: B009 - not re-exported, hence getattr
+    setattr(sdk_trace, "time_ns", lambda: next(ticks) * step_ns)  # noqa: B010
     try:
         yield
     finally:
-        sdk_trace.time_ns = original  # type: ignore[attr-defined]
+        setattr(sdk_trace, "time_ns", original)  # noqa: B010
 
 
 def _plain(value: Any) -> Any:

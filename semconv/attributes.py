@@ -125,6 +125,21 @@ GENERATOR_ITEMS: Final = "agentstate.generator.items"
 ERROR_TYPE: Final = "error.type"
 """Fully qualified class name of the exception that ended the span."""
 
+EXCEPTION_EVENT: Final = "exception"
+"""Name of the span event recording an exception (OTel exception semantic conventions)."""
+
+EXCEPTION_TYPE: Final = "exception.type"
+"""Event attribute: fully qualified class name of the exception."""
+
+EXCEPTION_MESSAGE: Final = "exception.message"
+"""Event attribute: the exception's message (``str(exc)``)."""
+
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
+"""Event attribute: the formatted traceback, capped at 32 KiB."""
+
+SERVICE_NAME: Final = "service.name"
+"""Resource attribute set from ``init(service_name=...)`` when the SDK creates the provider."""
+
 
 class ObserveKind(str, Enum):
     """What an ``@observe`` span stands for; the value is written to :data:`SPAN_KIND`."""

@@ -66,3 +66,7 @@ AGENT_KEYS: Final = ("gen_ai.agent.name", "agent.name")
 
 TOOL_KEYS: Final = ("gen_ai.tool.name", "tool.name")
 """Tool name."""
+
+SCRUBBED_MARK: Final = "agentstate.scrubbed"
+"""Resource attribute (``"true"``) our SDK adds when it scrubbed the spans before export; the writer
+then skips its own scrubbing pass for them."""

@@ -296,9 +296,7 @@ class Redactor:
                 pos = skel.find("a0", max(pos + 2, token_end))
 
     @staticmethod
-    def _search(
-        rec: P.NumericRecognizer, text: str, cs: int, ce: int, found: list[tuple[str, int, int]]
-    ) -> None:
+    def _search(rec: P.NumericRecognizer, text: str, cs: int, ce: int, found: list[tuple[str, int, int]]) -> None:
         end = min(len(text), ce + rec.right_margin)
         start = max(0, cs - rec.left_margin)
         if rec.needs_colon and text.find(":", start, end) == -1:

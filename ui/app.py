@@ -31,7 +31,7 @@ def _login() -> None:
 
 def _sidebar() -> None:
     token = session.token()
-    assert token is not None  # noqa: S101 - only called when logged in
+    assert token is not None
     try:
         projects = data.projects(session.api_url(), token)
     except ApiError as exc:
@@ -63,4 +63,5 @@ def main() -> None:
     nav_pages.run()
 
 
-main()
+if __name__ == "__main__":  # `streamlit run` executes this file as __main__; importing it runs nothing
+    main()

@@ -80,7 +80,8 @@ def _openai_calls(msg: ChatMessage, calls: list[Any]) -> None:
     for call in calls:
         if not isinstance(call, dict):
             continue
-        fn = call.get("function") if isinstance(call.get("function"), dict) else call
+        inner = call.get("function")
+        fn: dict[str, Any] = inner if isinstance(inner, dict) else call
         msg.tool_calls.append(ToolCall(str(fn.get("name", "")), fn.get("arguments"), str(call.get("id", ""))))
 
 

@@ -48,8 +48,9 @@ class ApiError(Exception):
 
 
 def _clean(params: Params | None) -> Params:
-    """Drop unset filters so the API applies its defaults."""
-    return {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+    """Drop unset filters so the API applies its defaults; booleans as ``true``/``false``."""
+    out = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+    return {k: ("true" if v else "false") if isinstance(v, bool) else v for k, v in out.items()}
 
 
 def _seg(value: str) -> str:

@@ -1,8 +1,8 @@
 """Cached reads: each page load makes at most one call per resource, keyed by what can change it.
 
 Cache keys always include the API URL and the access token, so one user's data is never served
-to another session. A trace is immutable once written, so it is kept for minutes; lists refresh
-every few seconds.
+to another session. A trace changes only while its run is still going, so it is kept for a minute
+(the page has a refresh button); lists refresh every few seconds.
 """
 
 from __future__ import annotations
@@ -44,13 +44,13 @@ def projects(api_url: str, token: str) -> list[Project]:
     return _client(api_url, token).projects()
 
 
-@st.cache_data(ttl=300, show_spinner=False, max_entries=16)
+@st.cache_data(ttl=60, show_spinner=False, max_entries=16)
 def trace(api_url: str, token: str, trace_id: str, project_id: str | None) -> TraceDetail:
     """One trace as a tree."""
     return _client(api_url, token).trace(trace_id, project_id)
 
 
-@st.cache_data(ttl=300, show_spinner=False, max_entries=16)
+@st.cache_data(ttl=60, show_spinner=False, max_entries=32)
 def steps(api_url: str, token: str, trace_id: str, project_id: str | None) -> Steps:
     """One run as Time Machine steps."""
     return _client(api_url, token).steps(trace_id, project_id)

@@ -22,7 +22,7 @@ def duration(ms: float) -> str:
         return f"{ms:.0f} ms"
     if ms < 60_000:
         return f"{ms / 1000:.2f} s"
-    minutes, seconds = divmod(int(round(ms / 1000)), 60)
+    minutes, seconds = divmod(round(ms / 1000), 60)
     return f"{minutes} m {seconds:02d} s"
 
 

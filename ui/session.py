@@ -13,7 +13,7 @@ import streamlit as st
 
 from agentstate.ui.client import TIMEOUT_SECONDS, ApiClient, api_url_from_env
 
-TOKEN: Final = "as_token"
+TOKEN: Final = "as_token"  # noqa: S105 - a session-state key name, not a secret
 EMAIL: Final = "as_email"
 PROJECT: Final = "as_project"
 ALL_PROJECTS: Final = ""

@@ -48,7 +48,7 @@ def chart(data: pd.DataFrame) -> alt.Chart:
     """A Gantt-style bar chart: x is time since the trace start, y the tree row, colour the span kind."""
     kinds = list(STYLES)
     step = row_px(len(data))
-    return (
+    chart: alt.Chart = (
         alt.Chart(data)
         .mark_bar(height=max(1, step - 4), cornerRadius=2)
         .encode(
@@ -66,6 +66,7 @@ def chart(data: pd.DataFrame) -> alt.Chart:
         .properties(height=alt.Step(step))
         .add_params(alt.selection_point(name="span", fields=["span_id"], on="click"))
     )
+    return chart
 
 
 def selected_span(selection: Any) -> str | None:

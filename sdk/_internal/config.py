@@ -222,7 +222,6 @@ def resolve_config(
         or _from_env(_positive_int, DEFAULT_MAX_VALUE_LENGTH, "AGENTSTATE_MAX_VALUE_LENGTH"),
         export_timeout=export_timeout
         or _from_env(_positive_float, DEFAULT_EXPORT_TIMEOUT, "AGENTSTATE_EXPORT_TIMEOUT"),
-        flush_timeout=flush_timeout
-        or _from_env(_positive_float, DEFAULT_FLUSH_TIMEOUT, "AGENTSTATE_FLUSH_TIMEOUT"),
+        flush_timeout=flush_timeout or _from_env(_positive_float, DEFAULT_FLUSH_TIMEOUT, "AGENTSTATE_FLUSH_TIMEOUT"),
         propagate_to_threads=propagate_to_threads,
     )

@@ -8,6 +8,7 @@ tests that break the SDK on purpose turn that off with :func:`set_reraise`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from types import TracebackType
@@ -65,10 +66,8 @@ class _InternalErrorGuard:
             return False
         if _reraise:
             return False
-        try:
+        with contextlib.suppress(Exception):  # logging itself failed; nothing safer to do
             log_internal_error(exc)
-        except Exception:  # noqa: S110 - logging itself failed; nothing safer to do
-            pass
         return True
 
 

@@ -16,32 +16,46 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from google.protobuf.message import DecodeError
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-
 from agentstate._internal.config import Config
 from agentstate._internal.errors import handle_internal_errors, logger
 from agentstate._internal.replay import Replayer
 from agentstate._internal.spool import Spool, SpoolError, spool_file_name
 from agentstate._internal.stats import STATS, Stats
 from agentstate._internal.transport import HttpSender, Outcome, SendResult
+from agentstate.semconv.attributes_keys import SCRUBBED_MARK
+from google.protobuf.message import DecodeError
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 
-def encode_batches(spans: Sequence[ReadableSpan], max_bytes: int) -> Iterator[tuple[Sequence[ReadableSpan], bytes]]:
+def encode(spans: Sequence[ReadableSpan], scrubbed: bool = False) -> bytes:
+    """Serialize ``spans`` with the stock OTLP encoder, marking each resource when scrubbed."""
+    request = encode_spans(spans)
+    if scrubbed:
+        for resource_spans in request.resource_spans:
+            kv = resource_spans.resource.attributes.add()
+            kv.key = SCRUBBED_MARK
+            kv.value.string_value = "true"
+    body: bytes = request.SerializeToString()
+    return body
+
+
+def encode_batches(
+    spans: Sequence[ReadableSpan], max_bytes: int, scrubbed: bool = False
+) -> Iterator[tuple[Sequence[ReadableSpan], bytes]]:
     """Yield ``(spans, body)`` chunks whose serialized size stays under ``max_bytes`` where possible.
 
     A chunk that is too large is split in halves until it fits or holds a single span.
     """
-    body = encode_spans(spans).SerializeToString()
+    body = encode(spans, scrubbed)
     if len(body) <= max_bytes or len(spans) <= 1:
         yield spans, body
         return
     middle = len(spans) // 2
-    yield from encode_batches(spans[:middle], max_bytes)
-    yield from encode_batches(spans[middle:], max_bytes)
+    yield from encode_batches(spans[:middle], max_bytes, scrubbed)
+    yield from encode_batches(spans[middle:], max_bytes, scrubbed)
 
 
 class SpoolingOTLPExporter(SpanExporter):
@@ -95,7 +109,7 @@ class SpoolingOTLPExporter(SpanExporter):
             if os.getpid() != self._pid:
                 self._after_fork()
             ok = True
-            for chunk, body in encode_batches(spans, self._config.max_request_bytes):
+            for chunk, body in encode_batches(spans, self._config.max_request_bytes, self._config.scrub):
                 ok = self._deliver(chunk, body) and ok
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
@@ -122,8 +136,8 @@ class SpoolingOTLPExporter(SpanExporter):
             return self._spool(body, len(spans))
         if result.status == 413 and len(spans) > 1:
             middle = len(spans) // 2
-            first = self._deliver(spans[:middle], encode_spans(spans[:middle]).SerializeToString())
-            second = self._deliver(spans[middle:], encode_spans(spans[middle:]).SerializeToString())
+            first = self._deliver(spans[:middle], encode(spans[:middle], self._config.scrub))
+            second = self._deliver(spans[middle:], encode(spans[middle:], self._config.scrub))
             return first and second
         logger.error(
             "Collector rejected %d spans with HTTP %s; dropped: %r", len(spans), result.status, result.body[:200]

@@ -23,9 +23,9 @@ def set_attributes(span: Span, attributes: Mapping[str, AttributeValue]) -> None
     if (
         type(bounded) is BoundedAttributes
         and bounded.max_value_len is None
-        and not bounded._immutable  # noqa: SLF001 - see the module docstring
+        and not bounded._immutable
         and (bounded.maxlen is None or len(bounded) + len(attributes) <= bounded.maxlen)
     ):
-        bounded._dict.update(attributes)  # noqa: SLF001
+        bounded._dict.update(attributes)
     else:
         span.set_attributes(attributes)

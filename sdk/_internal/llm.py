@@ -12,32 +12,29 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
-from typing_extensions import TypedDict, Unpack
-
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, set_span_in_context
-from opentelemetry.util.types import AttributeValue
-
 from agentstate._internal.errors import handle_internal_errors
 from agentstate._internal.serialize import to_json
 from agentstate._internal.spanspec import record_exception
 from agentstate._internal.state import STATE
 from agentstate.semconv import attributes as A
 from agentstate.semconv.attributes import ObserveKind
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, set_span_in_context
+from opentelemetry.util.types import AttributeValue
+from typing_extensions import TypedDict, Unpack
 
 Messages = str | Sequence[Mapping[str, Any]]
 """A prompt string, or chat messages (OpenAI-style ``{"role", "content"}`` or OTel ``{"role", "parts"}``)."""
 
-class LLMFields(TypedDict, total=False):
-    """What can be recorded about an LLM call; every field is optional.
+
+class LLMResponse(TypedDict, total=False):
+    """What can be recorded about an LLM call besides model and provider; every field is optional.
 
     ``input_tokens`` includes cached tokens and ``output_tokens`` includes reasoning tokens, as
     the OTel GenAI conventions define them.
     """
 
-    model: str
-    provider: str
     response_model: str
     response_id: str
     input_messages: Messages
@@ -49,6 +46,13 @@ class LLMFields(TypedDict, total=False):
     cache_read_tokens: int
     cache_write_tokens: int
     reasoning_tokens: int
+
+
+class LLMFields(LLMResponse, total=False):
+    """:class:`LLMResponse` plus the requested model and the provider."""
+
+    model: str
+    provider: str
 
 
 _STRING_KEYS: Final = {
@@ -104,7 +108,12 @@ def to_otel_messages(messages: Messages, default_role: str, finish_reasons: Sequ
         for call in message.get("tool_calls") or ():
             function = call.get("function", {})
             parts.append(
-                {"type": "tool_call", "id": call.get("id"), "name": function.get("name"), "arguments": function.get("arguments")}
+                {
+                    "type": "tool_call",
+                    "id": call.get("id"),
+                    "name": function.get("name"),
+                    "arguments": function.get("arguments"),
+                }
             )
         if role == "tool" and "tool_call_id" in message:
             parts = [{"type": "tool_call_response", "id": message["tool_call_id"], "response": message.get("content")}]
@@ -183,14 +192,19 @@ class LLMCall:
             span.set_attributes(attrs)
 
 
-def _start_llm_span(model: str, provider: str | None, operation: str, start_time: int | None, extra: dict[str, AttributeValue]) -> Span:
+def _start_llm_span(
+    model: str, provider: str | None, operation: str, start_time: int | None, extra: dict[str, AttributeValue]
+) -> Span:
     tracer = STATE.tracer
     if tracer is None:
         return trace.INVALID_SPAN
+    fields: LLMFields = {"model": model}
+    if provider:
+        fields["provider"] = provider
     attrs: dict[str, AttributeValue] = {
         A.SPAN_KIND: ObserveKind.LLM.value,
         A.GEN_AI_OPERATION_NAME: operation,
-        **llm_attributes(model=model, provider=provider),
+        **llm_attributes(**fields),
         **extra,
     }
     return tracer.start_span(f"{operation} {model}", kind=SpanKind.CLIENT, attributes=attrs, start_time=start_time)
@@ -230,7 +244,12 @@ def llm_call(
     span: Span = trace.INVALID_SPAN
     token = None
     with handle_internal_errors:
-        extra = llm_attributes(input_messages=input_messages, system_instructions=system_instructions)
+        prompt: LLMFields = {}
+        if input_messages is not None:
+            prompt["input_messages"] = input_messages
+        if system_instructions is not None:
+            prompt["system_instructions"] = system_instructions
+        extra = llm_attributes(**prompt)
         extra.update(attributes or {})
         span = _start_llm_span(model, provider, operation, None, extra)
         token = otel_context.attach(set_span_in_context(span))
@@ -255,7 +274,7 @@ def record_llm_call(
     end_time_ns: int | None = None,
     operation: str = "chat",
     attributes: Mapping[str, AttributeValue] | None = None,
-    **fields: Unpack[LLMFields],
+    **response: Unpack[LLMResponse],
 ) -> None:
     """Write a finished LLM call as one ``chat {model}`` span, child of the current span.
 
@@ -271,9 +290,9 @@ def record_llm_call(
         end_time_ns: When it ended; defaults to now.
         operation: GenAI operation name, ``chat`` by default.
         attributes: Extra attributes for the span.
-        **fields: Usage, messages, response model …: see :class:`LLMFields`.
+        **response: Usage, messages, response model …: see :class:`LLMResponse`.
     """
     with handle_internal_errors:
         span = _start_llm_span(model, provider, operation, start_time_ns, dict(attributes or {}))
-        LLMCall(span).record(**fields)
+        LLMCall(span).record(**response)
         span.end(end_time=end_time_ns)

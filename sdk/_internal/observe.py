@@ -14,12 +14,11 @@ import inspect
 from collections.abc import AsyncGenerator, Callable, Coroutine, Generator, Mapping
 from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
-from opentelemetry import context as otel_context
-from opentelemetry.util.types import AttributeValue
-
 from agentstate._internal.spanspec import MAX_GENERATOR_ITEMS, SpanSpec, parse_kind
 from agentstate._internal.state import STATE
 from agentstate.semconv.attributes import ObserveKind
+from opentelemetry import context as otel_context
+from opentelemetry.util.types import AttributeValue
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -80,7 +79,9 @@ def observe(
     """
 
     def decorate(target: Callable[P, R]) -> Callable[P, R]:
-        return _decorate(target, name, parse_kind(kind), capture_input, capture_output, attributes)
+        return cast(
+            Callable[P, R], _decorate(target, name, parse_kind(kind), capture_input, capture_output, attributes)
+        )
 
     return decorate if func is None else decorate(func)
 

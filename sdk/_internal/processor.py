@@ -11,11 +11,11 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING
 
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
-
 from agentstate._internal.errors import handle_internal_errors
+from agentstate._internal.fastattrs import set_attributes
 from agentstate._internal.propagation import PROPAGATED
 from agentstate._internal.stats import STATS
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -45,7 +45,7 @@ class AgentStateSpanProcessor(SpanProcessor):
         attrs = PROPAGATED.get()
         if attrs:
             with handle_internal_errors:
-                span.set_attributes(attrs)
+                set_attributes(span, attrs)
 
     def on_end(self, span: ReadableSpan) -> None:
         """Count the span and queue it for export."""

@@ -7,17 +7,17 @@ them onto every span that starts in scope, whichever instrumentation creates it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final
 
-from opentelemetry import trace
-from opentelemetry.util.types import AttributeValue
-
 from agentstate._internal.errors import handle_internal_errors
 from agentstate._internal.serialize import to_json
 from agentstate.semconv import attributes as A
+from opentelemetry import trace
+from opentelemetry.util.types import AttributeValue
 
 _MAX_METADATA_VALUE: Final = 1024
 
@@ -102,8 +102,6 @@ def propagate_attributes(
         yield
     finally:
         if token is not None:
-            with handle_internal_errors:
-                try:
-                    PROPAGATED.reset(token)
-                except ValueError:  # exited in another context than it was entered
-                    pass
+            # ValueError: exited in another context than the one it was entered in
+            with handle_internal_errors, contextlib.suppress(ValueError):
+                PROPAGATED.reset(token)

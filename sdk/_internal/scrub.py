@@ -13,19 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
+from agentstate._internal.errors import handle_internal_errors
+from agentstate._internal.stats import STATS, Stats
+from agentstate.semconv import attributes as A
+from agentstate.semconv.redaction import Redactor, is_safe_key
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
 from opentelemetry.util.types import AttributeValue
 
-from agentstate._internal.errors import handle_internal_errors
-from agentstate._internal.stats import STATS, Stats
-from agentstate.semconv.redaction import Redactor, is_safe_key
-
 SCRUB_ERROR: Final = "[REDACTED:SCRUB_ERROR]"
 """What every non-structural string of a span becomes when scrubbing it failed."""
 
 Rewrite = Callable[[str], str]
+
+_SDK_STRUCTURAL_KEYS: Final = frozenset({A.SPAN_KIND, A.GEN_AI_TOOL_TYPE})
+"""Keys the SDK writes from fixed vocabularies: nothing to scrub in them."""
 
 
 class _ScrubbedSpan(ReadableSpan):
@@ -82,7 +85,7 @@ class SpanScrubber:
 
     def __init__(self, redactor: Redactor, exempt_keys: frozenset[str] = frozenset(), stats: Stats = STATS) -> None:
         self._redactor = redactor
-        self._exempt = exempt_keys
+        self._exempt = exempt_keys | _SDK_STRUCTURAL_KEYS
         self._stats = stats
         self._safe: dict[str, bool] = {}
 
@@ -94,7 +97,9 @@ class SpanScrubber:
                 self._safe[key] = safe
         return safe
 
-    def _attributes(self, attrs: Mapping[str, AttributeValue] | None, rewrite: Rewrite) -> dict[str, AttributeValue] | None:
+    def _attributes(
+        self, attrs: Mapping[str, AttributeValue] | None, rewrite: Rewrite
+    ) -> dict[str, AttributeValue] | None:
         """A rewritten copy of ``attrs``, or ``None`` if nothing changed."""
         if not attrs:
             return None
@@ -111,7 +116,7 @@ class SpanScrubber:
                     continue
                 items = tuple(rewrite(item) if type(item) is str else item for item in value)
                 if items != tuple(value):
-                    changed[key] = items  # type: ignore[assignment]
+                    changed[key] = items
         if not changed:
             return None
         return {**attrs, **changed}
@@ -123,7 +128,7 @@ class SpanScrubber:
         for event in span.events:
             new = self._attributes(event.attributes, rewrite)
             if new is None:
-                events.append(event)  # type: ignore[arg-type]
+                events.append(event)
             else:
                 events_changed = True
                 events.append(Event(event.name, new, event.timestamp))

@@ -15,11 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-
 from agentstate._internal import threads
 from agentstate._internal.config import DEFAULT_SERVICE_NAME, Config, resolve_config
 from agentstate._internal.errors import handle_internal_errors, logger
@@ -29,6 +24,11 @@ from agentstate._internal.scrub import ScrubbingExporter, SpanScrubber
 from agentstate._internal.state import STATE
 from agentstate._internal.stats import STATS
 from agentstate._internal.version import VERSION
+from agentstate.semconv import attributes as A
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 INSTRUMENTATION_NAME: Final = "agentstate"
 """Instrumentation scope name of ``@observe`` spans."""
@@ -56,7 +56,7 @@ def _provider(config: Config, given: TracerProvider | None) -> TracerProvider:
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         if config.service_name != DEFAULT_SERVICE_NAME:
-            existing = current.resource.attributes.get("service.name")
+            existing = current.resource.attributes.get(A.SERVICE_NAME)
             if existing != config.service_name:
                 logger.info(
                     "Using the application's TracerProvider (service.name=%r); service_name=%r not applied",
@@ -64,7 +64,7 @@ def _provider(config: Config, given: TracerProvider | None) -> TracerProvider:
                     config.service_name,
                 )
         return current
-    attributes = {} if config.service_name == DEFAULT_SERVICE_NAME else {"service.name": config.service_name}
+    attributes = {} if config.service_name == DEFAULT_SERVICE_NAME else {A.SERVICE_NAME: config.service_name}
     provider = TracerProvider(resource=Resource.create(attributes))
     if isinstance(current, trace.ProxyTracerProvider):
         trace.set_tracer_provider(provider)
@@ -82,7 +82,9 @@ def _scrubber(config: Config) -> SpanScrubber | None:
     return SpanScrubber(redactor, config.scrub_exempt_keys)
 
 
-def _build(config: Config, provider: TracerProvider, exporter: SpanExporter | None, key: tuple[object, ...]) -> Pipeline:
+def _build(
+    config: Config, provider: TracerProvider, exporter: SpanExporter | None, key: tuple[object, ...]
+) -> Pipeline:
     spooling = SpoolingOTLPExporter(config) if exporter is None else None
     final: SpanExporter = spooling if spooling is not None else exporter  # type: ignore[assignment]
     head = ScrubbingExporter(final, _scrubber(config))

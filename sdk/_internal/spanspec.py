@@ -14,16 +14,15 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from opentelemetry import context as otel_context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, set_span_in_context
-from opentelemetry.util.types import AttributeValue
-
 from agentstate._internal.errors import handle_internal_errors, logger
 from agentstate._internal.fastattrs import set_attributes
 from agentstate._internal.serialize import args_to_json, to_json
 from agentstate._internal.state import STATE
 from agentstate.semconv import attributes as A
 from agentstate.semconv.attributes import ObserveKind
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, set_span_in_context
+from opentelemetry.util.types import AttributeValue
 
 MAX_STACKTRACE: Final = 32 * 1024
 MAX_STATUS: Final = 1024
@@ -134,20 +133,25 @@ class SpanSpec:
             ``(span, token_or_context)``, or ``None`` if an internal error occurred.
         """
         with handle_internal_errors:
-            attrs = self.attributes
-            capture = self.capture_input
-            if capture is None:
-                capture = STATE.capture_io
-            if capture:
-                attrs = attrs.copy()
-                value = args_to_json(
-                    self.names, self.varargs, args[self.skip :] if self.skip else args, kwargs, STATE.max_value_length
-                )
-                for key in self.input_keys:
-                    attrs[key] = value
-                attrs[A.INPUT_MIME_TYPE] = A.JSON_MIME_TYPE
             span = tracer.start_span(self.span_name, kind=self.otel_kind)
-            set_attributes(span, attrs)
+            if span.is_recording():  # not sampled out: worth capturing
+                attrs = self.attributes
+                capture = self.capture_input
+                if capture is None:
+                    capture = STATE.capture_io
+                if capture:
+                    attrs = attrs.copy()
+                    value = args_to_json(
+                        self.names,
+                        self.varargs,
+                        args[self.skip :] if self.skip else args,
+                        kwargs,
+                        STATE.max_value_length,
+                    )
+                    for key in self.input_keys:
+                        attrs[key] = value
+                    attrs[A.INPUT_MIME_TYPE] = A.JSON_MIME_TYPE
+                set_attributes(span, attrs)
             ctx = set_span_in_context(span)
             return (span, otel_context.attach(ctx)) if attach else (span, ctx)
         return None
@@ -216,8 +220,8 @@ def record_exception(span: Span, exc: BaseException) -> None:
         stacktrace = stacktrace[: MAX_STACKTRACE // 2] + "\n…\n" + stacktrace[-MAX_STACKTRACE // 2 :]
     short = message.partition(": ")[2] if ": " in message else ""
     span.add_event(
-        "exception",
-        {"exception.type": qualname, "exception.message": short[:MAX_STATUS], "exception.stacktrace": stacktrace},
+        A.EXCEPTION_EVENT,
+        {A.EXCEPTION_TYPE: qualname, A.EXCEPTION_MESSAGE: short[:MAX_STATUS], A.EXCEPTION_STACKTRACE: stacktrace},
     )
     span.set_attribute(A.ERROR_TYPE, qualname)
     span.set_status(Status(StatusCode.ERROR, message[:MAX_STATUS]))

@@ -215,7 +215,9 @@ class Spool:
     def counts(self) -> tuple[int, int, int]:
         """``(batches, spans, bytes)`` currently stored."""
         with self._lock:
-            row = self._db.execute("SELECT count(*), coalesce(sum(spans), 0), coalesce(sum(size), 0) FROM batches").fetchone()
+            row = self._db.execute(
+                "SELECT count(*), coalesce(sum(spans), 0), coalesce(sum(size), 0) FROM batches"
+            ).fetchone()
         return int(row[0]), int(row[1]), int(row[2])
 
     def close(self) -> None:

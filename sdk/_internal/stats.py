@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
 from collections import Counter
+from collections.abc import Callable
 from typing import Final
 
 COUNTER_NAMES: Final = (

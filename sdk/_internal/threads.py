@@ -13,11 +13,10 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final, TypeVar
 
-from opentelemetry import context as otel_context
-from opentelemetry.util.types import AttributeValue
-
 from agentstate._internal.errors import handle_internal_errors
 from agentstate._internal.propagation import PROPAGATED
+from opentelemetry import context as otel_context
+from opentelemetry.util.types import AttributeValue
 
 T = TypeVar("T")
 Carrier = tuple[otel_context.Context, "dict[str, AttributeValue] | Any"]
@@ -70,7 +69,7 @@ def install() -> None:
         return
     setattr(_submit, _MARK, True)
     setattr(_start, _MARK, True)
-    ThreadPoolExecutor.submit = _submit  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = _submit  # type: ignore[method-assign, assignment]
     threading.Thread.start = _start  # type: ignore[method-assign]
 
 

@@ -8,6 +8,7 @@ the application exits promptly even when the collector hangs.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import http.client
 import math
@@ -181,10 +182,8 @@ class HttpSender:
         for conn in active:
             sock = conn.sock
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):  # already closed
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def close(self) -> None:
         """Close every kept-alive connection, whichever thread opened it."""

@@ -22,7 +22,7 @@ from tests.api import otlp
 from tests.conftest import SECRET, Platform, free_port, wait_http
 
 ADMIN_EMAIL = "admin@example.com"
-ADMIN_PASSWORD = "admin-password-1"  # noqa: S105 - test credential
+ADMIN_PASSWORD = "admin-password-1"
 
 
 class ApiThread:
@@ -41,10 +41,9 @@ class ApiThread:
         self._thread = threading.Thread(target=self._main, daemon=True)
 
     def _main(self) -> None:
-        from redis.asyncio import Redis
-
         from agentstate.api.app import create_app
         from agentstate.api.server import serve_app
+        from redis.asyncio import Redis
 
         async def go() -> None:
             self._loop = asyncio.get_running_loop()

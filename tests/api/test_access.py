@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -86,6 +87,9 @@ def _insert_alert(api: Api, project: str, trace_id: str) -> str:
             row[name] = "prompt_injection"
     if "Severity" in cols:
         row["Severity"] = "high"
+    for name in ("Timestamp", "CreatedAt", "DetectedAt"):
+        if name in cols:
+            row[name] = datetime.now(timezone.utc).replace(tzinfo=None)
     names = list(row)
     api.platform.client.insert(f"{db}.security_alerts", [[row[n] for n in names]], column_names=names)
     return alert_id
@@ -193,20 +197,20 @@ def test_every_id_route_answers_404_across_tenants(api: Api, world: World) -> No
             assert c.get(path, params={"project_id": world.ids["b_project_id"]}).status_code == 404, path
 
 
-def test_payload_cannot_choose_its_project(api: Api, dataset: Dataset) -> None:
+def test_payload_cannot_choose_its_project(api: Api) -> None:
     """A span claiming project B in its attributes lands in the key's project A."""
+    project_a, project_b = api.new_project("claims-a"), api.new_project("claims-b")
     tid = otlp.new_trace_id()
-    claims = {"project_id": dataset.project_b, "agentstate.project": dataset.project_b,
-              "ProjectId": dataset.project_b}
-    api.ingest(dataset.key_a, [otlp.Span("claims-b", tid, attributes=claims)], resource=claims)
+    claims = {"project_id": project_b, "agentstate.project": project_b, "ProjectId": project_b}
+    api.ingest(api.new_key(project_a), [otlp.Span("claims-b", tid, attributes=claims)], resource=claims)
     sql = f"SELECT ProjectId FROM {api.platform.database}.otel_traces WHERE TraceId = {{t:String}}"
     assert api.platform.wait_rows(f"SELECT count() FROM ({sql})", {"t": tid}, 1) == 1
-    assert api.platform.query(sql, {"t": tid}) == [(dataset.project_a,)]
-    _, b_admin = api.new_user(dataset.project_b, "admin")
+    assert api.platform.query(sql, {"t": tid}) == [(project_a,)]
+    _, b_admin = api.new_user(project_b, "admin")
     with api.http(b_admin) as c:
         assert c.get(f"/traces/{tid}").status_code == 404
     with api.http(api.admin) as c:
-        assert c.get(f"/traces/{tid}").json()["project_id"] == dataset.project_a
+        assert c.get(f"/traces/{tid}").json()["project_id"] == project_a
 
 
 def test_ack_marks_alert_acknowledged(api: Api, world: World) -> None:

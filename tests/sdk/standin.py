@@ -27,9 +27,7 @@ class Request:
     def span_ids(self) -> list[str]:
         """Hex span IDs in the OTLP body."""
         request = ExportTraceServiceRequest.FromString(self.body)
-        return [
-            span.span_id.hex() for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans
-        ]
+        return [span.span_id.hex() for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
 
 
 @dataclass
@@ -55,7 +53,7 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: object) -> None:
             return
 
         def do_POST(self) -> None:

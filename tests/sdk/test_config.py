@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from agentstate._internal.config import Config, parse_otlp_headers, resolve_config
 
 
@@ -15,10 +14,17 @@ from agentstate._internal.config import Config, parse_otlp_headers, resolve_conf
     [
         pytest.param({}, {}, "traces_endpoint", "http://127.0.0.1:4318/v1/traces", id="endpoint-default"),
         pytest.param(
-            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel:4318/"}, {}, "traces_endpoint", "http://otel:4318/v1/traces", id="otel-base"
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel:4318/"},
+            {},
+            "traces_endpoint",
+            "http://otel:4318/v1/traces",
+            id="otel-base",
         ),
         pytest.param(
-            {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://otel:4318/custom", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x"},
+            {
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://otel:4318/custom",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x",
+            },
             {},
             "traces_endpoint",
             "http://otel:4318/custom",
@@ -40,7 +46,11 @@ from agentstate._internal.config import Config, parse_otlp_headers, resolve_conf
         ),
         pytest.param({"OTEL_SERVICE_NAME": "svc"}, {}, "service_name", "svc", id="otel-service-name"),
         pytest.param(
-            {"OTEL_SERVICE_NAME": "svc", "AGENTSTATE_SERVICE_NAME": "mine"}, {}, "service_name", "mine", id="agentstate-service-name"
+            {"OTEL_SERVICE_NAME": "svc", "AGENTSTATE_SERVICE_NAME": "mine"},
+            {},
+            "service_name",
+            "mine",
+            id="agentstate-service-name",
         ),
         pytest.param({"AGENTSTATE_CAPTURE_IO": "false"}, {}, "capture_io", False, id="capture-off"),
         pytest.param({"AGENTSTATE_CAPTURE_IO": "maybe"}, {}, "capture_io", True, id="capture-bad-value"),
@@ -52,8 +62,12 @@ from agentstate._internal.config import Config, parse_otlp_headers, resolve_conf
         pytest.param({"AGENTSTATE_SPOOL_DIR": "/tmp/sp"}, {}, "spool_dir", Path("/tmp/sp"), id="spool-dir"),
         pytest.param({}, {}, "spool_dir", Path("~/.agentstate/spool").expanduser(), id="spool-default"),
         pytest.param({"AGENTSTATE_SPOOL_MAX_BYTES": "1000"}, {}, "spool_max_bytes", 1000, id="spool-max"),
-        pytest.param({"AGENTSTATE_SPOOL_MAX_BYTES": "-5"}, {}, "spool_max_bytes", 64 * 1024 * 1024, id="spool-max-negative"),
-        pytest.param({"AGENTSTATE_SPOOL_MAX_BYTES": "lots"}, {}, "spool_max_bytes", 64 * 1024 * 1024, id="spool-max-garbage"),
+        pytest.param(
+            {"AGENTSTATE_SPOOL_MAX_BYTES": "-5"}, {}, "spool_max_bytes", 64 * 1024 * 1024, id="spool-max-negative"
+        ),
+        pytest.param(
+            {"AGENTSTATE_SPOOL_MAX_BYTES": "lots"}, {}, "spool_max_bytes", 64 * 1024 * 1024, id="spool-max-garbage"
+        ),
         pytest.param({"AGENTSTATE_EXPORT_TIMEOUT": "2.5"}, {}, "export_timeout", 2.5, id="export-timeout"),
     ],
 )
@@ -70,7 +84,9 @@ def test_resolution_order(
     [
         pytest.param({}, {}, {}, id="none"),
         pytest.param({"AGENTSTATE_API_KEY": "as_k"}, {}, {"authorization": "Bearer as_k"}, id="env-key"),
-        pytest.param({"AGENTSTATE_API_KEY": "as_k"}, {"api_key": "as_arg"}, {"authorization": "Bearer as_arg"}, id="arg-key"),
+        pytest.param(
+            {"AGENTSTATE_API_KEY": "as_k"}, {"api_key": "as_arg"}, {"authorization": "Bearer as_arg"}, id="arg-key"
+        ),
         pytest.param(
             {"OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=as_h,x-team=a%20b"},
             {},
@@ -85,7 +101,9 @@ def test_resolution_order(
         ),
     ],
 )
-def test_headers(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], kwargs: dict[str, Any], expected: dict[str, str]) -> None:
+def test_headers(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], kwargs: dict[str, Any], expected: dict[str, str]
+) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert dict(resolve_config(**kwargs).headers) == expected

@@ -8,16 +8,16 @@ import sys
 import time
 from typing import Any
 
+import agentstate
 import pytest
+from agentstate import observe
+from agentstate._internal.processor import AgentStateSpanProcessor
+from agentstate._internal.state import STATE
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-import agentstate
-from agentstate import observe
-from agentstate._internal.processor import AgentStateSpanProcessor
-from agentstate._internal.state import STATE
 from tests.sdk.conftest import start_sdk
 
 
@@ -27,7 +27,7 @@ def work(x: int) -> int:
 
 
 def _agentstate_processors(provider: TracerProvider) -> list[Any]:
-    processors = provider._active_span_processor._span_processors  # noqa: SLF001 - inspection only
+    processors = provider._active_span_processor._span_processors
     return [p for p in processors if isinstance(p, AgentStateSpanProcessor)]
 
 
@@ -134,3 +134,16 @@ def test_import_pulls_in_no_server_module() -> None:
     offending = sorted(name for name in loaded if any(name == m or name.startswith(m + ".") for m in SERVER_MODULES))
     assert offending == []
     assert "agentstate._internal.exporter" in loaded
+
+
+def test_sampled_out_calls_capture_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentstate._internal import spanspec
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    exporter = InMemorySpanExporter()
+    agentstate.init(tracer_provider=TracerProvider(sampler=ALWAYS_OFF), span_exporter=exporter)
+    monkeypatch.setattr(spanspec, "args_to_json", lambda *a: pytest.fail("captured a sampled-out call"))
+    monkeypatch.setattr(spanspec, "to_json", lambda *a: pytest.fail("captured a sampled-out call"))
+    assert work(5) == 10
+    agentstate.flush()
+    assert exporter.get_finished_spans() == ()

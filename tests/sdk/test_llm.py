@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 import agentstate
+import pytest
 from agentstate import LLMCall, llm_call, observe, record_llm_call
 from agentstate._internal.llm import to_otel_messages
+
 from tests.sdk.conftest import Captured
 
 USAGE = {
@@ -41,7 +41,9 @@ def test_llm_call_context_manager(sdk: Captured) -> None:
         "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]',
         "gen_ai.response.model": "gpt-4o-2024-08-06",
         **USAGE_ATTRS,
-        "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"text","content":"hello"}],"finish_reason":"stop"}]',
+        "gen_ai.output.messages": (
+            '[{"role":"assistant","parts":[{"type":"text","content":"hello"}],"finish_reason":"stop"}]'
+        ),
         "gen_ai.response.finish_reasons": ["stop"],
     }
 
@@ -107,7 +109,13 @@ def test_helpers_do_nothing_without_init() -> None:
             id="openai-content-parts",
         ),
         pytest.param(
-            [{"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{}"}}]}],
+            [
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{}"}}],
+                }
+            ],
             "assistant",
             ("tool_calls",),
             [

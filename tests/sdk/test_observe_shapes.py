@@ -5,69 +5,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import typing
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from agentstate import observe
+
 from tests.sdk.conftest import Captured
-
-S = 1_000_000_000
-JSON = "application/json"
-
-
-def span(
-    name: str,
-    span_id: int,
-    start: int,
-    end: int,
-    attributes: dict[str, Any],
-    *,
-    parent: int | None = None,
-    trace_id: int = 1,
-    kind: str = "INTERNAL",
-    status: str = "UNSET",
-    description: str | None = None,
-    events: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """The dict ``span_dicts`` produces for one span; ``start``/``end`` in clock ticks."""
-    return {
-        "name": name,
-        "kind": kind,
-        "span_id": span_id,
-        "trace_id": trace_id,
-        "parent": parent,
-        "start": start * S,
-        "end": end * S,
-        "status": status,
-        "status_description": description,
-        "attributes": attributes,
-        "events": events or [],
-    }
-
-
-def plain(qualname: str, inputs: str | None, output: str | None, **extra: Any) -> dict[str, Any]:
-    """Attributes of a ``kind="span"`` span with the given captured JSON."""
-    attrs: dict[str, Any] = {"agentstate.span.kind": "span", "code.function.name": qualname}
-    if inputs is not None:
-        attrs.update({"input.value": inputs, "input.mime_type": JSON})
-    attrs.update(extra)
-    if output is not None:
-        attrs.update({"output.value": output, "output.mime_type": JSON})
-    return attrs
-
-
-def exception_event(type_name: str, message: str) -> dict[str, Any]:
-    return {
-        "name": "exception",
-        "attributes": {
-            "exception.type": type_name,
-            "exception.message": message,
-            "exception.stacktrace": f"{type_name}: {message}",
-        },
-    }
-
+from tests.sdk.expected import JSON, exception_event, plain, span
+from tests.sdk.test_observe_generators import count_up, count_up_async
 
 # --- functions under test, decorated at import time, before any init() ---------------------------
 
@@ -86,27 +32,6 @@ async def add_async(a: int, b: int) -> int:
 
 
 @observe
-def count_up(n: int) -> Iterator[int]:
-    """Yield 0 … n-1."""
-    yield from range(n)
-
-
-@observe
-def count_and_return(n: int) -> Generator[int, None, str]:
-    """Yield 0 … n-1, then return a value."""
-    yield from range(n)
-    return "done"
-
-
-@observe
-async def count_up_async(n: int) -> AsyncIterator[int]:
-    """Yield 0 … n-1 asynchronously."""
-    for i in range(n):
-        await asyncio.sleep(0)
-        yield i
-
-
-@observe
 def fail(message: str) -> None:
     """Raise ValueError."""
     raise ValueError(message)
@@ -117,13 +42,6 @@ async def fail_async(message: str) -> None:
     """Raise ValueError, asynchronously."""
     await asyncio.sleep(0)
     raise ValueError(message)
-
-
-@observe
-def fail_midway(n: int) -> Iterator[int]:
-    """Yield once, then raise."""
-    yield n
-    raise KeyError("gone")
 
 
 @observe
@@ -198,7 +116,7 @@ def test_nested_calls_build_a_tree(sdk: Captured) -> None:
 
 
 def test_exception_is_recorded_and_reraised_unchanged(sdk: Captured) -> None:
-    with pytest.raises(ValueError, match="^boom$") as info:
+    with pytest.raises(ValueError, match=r"^boom$") as info:
         fail("boom")
     assert type(info.value) is ValueError
     assert sdk.dicts() == [
@@ -216,7 +134,7 @@ def test_exception_is_recorded_and_reraised_unchanged(sdk: Captured) -> None:
 
 
 def test_async_exception_is_recorded_and_reraised(sdk: Captured) -> None:
-    with pytest.raises(ValueError, match="^late$"):
+    with pytest.raises(ValueError, match=r"^late$"):
         asyncio.run(fail_async("late"))
     (only,) = sdk.dicts()
     assert (only["status"], only["status_description"]) == ("ERROR", "ValueError: late")
@@ -234,123 +152,22 @@ def test_the_same_exception_object_propagates(sdk: Captured) -> None:
     assert info.value is error
 
 
-def test_generator_is_timed_until_exhausted(sdk: Captured) -> None:
-    assert list(count_up(3)) == [0, 1, 2]
-    attrs = plain("count_up", '{"n":3}', "[0,1,2]", **{"agentstate.generator.items": 3})
-    assert sdk.dicts() == [span("count_up", 1, 1, 2, attrs)]
-
-
-def test_generator_closed_early_ends_its_span(sdk: Captured) -> None:
-    gen = count_up(10)
-    assert (next(gen), next(gen)) == (0, 1)
-    assert sdk.dicts() == []  # still open
-    gen.close()
-    attrs = plain("count_up", '{"n":10}', "[0,1]", **{"agentstate.generator.items": 2})
-    assert sdk.dicts() == [span("count_up", 1, 1, 2, attrs)]
-
-
-def test_generator_return_value_is_kept(sdk: Captured) -> None:
-    def consume() -> Generator[int, None, str]:
-        return (yield from count_and_return(2))
-
-    gen = consume()
-    assert list(gen) == [0, 1]
-    with pytest.raises(StopIteration) as info:
-        next(count_and_return(0))
-    assert info.value.value == "done"
-
-
-def test_generator_send_and_throw_reach_the_body(sdk: Captured) -> None:
-    @observe
-    def echo() -> Generator[str, str, None]:
-        received = "start"
-        while True:
-            try:
-                received = yield f"got {received}"
-            except KeyError:
-                received = "caught"
-
-    gen = echo()
-    assert next(gen) == "got start"
-    assert gen.send("a") == "got a"
-    assert gen.throw(KeyError("k")) == "got caught"
-    gen.close()
-    (only,) = sdk.dicts()
-    assert only["attributes"]["output.value"] == '["got start","got a","got caught"]'
-
-
-def test_generator_exception_marks_the_span(sdk: Captured) -> None:
-    gen = fail_midway(7)
-    assert next(gen) == 7
-    with pytest.raises(KeyError):
-        next(gen)
-    (only,) = sdk.dicts()
-    assert (only["status"], only["attributes"]["error.type"]) == ("ERROR", "KeyError")
-
-
-def test_generator_parent_only_while_its_body_runs(sdk: Captured) -> None:
-    @observe
-    def producer() -> Iterator[int]:
-        yield leaf(0)  # runs inside the generator body: child of producer
-
-    for _ in producer():
-        add(1, 1)  # runs in the consumer between items: not a child
-    spans = sdk.by_name()
-    assert spans["leaf"]["parent"] == spans["producer"]["span_id"]
-    assert spans["add"]["parent"] is None
-
-
-def test_async_generator_is_timed_until_exhausted(sdk: Captured) -> None:
-    async def consume() -> list[int]:
-        return [i async for i in count_up_async(3)]
-
-    assert asyncio.run(consume()) == [0, 1, 2]
-    attrs = plain("count_up_async", '{"n":3}', "[0,1,2]", **{"agentstate.generator.items": 3})
-    assert sdk.dicts() == [span("count_up_async", 1, 1, 2, attrs)]
-
-
-def test_async_generator_closed_early_ends_its_span(sdk: Captured) -> None:
-    async def consume() -> int:
-        agen = count_up_async(10)
-        first = await agen.__anext__()
-        await agen.aclose()
-        return first
-
-    assert asyncio.run(consume()) == 0
-    attrs = plain("count_up_async", '{"n":10}', "[0]", **{"agentstate.generator.items": 1})
-    assert sdk.dicts() == [span("count_up_async", 1, 1, 2, attrs)]
-
-
-def test_async_generator_asend_and_athrow(sdk: Captured) -> None:
-    @observe
-    async def echo() -> typing.AsyncGenerator[str, str]:
-        received = "start"
-        while True:
-            try:
-                received = yield f"got {received}"
-            except KeyError:
-                received = "caught"
-
-    async def drive() -> list[str]:
-        agen = echo()
-        out = [await agen.__anext__(), await agen.asend("a"), await agen.athrow(KeyError("k"))]
-        await agen.aclose()
-        return out
-
-    assert asyncio.run(drive()) == ["got start", "got a", "got caught"]
-    assert len(sdk.dicts()) == 1
-
-
 @pytest.mark.parametrize(
     ("call", "name", "inputs", "output"),
     [
         pytest.param(lambda: Calculator(5).plus(1), "Calculator.plus", '{"x":1}', "6", id="method"),
         pytest.param(lambda: Calculator.make(3), "Calculator.make", '{"base":3}', '"Calculator(3)"', id="classmethod"),
         pytest.param(
-            lambda: Calculator.make_outer(4), "Calculator.make_outer", '{"base":4}', '"Calculator(4)"', id="observe-over-classmethod"
+            lambda: Calculator.make_outer(4),
+            "Calculator.make_outer",
+            '{"base":4}',
+            '"Calculator(4)"',
+            id="observe-over-classmethod",
         ),
         pytest.param(lambda: Calculator.double(4), "Calculator.double", '{"x":4}', "8", id="staticmethod"),
-        pytest.param(lambda: Calculator(0).triple(2), "Calculator.triple", '{"x":2}', "6", id="observe-over-staticmethod"),
+        pytest.param(
+            lambda: Calculator(0).triple(2), "Calculator.triple", '{"x":2}', "6", id="observe-over-staticmethod"
+        ),
     ],
 )
 def test_methods(sdk: Captured, call: Callable[[], Any], name: str, inputs: str, output: str) -> None:
@@ -380,8 +197,12 @@ def _work(query: str) -> str:
             id="tool",
         ),
         pytest.param("llm", "chat planner", "CLIENT", {"gen_ai.operation.name": "chat"}, id="llm"),
-        pytest.param("retrieval", "retrieval planner", "CLIENT", {"gen_ai.operation.name": "retrieval"}, id="retrieval"),
-        pytest.param("embedding", "embeddings planner", "CLIENT", {"gen_ai.operation.name": "embeddings"}, id="embedding"),
+        pytest.param(
+            "retrieval", "retrieval planner", "CLIENT", {"gen_ai.operation.name": "retrieval"}, id="retrieval"
+        ),
+        pytest.param(
+            "embedding", "embeddings planner", "CLIENT", {"gen_ai.operation.name": "embeddings"}, id="embedding"
+        ),
         pytest.param(
             "chain",
             "invoke_workflow planner",

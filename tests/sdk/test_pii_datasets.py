@@ -12,10 +12,10 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from opentelemetry.sdk.trace import ReadableSpan
-
 from agentstate._internal.scrub import SpanScrubber
 from agentstate.semconv.redaction import DEFAULT_REDACTOR
+from opentelemetry.sdk.trace import ReadableSpan
+
 from tests.conftest import shared_file
 
 IN_SCOPE = frozenset(
@@ -67,6 +67,9 @@ def test_no_false_positives_on_lookalikes() -> None:
     positives = [row for row in rows if row["label"] == "1"]
     false_hits = [(row["entity_type"], row["text"]) for row in negatives if _redacted(row["text"])]
     misses = [(row["entity_type"], row["text"]) for row in positives if not _redacted(row["text"])]
-    print(f"\nlook-alikes: {len(false_hits)}/{len(negatives)} false positives; {len(positives) - len(misses)}/{len(positives)} synthetic positives found")
+    found = len(positives) - len(misses)
+    print(
+        f"\nlook-alikes: {len(false_hits)}/{len(negatives)} false positives; {found}/{len(positives)} positives found"
+    )
     assert false_hits == []
     assert misses == []

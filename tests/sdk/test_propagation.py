@@ -7,11 +7,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import agentstate
 import pytest
+from agentstate import observe, propagate_attributes
 from opentelemetry import trace
 
-import agentstate
-from agentstate import observe, propagate_attributes
 from tests.sdk.conftest import Captured
 
 SESSION = {"session.id": "s-1", "gen_ai.conversation.id": "s-1"}
@@ -87,7 +87,10 @@ def test_parent_and_attributes_follow_the_work(sdk: Captured, run: Callable[[Cal
     for span in children:
         assert span["parent"] == root["span_id"]
         assert span["trace_id"] == root["trace_id"]
-        assert {k: span["attributes"][k] for k in (*SESSION, "agentstate.tags")} == {**SESSION, "agentstate.tags": ["t"]}
+        assert {k: span["attributes"][k] for k in (*SESSION, "agentstate.tags")} == {
+            **SESSION,
+            "agentstate.tags": ["t"],
+        }
 
 
 def test_nothing_is_carried_into_threads_outside_a_span(sdk: Captured) -> None:
@@ -108,12 +111,20 @@ def test_scopes_nest_and_apply_to_the_enclosing_span(sdk: Captured) -> None:
     root()
     by_input = {s["attributes"].get("input.value"): s["attributes"] for s in sdk.dicts()}
     base = {**SESSION, "agentstate.metadata.plan": "pro"}
-    assert {k: v for k, v in by_input['{"x":1}'].items() if k.startswith(("session", "gen_ai.conv", "user", "agentstate.t", "agentstate.m"))} == {
+    assert {
+        k: v
+        for k, v in by_input['{"x":1}'].items()
+        if k.startswith(("session", "gen_ai.conv", "user", "agentstate.t", "agentstate.m"))
+    } == {
         **base,
         "user.id": "u-1",
         "agentstate.tags": ["a"],
     }
-    assert {k: v for k, v in by_input['{"x":2}'].items() if k.startswith(("session", "gen_ai.conv", "user", "agentstate.t", "agentstate.m"))} == {
+    assert {
+        k: v
+        for k, v in by_input['{"x":2}'].items()
+        if k.startswith(("session", "gen_ai.conv", "user", "agentstate.t", "agentstate.m"))
+    } == {
         **base,
         "user.id": "u-2",
         "agentstate.tags": ["a", "b"],

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import agentstate
+import pytest
 from agentstate import observe, propagate_attributes
 from agentstate._internal.scrub import SCRUB_ERROR
+
 from tests.sdk.conftest import Captured, start_sdk
 
 CARD = "4111 1111 1111 1111"
@@ -36,7 +36,10 @@ def test_string_attributes_events_and_status_are_scrubbed(sdk: Captured) -> None
     redacted = '{"note":"card [REDACTED:CREDIT_CARD], mail [REDACTED:EMAIL], key [REDACTED:OPENAI_KEY]"}'
     assert attrs["input.value"] == redacted
     assert attrs["gen_ai.tool.call.arguments"] == redacted
-    assert attrs["output.value"] == '"found: card [REDACTED:CREDIT_CARD], mail [REDACTED:EMAIL], key [REDACTED:OPENAI_KEY]"'
+    assert (
+        attrs["output.value"]
+        == '"found: card [REDACTED:CREDIT_CARD], mail [REDACTED:EMAIL], key [REDACTED:OPENAI_KEY]"'
+    )
     assert attrs["agentstate.tags"] == ["mail [REDACTED:EMAIL]"]
     assert attrs["agentstate.metadata.card"] == "[REDACTED:CREDIT_CARD]"
     assert failed["status_description"] == "ValueError: cannot charge [REDACTED:CREDIT_CARD]"

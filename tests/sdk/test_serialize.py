@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import pytest
-
 from agentstate._internal.serialize import TRUNCATED_MARK, args_to_json, to_json
 
 
@@ -109,7 +108,7 @@ def test_huge_values_are_bounded_in_size_and_time(value: Any) -> None:
     text = to_json(value, 4096)
     elapsed = time.perf_counter() - started
     assert len(text) <= 4096 + len(TRUNCATED_MARK)
-    assert elapsed < 0.05
+    assert elapsed < 0.05  # bounded work takes µs; one full pass over 50 MB takes ~150 ms
 
 
 def test_deep_nesting_is_cut() -> None:

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from agentstate._internal.spool import LEASE_SECONDS, Spool, SpoolError, spool_file_name
 
 
@@ -114,7 +113,9 @@ def test_leases_of_a_dead_process_are_released_on_open(tmp_path: Path) -> None:
     spool = _open(tmp_path)
     spool.put(b"orphan", 1)
     spool.close()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     with sqlite3.connect(tmp_path / "spool" / "t.sqlite3") as db:
         db.execute("UPDATE batches SET owner = ?, lease_until = 1e12", (int(dead.stdout),))
     reopened = _open(tmp_path)

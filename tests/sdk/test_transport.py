@@ -7,8 +7,8 @@ import threading
 import time
 
 import pytest
-
 from agentstate._internal.transport import MAX_RETRY_AFTER, HttpSender, Outcome, classify, parse_retry_after
+
 from tests.sdk.standin import stand_in
 
 
@@ -88,7 +88,9 @@ def test_abort_cuts_a_hanging_request() -> None:
     assert results[0].status is None
 
 
-@pytest.mark.parametrize("url", [pytest.param("ftp://x/v1/traces", id="scheme"), pytest.param("http:///x", id="no-host")])
+@pytest.mark.parametrize(
+    "url", [pytest.param("ftp://x/v1/traces", id="scheme"), pytest.param("http:///x", id="no-host")]
+)
 def test_bad_endpoint_is_rejected(url: str) -> None:
     with pytest.raises(ValueError):
         HttpSender(url)

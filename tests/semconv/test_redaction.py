@@ -28,9 +28,7 @@ _PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1x2\nabc\n-----END RSA 
 @pytest.mark.parametrize(
     ("text", "kind", "value"),
     [
-        pytest.param(
-            "mail bob.smith+test@sub.example.org now", "EMAIL", "bob.smith+test@sub.example.org", id="email"
-        ),
+        pytest.param("mail bob.smith+test@sub.example.org now", "EMAIL", "bob.smith+test@sub.example.org", id="email"),
         pytest.param("user@xn--80ak6aa92e.com", "EMAIL", "user@xn--80ak6aa92e.com", id="email-punycode"),
         pytest.param("call (415) 555-0132 today", "PHONE", "(415) 555-0132", id="phone-us-paren"),
         pytest.param("US: 415-555-0132", "PHONE", "415-555-0132", id="phone-us-dash"),
@@ -41,9 +39,7 @@ _PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1x2\nabc\n-----END RSA 
         pytest.param("SSN 294-18-0799", "US_SSN", "294-18-0799", id="ssn-dashed"),
         pytest.param("abc 078 05 1123 abc", "US_SSN", "078 05 1123", id="ssn-spaced"),
         pytest.param("my SSN is 078051121", "US_SSN", "078051121", id="ssn-bare-with-context"),
-        pytest.param(
-            "card 4183 0252 0094 1993", "CREDIT_CARD", "4183 0252 0094 1993", id="card-visa-grouped"
-        ),
+        pytest.param("card 4183 0252 0094 1993", "CREDIT_CARD", "4183 0252 0094 1993", id="card-visa-grouped"),
         pytest.param("4012-8888-8888-1881", "CREDIT_CARD", "4012-8888-8888-1881", id="card-dashed"),
         pytest.param("amex 371449635398431", "CREDIT_CARD", "371449635398431", id="card-amex-bare"),
         pytest.param("my credit card: 122000000000003", "CREDIT_CARD", "122000000000003", id="card-uatp"),
@@ -71,9 +67,7 @@ _PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1x2\nabc\n-----END RSA 
         pytest.param("Mapped: ::ffff:192.168.1.1", "IP_ADDRESS", "::ffff:192.168.1.1", id="ipv6-mapped"),
         pytest.param("loopback ::1", "IP_ADDRESS", "::1", id="ipv6-loopback"),
         pytest.param("AKIAL2FDVAK23VO7UCJE", "AWS_ACCESS_KEY", "AKIAL2FDVAK23VO7UCJE", id="aws-akid"),
-        pytest.param(
-            "id AKIAQWERTYUIOPASDFGH end", "AWS_ACCESS_KEY", "AKIAQWERTYUIOPASDFGH", id="aws-akid-no-digit"
-        ),
+        pytest.param("id AKIAQWERTYUIOPASDFGH end", "AWS_ACCESS_KEY", "AKIAQWERTYUIOPASDFGH", id="aws-akid-no-digit"),
         pytest.param(
             'aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
             "AWS_SECRET_KEY",
@@ -94,9 +88,7 @@ _PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1x2\nabc\n-----END RSA 
             "xoxb-2400000000-3300000000-aB1cD2eF3gH4iJ5kL6mN7oP8",
             id="slack-bot",
         ),
-        pytest.param(
-            "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "STRIPE_KEY", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", id="stripe"
-        ),
+        pytest.param("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "STRIPE_KEY", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", id="stripe"),
         pytest.param(f"Bearer {_JWT}", "JWT", _JWT, id="jwt"),
         pytest.param(f"x\n{_PEM}\ny", "PRIVATE_KEY", _PEM, id="pem-private-key"),
         pytest.param(
@@ -206,9 +198,7 @@ def test_finding_is_frozen() -> None:
             "ask [REDACTED:EMPLOYEE_ID] now",
             id="extra-pattern",
         ),
-        pytest.param(
-            Redactor(disabled_types={"IP_ADDRESS"}), "ip 10.0.0.1", "ip 10.0.0.1", id="disabled-type"
-        ),
+        pytest.param(Redactor(disabled_types={"IP_ADDRESS"}), "ip 10.0.0.1", "ip 10.0.0.1", id="disabled-type"),
         pytest.param(
             Redactor(extended_types=EXTENDED_TYPES),
             "Today is 2024-03-15T14:30Z, see https://example.com/a",
@@ -221,9 +211,7 @@ def test_finding_is_frozen() -> None:
             "NHS [REDACTED:UK_NHS]",
             id="extended-nhs",
         ),
-        pytest.param(
-            DEFAULT_REDACTOR, "Today is 2024-03-15", "Today is 2024-03-15", id="dates-off-by-default"
-        ),
+        pytest.param(DEFAULT_REDACTOR, "Today is 2024-03-15", "Today is 2024-03-15", id="dates-off-by-default"),
     ],
 )
 def test_configuration(redactor: Redactor, text: str, expected: str) -> None:

@@ -10,10 +10,9 @@ from typing import Any
 
 import streamlit as st
 
-from agentstate.ui import data, nav, session
+from agentstate.ui import data, nav, session, waterfall
 from agentstate.ui import format as fmt
 from agentstate.ui import tree as tree_mod
-from agentstate.ui import waterfall
 from agentstate.ui.schema import TraceDetail
 from agentstate.ui.tables import tree_frame
 from agentstate.ui.views.span_panel import render_span
@@ -137,6 +136,21 @@ def _tree_and_waterfall(tree: tree_mod.Tree, folded: set[str], trace_id: str) ->
         st.altair_chart(chart, width="stretch", on_select=lambda: _pick_bar(chart_key), key=chart_key)
 
 
+def _span_picker(tree: tree_mod.Tree, folded: set[str]) -> None:
+    """Pick the panel's span by name (keyboard-friendly; the table and the chart select too)."""
+    options = [n.span_id for n in tree_mod.visible(tree, folded)]
+    if st.session_state["trace_selected"] not in options:
+        options.insert(0, st.session_state["trace_selected"])
+    labels = {n.span_id: f"{'· ' * n.depth}{n.name}  [{fmt.short_id(n.span_id)}]" for n in tree.nodes}
+    st.session_state["trace_span_pick"] = st.session_state["trace_selected"]  # follows table and chart clicks
+    st.selectbox("Span", options, key="trace_span_pick", format_func=lambda i: labels.get(i, i),
+                 on_change=_pick_from_box)
+
+
+def _pick_from_box() -> None:
+    st.session_state["trace_selected"] = st.session_state["trace_span_pick"]
+
+
 def _page() -> None:
     picked = _trace_id()
     if picked is None:
@@ -151,10 +165,11 @@ def _page() -> None:
     selected = st.session_state["trace_selected"]
     _reveal(tree, folded, selected)
     _tree_and_waterfall(tree, folded, trace_id)
-    selected = st.session_state["trace_selected"]
     spans = {s["span_id"]: s for s in detail["spans"]}
+    st.divider()
+    _span_picker(tree, folded)
+    selected = st.session_state["trace_selected"]
     if selected in spans:
-        st.divider()
         render_span(spans[selected], tree.by_id[selected], tree)
 
 

@@ -1,0 +1,154 @@
+"""Measure the security detectors on labelled CSV files.
+
+Usage::
+
+    python bench/security_eval.py [CSV ...] [--detector injection|pii] [--pii-extended]
+
+Each CSV needs a ``text`` and a ``label`` column (``1``: should be flagged). Without arguments the
+files in ``../shared/data/security/`` (relative to the repository root) are used. Each row's text is
+put in a span where every detector would look at it — the user's message, a tool result and the
+model's answer — and the row counts as flagged when any detector of the selected family fires
+(injection: direct and indirect injection; pii: PII and secret leakage; default: all of them).
+
+For each file the script prints one line with precision, recall and false positive rate, then the
+same rates per category (``category`` or ``entity_type`` column) and the p50/p99 detection latency
+per span.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentstate.processors.detectors import injection, leakage
+from agentstate.semconv.record import Message, NormalizedSpan, Operation
+from agentstate.semconv.redaction import EXTENDED_TYPES, Redactor
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DIR = ROOT.parent / "shared" / "data" / "security"
+CATEGORY_COLUMNS = ("category", "entity_type", "type")
+
+Detector = Callable[[NormalizedSpan], bool]
+
+
+@dataclass
+class Tally:
+    """Confusion counts."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, label: bool, flagged: bool) -> None:
+        if label:
+            self.tp += flagged
+            self.fn += not flagged
+        else:
+            self.fp += flagged
+            self.tn += not flagged
+
+    def rates(self) -> str:
+        n, pos = self.tp + self.fp + self.fn + self.tn, self.tp + self.fn
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
+        recall = self.tp / pos if pos else float("nan")
+        fpr = self.fp / (self.fp + self.tn) if self.fp + self.tn else float("nan")
+        return (f"n={n} positives={pos} precision={precision:.3f} recall={recall:.3f} "
+                f"false positive rate={fpr:.4f}")  # fmt: skip
+
+
+@dataclass
+class FileResult:
+    """Results of one file."""
+
+    total: Tally = field(default_factory=Tally)
+    by_category: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    latencies_us: list[float] = field(default_factory=list)
+
+
+def span_for(text: str) -> NormalizedSpan:
+    """A model-call span carrying ``text`` as user input, as a tool result and as the model's answer."""
+    return NormalizedSpan(
+        operation=Operation.CHAT,
+        input_messages=(Message("user", text),),
+        output_messages=(Message("assistant", text),),
+        tool_result=text,
+        tool_name="eval",
+    )
+
+
+def detectors(family: str | None, redactor: Redactor) -> Detector:
+    """Return the predicate for the chosen detector family."""
+
+    def inject(span: NormalizedSpan) -> bool:
+        return bool(injection.detect_prompt_injection(span) or injection.detect_indirect_injection(span))
+
+    def pii(span: NormalizedSpan) -> bool:
+        return bool(leakage.detect_leakage(span, redactor))
+
+    if family == "injection":
+        return inject
+    if family == "pii":
+        return pii
+    return lambda span: inject(span) or pii(span)
+
+
+def evaluate(path: Path, detect: Detector) -> FileResult:
+    """Run ``detect`` over every row of one CSV file."""
+    result = FileResult()
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or not {"text", "label"} <= set(reader.fieldnames):
+            raise SystemExit(f"{path}: needs 'text' and 'label' columns")
+        column = next((c for c in CATEGORY_COLUMNS if c in reader.fieldnames), None)
+        for row in reader:
+            span = span_for(row["text"] or "")
+            start = time.perf_counter_ns()
+            flagged = detect(span)
+            result.latencies_us.append((time.perf_counter_ns() - start) / 1000)
+            label = (row["label"] or "").strip() == "1"
+            result.total.add(label, flagged)
+            result.by_category[(row.get(column) or "-") if column else "-"].add(label, flagged)
+    return result
+
+
+def report(path: Path, result: FileResult) -> None:
+    """Print the file line, the per-category lines and the latency line."""
+    print(f"{path.name}: {result.total.rates()}")
+    for category in sorted(result.by_category):
+        print(f"  category {category}: {result.by_category[category].rates()}")
+    lat = sorted(result.latencies_us)
+    if lat:
+        p50 = statistics.median(lat)
+        p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
+        print(f"  latency per span: p50={p50:.1f} us p99={p99:.1f} us")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("csv", nargs="*", type=Path, help="labelled CSV files (default: ../shared/data/security)")
+    parser.add_argument("--detector", choices=("injection", "pii"), help="run one detector family only")
+    parser.add_argument("--pii-extended", action="store_true",
+                        help=f"also report the opt-in types {sorted(EXTENDED_TYPES)}")  # fmt: skip
+    args = parser.parse_args(argv)
+    files = args.csv or sorted(DEFAULT_DIR.glob("*.csv"))
+    if not files:
+        print(f"no CSV files given and none in {DEFAULT_DIR}", file=sys.stderr)
+        return 2
+    redactor = Redactor(extended_types=EXTENDED_TYPES if args.pii_extended else ())
+    detect = detectors(args.detector, redactor)
+    for path in files:
+        report(path, evaluate(path, detect))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Token explosion, excessive latency and cost spikes against a robust rolling baseline.
+
+Per key (model, agent or workflow, and metric) the baseline keeps the last ``window`` values and
+flags a value above ``median + k·MAD`` (k = 6 by default; MAD is the median absolute deviation, so a
+few earlier outliers do not move the baseline). Nothing is flagged until ``min_samples`` values have
+been seen. A value is compared with the baseline *before* it is added to it. Output tokens above the
+request's ``max_tokens`` are flagged at once.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import Final
+
+from agentstate.processors.detectors.alert import Alert, Category, Severity
+
+DEFAULT_K: Final = 6.0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A baseline comparison.
+
+    Attributes:
+        value: The observed value.
+        median: Baseline median.
+        mad: Baseline median absolute deviation (floored, see :class:`RobustBaseline`).
+        limit: ``median + k·mad``.
+        anomalous: Whether ``value > limit``.
+    """
+
+    value: float
+    median: float
+    mad: float
+    limit: float
+    anomalous: bool
+
+    @property
+    def sigmas(self) -> float:
+        """How many MADs above the median the value is."""
+        return (self.value - self.median) / self.mad if self.mad else 0.0
+
+
+class RobustBaseline:
+    """Rolling median + k·MAD per key, bounded in keys and in values per key.
+
+    Args:
+        window: Values kept per key.
+        min_samples: Values needed before anything is flagged.
+        k: Multiple of MAD above the median that is anomalous.
+        min_mad_ratio: MAD floor as a fraction of the median (a perfectly steady series has MAD 0).
+        min_mad: Absolute MAD floor, in the metric's unit.
+        max_keys: Keys remembered (least recently used forgotten first).
+    """
+
+    __slots__ = ("_k", "_keys", "_max_keys", "_min_mad", "_min_mad_ratio", "_min_samples", "_window")
+
+    def __init__(self, window: int = 200, min_samples: int = 30, k: float = DEFAULT_K,
+                 min_mad_ratio: float = 0.05, min_mad: float = 1.0, max_keys: int = 10_000) -> None:  # fmt: skip
+        self._window, self._min_samples, self._k = window, min_samples, k
+        self._min_mad_ratio, self._min_mad, self._max_keys = min_mad_ratio, min_mad, max_keys
+        self._keys: OrderedDict[tuple[str, ...], tuple[deque[float], list[float]]] = OrderedDict()
+
+    def observe(self, key: tuple[str, ...], value: float) -> Verdict | None:
+        """Compare ``value`` with the baseline of ``key``, then add it; ``None`` while warming up."""
+        entry = self._keys.get(key)
+        if entry is None:
+            entry = self._keys[key] = (deque(), [])
+            if len(self._keys) > self._max_keys:
+                self._keys.popitem(last=False)
+        else:
+            self._keys.move_to_end(key)
+        order, ranked = entry
+        verdict = self._judge(ranked, value) if len(ranked) >= self._min_samples else None
+        order.append(value)
+        bisect.insort(ranked, value)
+        if len(order) > self._window:
+            del ranked[bisect.bisect_left(ranked, order.popleft())]
+        return verdict
+
+    def _judge(self, ranked: list[float], value: float) -> Verdict:
+        median = _median(ranked)
+        mad = _median(sorted(abs(v - median) for v in ranked))
+        mad = max(mad, self._min_mad_ratio * abs(median), self._min_mad)
+        limit = median + self._k * mad
+        return Verdict(value, median, mad, limit, value > limit)
+
+
+def _median(ranked: list[float]) -> float:
+    n = len(ranked)
+    mid = n // 2
+    return ranked[mid] if n % 2 else (ranked[mid - 1] + ranked[mid]) / 2
+
+
+def _severity(verdict: Verdict) -> Severity:
+    return Severity.HIGH if verdict.value > verdict.median + 4 * (verdict.limit - verdict.median) else Severity.MEDIUM
+
+
+def _alert(rule_id: str, category: Category, what: str, verdict: Verdict, unit: str) -> Alert:
+    return Alert(
+        rule_id=rule_id,
+        category=category,
+        severity=_severity(verdict),
+        score=round(verdict.sigmas, 1),
+        evidence=f"{what}: {verdict.value:g}{unit} vs median {verdict.median:g}{unit} "
+        f"(limit {verdict.limit:g}{unit}, {verdict.sigmas:.1f} MAD)",
+        message=f"{what} {verdict.value:g}{unit} is {verdict.sigmas:.1f} MADs above the median",
+    )
+
+
+def detect_token_explosion(
+    baseline: RobustBaseline, key: tuple[str, ...], output_tokens: int | None, max_tokens: int | None = None
+) -> list[Alert]:
+    """Flag output tokens far above the baseline of ``key`` or above the request's ``max_tokens``."""
+    if output_tokens is None:
+        return []
+    if max_tokens is not None and output_tokens > max_tokens > 0:
+        text = f"output tokens {output_tokens} exceed max_tokens {max_tokens}"
+        return [Alert("token_explosion", Category.TOKEN_EXPLOSION, Severity.HIGH, output_tokens / max_tokens,
+                      text, text)]  # fmt: skip
+    verdict = baseline.observe((*key, "output_tokens"), float(output_tokens))
+    if verdict is None or not verdict.anomalous:
+        return []
+    return [_alert("token_explosion", Category.TOKEN_EXPLOSION, "output tokens", verdict, "")]
+
+
+def detect_latency(baseline: RobustBaseline, key: tuple[str, ...], duration_ms: float | None) -> list[Alert]:
+    """Flag a span duration far above the baseline of ``key``."""
+    if duration_ms is None or duration_ms < 0:
+        return []
+    verdict = baseline.observe((*key, "latency_ms"), duration_ms)
+    if verdict is None or not verdict.anomalous:
+        return []
+    return [_alert("latency_anomaly", Category.LATENCY, "duration", verdict, " ms")]
+
+
+def detect_cost_spike(baseline: RobustBaseline, key: tuple[str, ...], cost_usd: float | None) -> list[Alert]:
+    """Flag a span cost far above the baseline of ``key`` (cost in USD)."""
+    if cost_usd is None or cost_usd <= 0:
+        return []
+    verdict = baseline.observe((*key, "cost_usd"), cost_usd)
+    if verdict is None or not verdict.anomalous:
+        return []
+    return [_alert("cost_spike", Category.COST_SPIKE, "cost", verdict, " USD")]

@@ -1,0 +1,94 @@
+"""Robust rolling baselines and the token, latency and cost anomaly detectors."""
+
+from __future__ import annotations
+
+import pytest
+from agentstate.processors.detectors.alert import Category, Severity
+from agentstate.processors.detectors.anomaly import (
+    RobustBaseline,
+    detect_cost_spike,
+    detect_latency,
+    detect_token_explosion,
+)
+
+
+def _warm(baseline: RobustBaseline, key: tuple[str, ...], values: list[float]) -> None:
+    for v in values:
+        baseline.observe(key, v)
+
+
+_STEADY = [100.0 + (i % 7) * 3 for i in range(40)]  # median 109, MAD 6
+
+
+@pytest.mark.parametrize(
+    ("value", "anomalous"),
+    [
+        pytest.param(140.0, False, id="within-6-mad"),
+        pytest.param(146.0, True, id="above-median-plus-6-mad"),
+        pytest.param(5.0, False, id="low-values-never-flagged"),
+    ],
+)
+def test_baseline_limit(value: float, anomalous: bool) -> None:
+    b = RobustBaseline(min_samples=30)
+    _warm(b, ("k",), _STEADY)
+    verdict = b.observe(("k",), value)
+    assert verdict is not None
+    assert (verdict.median, verdict.mad, verdict.limit) == (109.0, 6.0, 145.0)
+    assert verdict.anomalous is anomalous
+
+
+def test_warm_up_then_rolling_window() -> None:
+    b = RobustBaseline(window=10, min_samples=5)
+    assert [b.observe(("k",), 1.0) for _ in range(5)] == [None] * 5
+    _warm(b, ("k",), [1000.0] * 10)  # the window now holds only the new level
+    verdict = b.observe(("k",), 1000.0)
+    assert verdict is not None and verdict.median == 1000.0 and not verdict.anomalous
+
+
+def test_outliers_do_not_move_the_baseline() -> None:
+    b = RobustBaseline(min_samples=30)
+    _warm(b, ("k",), _STEADY + [10_000.0] * 5)
+    verdict = b.observe(("k",), 150.0)
+    assert verdict is not None and verdict.anomalous
+
+
+def test_keys_are_independent_and_bounded() -> None:
+    b = RobustBaseline(min_samples=1, max_keys=2)
+    _warm(b, ("a",), [1.0, 1.0])
+    b.observe(("b",), 1.0)
+    b.observe(("c",), 1.0)  # evicts "a"
+    assert b.observe(("a",), 1.0) is None
+
+
+def test_mad_floor_for_constant_series() -> None:
+    b = RobustBaseline(min_samples=30, min_mad_ratio=0.05, min_mad=1.0)
+    _warm(b, ("k",), [200.0] * 30)
+    verdict = b.observe(("k",), 261.0)
+    assert verdict is not None and verdict.mad == 10.0 and verdict.anomalous
+
+
+@pytest.mark.parametrize(
+    ("output_tokens", "max_tokens", "severity"),
+    [
+        pytest.param(110, None, None, id="normal"),
+        pytest.param(160, None, Severity.MEDIUM, id="spike"),
+        pytest.param(5000, None, Severity.HIGH, id="explosion"),
+        pytest.param(300, 256, Severity.HIGH, id="above-max-tokens"),
+        pytest.param(None, None, None, id="no-usage"),
+    ],
+)
+def test_token_explosion(output_tokens: int | None, max_tokens: int | None, severity: Severity | None) -> None:
+    b = RobustBaseline(min_samples=30)
+    _warm(b, ("p", "model", "m", "output_tokens"), _STEADY)
+    alerts = detect_token_explosion(b, ("p", "model", "m"), output_tokens, max_tokens)
+    assert [(a.category, a.severity) for a in alerts] == ([(Category.TOKEN_EXPLOSION, severity)] if severity else [])
+
+
+def test_latency_and_cost_use_their_own_keys() -> None:
+    latency, cost = RobustBaseline(min_samples=30, min_mad=5.0), RobustBaseline(min_samples=30, min_mad=1e-7)
+    _warm(latency, ("p", "latency_ms"), [800.0 + i for i in range(30)])
+    _warm(cost, ("p", "cost_usd"), [0.001 + i * 1e-6 for i in range(30)])
+    assert detect_latency(latency, ("p",), 820.0) == []
+    assert [a.rule_id for a in detect_latency(latency, ("p",), 9_000.0)] == ["latency_anomaly"]
+    assert detect_cost_spike(cost, ("p",), 0.00102) == []
+    assert [a.rule_id for a in detect_cost_spike(cost, ("p",), 0.05)] == ["cost_spike"]

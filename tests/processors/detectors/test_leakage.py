@@ -1,0 +1,55 @@
+"""PII and secret leakage: where it is looked for, severity, and redacted evidence."""
+
+from __future__ import annotations
+
+import pytest
+from agentstate.processors.detectors.alert import Category, Severity
+from agentstate.processors.detectors.leakage import detect_leakage
+from agentstate.semconv.record import Message, NormalizedSpan, Operation, ToolCall
+
+_KEY = "sk-proj-vsqQDqXeRZlsGuJXbKsVb9twtDvWN4PtbJBlSXprd2TbYpx3YJ-UdQNhi3litGguHFIe"
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        pytest.param(
+            NormalizedSpan(operation=Operation.CHAT, output_messages=(Message("assistant", f"Use {_KEY}"),)),
+            [(Category.SECRET_LEAK, Severity.HIGH, "OPENAI_KEY×1 in model output")], id="key-in-output",
+        ),
+        pytest.param(
+            NormalizedSpan(operation=Operation.CHAT, output_messages=(
+                Message("assistant", "", (ToolCall("pay", '{"card": "4111 1111 1111 1111"}'),)),)),
+            [(Category.PII_LEAK, Severity.HIGH, "CREDIT_CARD×1 in arguments of tool call pay")], id="card-in-tool-call",
+        ),
+        pytest.param(
+            NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="crm", tool_arguments="id=7",
+                           tool_result="bob@example.com, +44 20 7123 4567"),
+            [(Category.PII_LEAK, Severity.LOW, "EMAIL×1, PHONE×1 in result of tool crm")], id="contact-in-tool-result",
+        ),
+        pytest.param(
+            NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="deploy",
+                           tool_arguments="-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
+                           tool_result="ssn 078-05-1123"),
+            [(Category.SECRET_LEAK, Severity.CRITICAL, "PRIVATE_KEY×1 in arguments of tool deploy"),
+             (Category.PII_LEAK, Severity.HIGH, "US_SSN×1 in result of tool deploy")], id="both-families",
+        ),
+        pytest.param(
+            NormalizedSpan(operation=Operation.CHAT, input_messages=(Message("user", f"my key is {_KEY}"),)),
+            [], id="user-input-is-not-a-leak",
+        ),
+        pytest.param(NormalizedSpan(operation=Operation.CHAT, output_text="call 415-555-0132"),
+                     [(Category.PII_LEAK, Severity.LOW, "PHONE×1 in model output")], id="generic-llm-output"),
+        pytest.param(NormalizedSpan(operation=Operation.CHAT, output_messages=(Message("assistant", "all good"),)),
+                     [], id="clean"),
+    ],
+)  # fmt: skip
+def test_detect_leakage(span: NormalizedSpan, expected: list[tuple[Category, Severity, str]]) -> None:
+    assert [(a.category, a.severity, a.message) for a in detect_leakage(span)] == expected
+
+
+def test_evidence_never_contains_the_value() -> None:
+    span = NormalizedSpan(operation=Operation.CHAT, output_messages=(Message("assistant", f"key: {_KEY} ok"),))
+    (alert,) = detect_leakage(span)
+    assert _KEY not in alert.evidence and _KEY[:20] not in alert.evidence
+    assert "[REDACTED:OPENAI_KEY]" in alert.evidence

@@ -1,0 +1,66 @@
+"""Attribute value coercion and un-flattening."""
+
+from __future__ import annotations
+
+import pytest
+from agentstate.processors.attr_values import as_float, as_int, as_json, as_str, as_str_list, first, unflatten
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(12, 12, id="int"), pytest.param("34", 34, id="digits"), pytest.param(" 5 ", 5, id="spaces"),
+        pytest.param(7.9, 7, id="float"), pytest.param("1e3", 1000, id="float-string"),
+        pytest.param(-1, None, id="negative"), pytest.param(True, None, id="bool"), pytest.param("x", None, id="text"),
+        pytest.param(float("nan"), None, id="nan"), pytest.param(None, None, id="none"),
+    ],
+)  # fmt: skip
+def test_as_int(value: object, expected: int | None) -> None:
+    assert as_int(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("fn", "value", "expected"),
+    [
+        pytest.param(as_str, {"a": 1}, '{"a":1}', id="str-json"),
+        pytest.param(as_str, False, "false", id="str-bool"),
+        pytest.param(as_float, "0.25", 0.25, id="float-string"),
+        pytest.param(as_float, "inf", None, id="float-inf"),
+        pytest.param(as_json, "[1, 2]", [1, 2], id="json-array"),
+        pytest.param(as_json, "plain text", None, id="json-not-json"),
+        pytest.param(as_json, "{broken", None, id="json-broken"),
+        pytest.param(as_str_list, '["stop", "length"]', ("stop", "length"), id="list-json"),
+        pytest.param(as_str_list, "stop", ("stop",), id="list-single"),
+        pytest.param(as_str_list, ["a", ""], ("a",), id="list-drops-empty"),
+    ],
+)
+def test_coercions(fn: object, value: object, expected: object) -> None:
+    assert callable(fn)
+    assert fn(value) == expected
+
+
+def test_unflatten_orders_indexes_numerically() -> None:
+    attrs = {"p.10.message.role": "c", "p.2.message.role": "b", "p.0.message.role": "a",
+             "p.2.message.tool_calls.0.tool_call.id": "x", "other": 1}  # fmt: skip
+    assert unflatten(attrs, "p.") == [
+        {"message": {"role": "a"}},
+        {"message": {"role": "b", "tool_calls": [{"tool_call": {"id": "x"}}]}},
+        {"message": {"role": "c"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("attrs", "expected"),
+    [
+        pytest.param({"p": '[{"role": "user"}]'}, [{"role": "user"}], id="json-string"),
+        pytest.param({"p": [{"role": "user"}]}, [{"role": "user"}], id="structured"),
+        pytest.param({"p.name": "x"}, [], id="not-a-list"),
+        pytest.param({}, [], id="absent"),
+    ],
+)
+def test_unflatten_whole_values(attrs: dict[str, object], expected: list[object]) -> None:
+    assert unflatten(attrs, "p.") == expected
+
+
+def test_first_skips_empty_values() -> None:
+    assert first({"a": "", "b": [], "c": 0}, ("a", "b", "c")) == 0
