@@ -74,7 +74,7 @@ def main() -> int:
     book, engine = PriceBook(), SecurityEngine()
 
     def cost(span: Span) -> object:
-        return compute_cost(normalize(span[2], span[1]), span[0], book)
+        return compute_cost(normalize(span[2], span[1], content=False), span[0], book)
 
     def security(span: Span) -> object:
         return engine.evaluate(span[0], normalize(span[2], span[1]), span[3])

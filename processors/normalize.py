@@ -96,12 +96,14 @@ def detect_dialect(attributes: Attributes) -> Dialect:
     return Dialect.UNKNOWN
 
 
-def normalize(attributes: Mapping[str, object], span_name: str = "") -> NormalizedSpan:
+def normalize(attributes: Mapping[str, object], span_name: str = "", *, content: bool = True) -> NormalizedSpan:
     """Return the canonical GenAI fields of one span.
 
     Args:
         attributes: Span attributes (values as decoded from OTLP; JSON strings are parsed).
         span_name: The span name, used when the operation is not in the attributes.
+        content: Also extract messages, documents, tool I/O and generic I/O (the costly part). The
+            cost calculator passes ``False``; finish reasons then come from attributes only.
     """
     dialect = detect_dialect(attributes)
     operation = _operation(attributes, span_name, dialect)
@@ -120,7 +122,7 @@ def normalize(attributes: Mapping[str, object], span_name: str = "") -> Normaliz
     if total is None and input_tokens is not None and output_tokens is not None:
         total = input_tokens + output_tokens
 
-    output_messages = msgs.output_messages(attributes)
+    output_messages = msgs.output_messages(attributes) if content else ()
     finish = as_str_list(first(attributes, _FINISH)) or tuple(
         m.finish_reason for m in output_messages if m.finish_reason
     )
@@ -146,13 +148,19 @@ def normalize(attributes: Mapping[str, object], span_name: str = "") -> Normaliz
         workflow_name=_workflow(attributes, span_name, operation),
         tool_name=_tool_name(attributes, tl_kind, tl_entity, tool_like),
         tool_call_id=as_str(first(attributes, ("gen_ai.tool.call.id", "tool.id", "tool_call.id", "ai.toolCall.id"))),
-        tool_arguments=_tool_io(attributes, "gen_ai.tool.call.arguments", "ai.toolCall.args", "input", tool_like),
-        tool_result=_tool_io(attributes, "gen_ai.tool.call.result", "ai.toolCall.result", "output", tool_like),
-        input_messages=msgs.input_messages(attributes),
+        tool_arguments=_tool_io(attributes, "gen_ai.tool.call.arguments", "ai.toolCall.args", "input", tool_like)
+        if content
+        else None,
+        tool_result=_tool_io(attributes, "gen_ai.tool.call.result", "ai.toolCall.result", "output", tool_like)
+        if content
+        else None,
+        input_messages=msgs.input_messages(attributes) if content else (),
         output_messages=output_messages,
-        documents=msgs.documents(attributes),
-        input_text=as_str(first(attributes, ("input.value", "traceloop.entity.input", "ai.prompt"))),
-        output_text=as_str(first(attributes, ("output.value", "traceloop.entity.output", "ai.response.text"))),
+        documents=msgs.documents(attributes) if content else (),
+        input_text=as_str(first(attributes, ("input.value", "traceloop.entity.input", "ai.prompt"))) if content else None,
+        output_text=as_str(first(attributes, ("output.value", "traceloop.entity.output", "ai.response.text")))
+        if content
+        else None,
         reported_cost_usd=as_float(attributes.get("llm.cost.total")),
     )
 

@@ -22,7 +22,7 @@ from typing import Final
 import genai_prices
 from agentstate.processors.price_overrides import PriceOverride, find_override
 from agentstate.semconv.record import NormalizedSpan
-from genai_prices.types import ModelPrice, TieredPrices, calc_unit_price
+from genai_prices.types import TieredPrices, calc_unit_price
 
 Price = Decimal | TieredPrices
 """USD per million tokens, possibly tiered by total input tokens."""
@@ -53,7 +53,7 @@ class Quote:
         cache_write: Cache writes (``None``: the input price).
         reasoning: Reasoning tokens (``None``: the output price).
         source: Where the prices came from, e.g. ``genai-prices 0.2.3: openai/gpt-4o``.
-        library_price: The ``genai-prices`` price object, to take its total as authoritative.
+        request_fee: Flat price per request (``genai-prices`` ``requests_kcount`` / 1000).
     """
 
     input: Price
@@ -62,7 +62,7 @@ class Quote:
     cache_write: Price | None
     reasoning: Price | None
     source: str
-    library_price: ModelPrice | None = None
+    request_fee: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +161,7 @@ def compute_cost(span: NormalizedSpan, ref: SpanRef, book: PriceBook) -> CostRow
     if quote is None:
         return _unpriced(span, ref, tokens, model)
     costs = tokens.price(quote)
-    total = sum(costs, _ZERO)
-    if quote.library_price is not None:
-        total = quote.library_price.calc_price(tokens.usage())["total_price"]
+    total = sum(costs, quote.request_fee)
     return _row(span, ref, tokens, model, costs, total, quote.source, CostStatus.PRICED)
 
 
@@ -185,11 +183,6 @@ class _Tokens:
         cache_read = min(span.cache_read_tokens or 0, inp)
         cache_write = min(span.cache_write_tokens or 0, inp - cache_read)
         return cls(inp, out, cache_read, cache_write, reasoning, span.total_tokens or inp + out)
-
-    def usage(self) -> genai_prices.Usage:
-        return genai_prices.Usage(input_tokens=self.input, output_tokens=self.output,
-                                  cache_read_tokens=self.cache_read, cache_write_tokens=self.cache_write,
-                                  output_reasoning_tokens=self.reasoning)  # fmt: skip
 
     def price(self, quote: Quote) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
         """Return (input, output, cache read, cache write, reasoning) costs in USD."""
@@ -290,5 +283,5 @@ def _library_quote(provider: str | None, model: str, at: datetime) -> Quote | No
         cache_write=prices.cache_write_mtok,
         reasoning=prices.output_reasoning_mtok,
         source=f"{LIBRARY_SOURCE}: {prov.id}/{info.id}",
-        library_price=prices,
+        request_fee=(prices.requests_kcount / 1000) if isinstance(prices.requests_kcount, Decimal) else _ZERO,
     )

@@ -16,8 +16,8 @@ from agentstate.ui.format import duration
 from agentstate.ui.kinds import ERROR_COLOR, STYLES
 from agentstate.ui.tree import Node
 
-ROW_PX = 18
-"""Height of one row in pixels (bars and the tree table share it)."""
+ROW_PX = 24
+"""Height of one row in pixels (bars and the tree table share it, so they line up)."""
 MAX_CHART_PX = 20_000
 """Browsers refuse canvases taller than ~32k px; beyond this, rows get thinner instead."""
 

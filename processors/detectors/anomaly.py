@@ -61,31 +61,55 @@ class RobustBaseline:
                  min_mad_ratio: float = 0.05, min_mad: float = 1.0, max_keys: int = 10_000) -> None:  # fmt: skip
         self._window, self._min_samples, self._k = window, min_samples, k
         self._min_mad_ratio, self._min_mad, self._max_keys = min_mad_ratio, min_mad, max_keys
-        self._keys: OrderedDict[tuple[str, ...], tuple[deque[float], list[float]]] = OrderedDict()
+        self._keys: OrderedDict[tuple[str, ...], _Series] = OrderedDict()
 
     def observe(self, key: tuple[str, ...], value: float) -> Verdict | None:
         """Compare ``value`` with the baseline of ``key``, then add it; ``None`` while warming up."""
-        entry = self._keys.get(key)
-        if entry is None:
-            entry = self._keys[key] = (deque(), [])
+        series = self._keys.get(key)
+        if series is None:
+            series = self._keys[key] = _Series()
             if len(self._keys) > self._max_keys:
                 self._keys.popitem(last=False)
         else:
             self._keys.move_to_end(key)
-        order, ranked = entry
-        verdict = self._judge(ranked, value) if len(ranked) >= self._min_samples else None
-        order.append(value)
-        bisect.insort(ranked, value)
-        if len(order) > self._window:
-            del ranked[bisect.bisect_left(ranked, order.popleft())]
+        verdict = self._judge(series, value) if len(series.ranked) >= self._min_samples else None
+        series.add(value, self._window)
         return verdict
 
-    def _judge(self, ranked: list[float], value: float) -> Verdict:
-        median = _median(ranked)
-        mad = _median(sorted(abs(v - median) for v in ranked))
+    def _judge(self, series: _Series, value: float) -> Verdict:
+        median, mad = series.stats()
         mad = max(mad, self._min_mad_ratio * abs(median), self._min_mad)
         limit = median + self._k * mad
         return Verdict(value, median, mad, limit, value > limit)
+
+
+class _Series:
+    """One key's window: arrival order, sorted values, and (median, MAD) refreshed every few values."""
+
+    __slots__ = ("order", "ranked", "_stale", "_stats")
+
+    REFRESH = 8
+    """The MAD costs a sort; between refreshes a few values more or less do not move a robust statistic."""
+
+    def __init__(self) -> None:
+        self.order: deque[float] = deque()
+        self.ranked: list[float] = []
+        self._stats = (0.0, 0.0)
+        self._stale = self.REFRESH
+
+    def add(self, value: float, window: int) -> None:
+        self.order.append(value)
+        bisect.insort(self.ranked, value)
+        if len(self.order) > window:
+            del self.ranked[bisect.bisect_left(self.ranked, self.order.popleft())]
+        self._stale += 1
+
+    def stats(self) -> tuple[float, float]:
+        if self._stale >= self.REFRESH:
+            median = _median(self.ranked)
+            self._stats = (median, _median(sorted(abs(v - median) for v in self.ranked)))
+            self._stale = 0
+        return self._stats
 
 
 def _median(ranked: list[float]) -> float:

@@ -281,7 +281,10 @@ def normalize_text(text: str) -> str:
     """Return ``text`` folded for matching: NFKC, lower case, plain quotes, no zero-width characters."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return _SPACES.sub(" ", text.lower())
+    text = text.lower()
+    if "  " in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
+        text = _SPACES.sub(" ", text)
+    return text
 
 
 _AGENT: Final = (

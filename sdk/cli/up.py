@@ -165,6 +165,10 @@ def run_up(args: argparse.Namespace) -> int:
 
     key = os.environ.get("AGENTSTATE_BOOTSTRAP_API_KEY") or _read_or_create(data_dir / "bootstrap.key", generate_key)
     register_bootstrap_key(redis_url, key, "default", secret)
+    admin_email = os.environ.get("AGENTSTATE_ADMIN_EMAIL") or "admin@localhost"
+    admin_password = os.environ.get("AGENTSTATE_ADMIN_PASSWORD") or _read_or_create(
+        data_dir / "admin.password", lambda: secrets.token_urlsafe(12)
+    )
     env = {
         **os.environ,
         "AGENTSTATE_REDIS_URL": redis_url,
@@ -172,6 +176,9 @@ def run_up(args: argparse.Namespace) -> int:
         "AGENTSTATE_SECRET_KEY": secret,
         "AGENTSTATE_CONSUMER_NAME": os.environ.get("AGENTSTATE_CONSUMER_NAME", "embedded"),
         "AGENTSTATE_DATA_DIR": str(data_dir),
+        "AGENTSTATE_BOOTSTRAP_API_KEY": key,
+        "AGENTSTATE_ADMIN_EMAIL": admin_email,
+        "AGENTSTATE_ADMIN_PASSWORD": admin_password,
     }
     host = env.get("AGENTSTATE_HOST", "127.0.0.1")
     http_port = env.get("AGENTSTATE_HTTP_PORT", "4318")
@@ -198,9 +205,9 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"  UI          http://127.0.0.1:{env.get('AGENTSTATE_UI_PORT', '8501')}")
     print(f"  Redis       {redis_url}\n  ClickHouse  {ch_url}\n  Data dir    {data_dir}  (logs in {data_dir / 'logs'})")
     print(f"  Ingest key  {key}   (project 'default'; send as 'Authorization: Bearer <key>')")
-    admin = env.get("AGENTSTATE_ADMIN_EMAIL")
-    if admin:
-        print(f"  Log in as   {admin} (password from AGENTSTATE_ADMIN_PASSWORD)")
+    shown = "from AGENTSTATE_ADMIN_PASSWORD" if os.environ.get("AGENTSTATE_ADMIN_PASSWORD") else (
+        f"{admin_password}  (kept in {data_dir / 'admin.password'})")
+    print(f"  Log in as   {admin_email} / {shown}")
     print("  Stop with Ctrl-C.\n", flush=True)
     if args.demo and ok:
         from agentstate.cli.demo import run_demo, wait_until_persisted

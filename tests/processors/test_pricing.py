@@ -187,3 +187,34 @@ def test_load_overrides_from_environment(tmp_path: Path, monkeypatch: pytest.Mon
 def test_bad_overrides_raise(data: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         parse_overrides(data)
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "usage"),
+    [
+        pytest.param("openai", "gpt-4o-2024-08-06", (5000, 1200, 0, 700), id="openai-cached"),
+        pytest.param("openai", "o3-mini", (900, 3000, 0, 0), id="openai-reasoning"),
+        pytest.param("anthropic", "claude-sonnet-4-20250514", (40_000, 900, 5000, 30_000), id="anthropic-cache-rw"),
+        pytest.param("google", "gemini-2.5-pro", (250_000, 2000, 0, 0), id="gemini-tiered"),
+        pytest.param(None, "mistral-large-latest", (1000, 1000, 0, 0), id="matched-by-model"),
+    ],
+)
+def test_components_add_up_to_the_genai_prices_total(
+    provider: str | None, model: str, usage: tuple[int, int, int, int]
+) -> None:
+    import genai_prices
+
+    inp, out, cache_write, cache_read = usage
+    when = datetime(2025, 9, 1, tzinfo=UTC)
+    expected = genai_prices.calc_price(
+        genai_prices.Usage(input_tokens=inp, output_tokens=out, cache_read_tokens=cache_read,
+                           cache_write_tokens=cache_write),  # fmt: skip
+        model,
+        provider_id=provider,
+        genai_request_timestamp=when,
+    ).total_price
+    span = _span(provider=provider, request_model=model, input_tokens=inp, output_tokens=out,
+                 cache_read_tokens=cache_read, cache_write_tokens=cache_write)  # fmt: skip
+    row = compute_cost(span, SpanRef("p", "t", "s", int(when.timestamp()) * 10**9), PriceBook())
+    assert row is not None and row.status is CostStatus.PRICED
+    assert row.cost_total == expected

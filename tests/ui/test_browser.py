@@ -131,7 +131,7 @@ def _shot(page: Any, name: str) -> Path:
 def _button(page: Any, text: str) -> Any:
     """A Streamlit button by its exact caption (select boxes also carry an "Open" button)."""
     return page.locator('button[data-testid^="stBaseButton"]').filter(
-        has_text=re.compile(f"^{re.escape(text)}$")).first
+        has_text=re.compile(f"(^|_[a-z]+){re.escape(text)}$")).first  # a leading icon reads as its name
 
 
 def _nav(page: Any, title: str) -> None:
@@ -158,8 +158,12 @@ def _open_trace(page: Any, trace_id: str) -> float:
 
 
 def _pick(page: Any, label: str, option_text: str) -> None:
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option").filter(has_text=option_text).first.click()
+    """Choose in a select box by typing (Streamlit's select boxes filter as you type)."""
+    box = page.get_by_label(label, exact=True).first
+    box.click()
+    page.keyboard.type(option_text)
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
     _settle(page)
 
 
@@ -169,7 +173,7 @@ def test_every_page_in_chromium(stack: Stack) -> None:
     report: dict[str, Any] = {}
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1600, "height": 1100})
+        page = browser.new_page(viewport={"width": 1600, "height": 2000})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))

@@ -15,7 +15,7 @@ from agentstate.ui.kinds import classify, is_error, style
 from agentstate.ui.schema import TraceDetail
 from agentstate.ui.tables import tree_frame
 from agentstate.ui.tree import build_tree, visible
-from agentstate.ui.waterfall import MAX_CHART_PX, chart, frame, row_px, selected_span
+from agentstate.ui.waterfall import MAX_CHART_PX, ROW_PX, chart, frame, row_px, selected_span
 from tests.ui.factories import detail, span
 
 
@@ -67,7 +67,7 @@ def test_waterfall_chart_is_one_bar_layer_with_click_selection() -> None:
     assert spec["mark"]["type"] == "bar"
     assert spec["params"][0]["name"] == "span"
     assert len(spec["datasets"][next(iter(spec["datasets"]))]) == 3
-    assert row_px(2000) * 2000 <= MAX_CHART_PX and row_px(3) == 18
+    assert row_px(2000) * 2000 <= MAX_CHART_PX and row_px(3) == ROW_PX
 
 
 def test_selected_span_reads_streamlit_state() -> None:

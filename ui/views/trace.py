@@ -22,13 +22,17 @@ PANE_PX = 640
 
 _TREE_COLUMNS: dict[str, Any] = {
     "span": st.column_config.TextColumn("span", width="large"),
-    "status": st.column_config.TextColumn("", width="small"),
-    "duration_ms": st.column_config.NumberColumn("ms", format="%.2f"),
-    "cost_usd": st.column_config.NumberColumn("cost", format="$%.6f"),
-    "subtree_tokens": st.column_config.NumberColumn("Σ tokens"),
-    "subtree_cost_usd": st.column_config.NumberColumn("Σ cost", format="$%.6f"),
-    "subtree_spans": st.column_config.NumberColumn("Σ spans"),
+    "status": st.column_config.TextColumn("", width=28),
+    "kind": st.column_config.TextColumn("kind", width=70),
+    "duration_ms": st.column_config.NumberColumn("ms", format="%.1f", width=70),
+    "subtree_tokens": st.column_config.NumberColumn("Σ tokens", width=70),
+    "subtree_cost_usd": st.column_config.NumberColumn("Σ cost", format="$%.4f", width=80),
+    "tokens": st.column_config.NumberColumn("tokens", width=60),
+    "cost_usd": st.column_config.NumberColumn("cost", format="$%.6f", width=80),
+    "subtree_spans": st.column_config.NumberColumn("Σ spans", width=60),
 }
+_TREE_ORDER = ["span", "status", "kind", "duration_ms", "subtree_tokens", "subtree_cost_usd", "tokens", "cost_usd",
+               "subtree_spans"]
 
 
 def _trace_id() -> tuple[str, str | None] | None:
@@ -123,14 +127,14 @@ def _tree_and_waterfall(tree: tree_mod.Tree, folded: set[str], trace_id: str) ->
     rows = tree_mod.visible(tree, folded)
     st.session_state["trace_rows"] = [n.span_id for n in rows]
     st.caption(f"{len(rows):,} of {len(tree.nodes):,} spans shown")
-    left, right = st.columns([5, 6], gap="small")
+    left, right = st.columns([6, 5], gap="small")
     # Keys change with the visible rows, so a stale row selection never points at another span.
     table_key, chart_key = f"tree:{trace_id}:{len(rows)}", f"waterfall:{trace_id}:{len(rows)}"
     with left:
         frame = tree_frame(rows, folded)
         st.dataframe(frame, hide_index=True, height=PANE_PX, width="stretch", column_config=_TREE_COLUMNS,
                      on_select=lambda: _pick_row(table_key), selection_mode="single-row", key=table_key,
-                     column_order=[c for c in frame.columns if c != "span_id"])
+                     column_order=_TREE_ORDER, row_height=waterfall.ROW_PX)
     with right, st.container(height=PANE_PX, border=False):
         chart = waterfall.chart(waterfall.frame(rows, folded))
         st.altair_chart(chart, width="stretch", on_select=lambda: _pick_bar(chart_key), key=chart_key)
