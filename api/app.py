@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from agentstate.api import routes_auth, routes_data, routes_live, routes_projects
+from agentstate.api import routes_auth, routes_data, routes_live, routes_projects, summary_schema
 from agentstate.api.bootstrap import prepare_store, resync_registry
 from agentstate.api.chstore import ClickHouse
 from agentstate.api.limits import LoginGuard, RateLimiter
@@ -22,6 +23,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 
@@ -53,6 +56,7 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(prepare_store, state.db, settings)
+        await run_in_threadpool(_ensure_summaries, clickhouse_client, settings.clickhouse_database)
         await resync_registry(state.db, redis)
         await state.live.start()
         try:
@@ -85,6 +89,14 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
                        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                        allow_headers=["Authorization", "Content-Type"])
     return app
+
+
+def _ensure_summaries(client: Client, database: str) -> None:
+    """Create the per-trace tables the trace list reads; without them it scans spans (slower, same answers)."""
+    try:
+        summary_schema.ensure(client, database)
+    except Exception:  # a read-only ClickHouse user, or otel_traces not migrated yet
+        log.warning("trace summary tables unavailable; the trace list reads spans", exc_info=True)
 
 
 async def _redis_ok(redis: Redis) -> bool:

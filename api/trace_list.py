@@ -1,11 +1,16 @@
 """``GET /traces``: trace summaries with filters, sorting and keyset pagination.
 
 Two phases keep the first page fast on millions of spans. Phase 1 picks the page from *root* spans
-(``ParentSpanId = ''``) in the project and time range: the sorting key ``(ProjectId,
-toStartOfHour(Timestamp), …)`` prunes to the window and only a few columns are read. Span-level
-filters (service, model, agent, session, user, status, free text) become ``TraceId IN (…)`` sets,
-one per filter, so each may match a different span of the trace. Phase 2 aggregates just the page's
-traces (tokens, span count, errors, models), then costs and alert counts are looked up by trace ID.
+in the project and time range. Trace-level filters (service, model, agent, session, user, status)
+become ``(ProjectId, TraceId) IN (…)`` sets, one per filter, so each may match a different span of
+the trace. Phase 2 aggregates just the page's traces (tokens, span count, errors, models), then costs
+and alert counts are looked up by trace ID.
+
+Both phases read the per-trace tables of :mod:`agentstate.api.summary_schema` when they exist:
+``trace_roots`` (root spans, in time order) and ``trace_summary`` (one merged row per trace), ten
+times fewer rows than the spans. Without them (an older schema) the same phases run on
+``otel_traces``: roots are ``ParentSpanId = ''`` rows, filters and aggregates scan the spans. Free
+text always scans the spans' names and attribute values.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from agentstate.api.outputs import (
     trace_costs_sql,
 )
 from agentstate.api.params import TraceQuery, decode_cursor, encode_cursor, from_ns
+from agentstate.api.summary_schema import FACETS_TABLE, ROOTS_TABLE, SUMMARY_TABLE, TABLES
 from agentstate.api.trace_models import TracePage, TraceSummary
 
 SCOPE = ("ProjectId IN {projects:Array(String)} "
@@ -44,6 +50,19 @@ _SPAN_FILTERS: dict[str, str] = {
           "arrayExists(v -> positionCaseInsensitiveUTF8(v, {q:String}) > 0, mapValues(SpanAttributes)))"),
 }
 
+_FACET_SCOPE = ("ProjectId IN {projects:Array(String)} "
+                "AND Start >= fromUnixTimestamp64Nano({sum_from_ns:Int64}) "
+                "AND Start < fromUnixTimestamp64Nano({span_to_ns:Int64})")
+"""Facets of traces rooted in the window: a trace's spans lie within the slack of its root."""
+
+_FACET_FILTERS: dict[str, str] = {
+    "service": "Facet = 'service' AND Value = {service:String}",
+    "model": "Facet IN ('model', 'response_model') AND Value = {model:String}",
+    "agent": "Facet = 'agent' AND Value = {agent:String}",
+    "session_id": "Facet = 'session' AND Value = {session_id:String}",
+    "user_id": "Facet = 'user' AND Value = {user_id:String}",
+}
+
 _DUP_HEADROOM = 8
 """Extra rows fetched so that not-yet-merged duplicate root spans cannot shorten a page."""
 
@@ -56,20 +75,26 @@ def _traces_with(condition: str) -> str:
     return f"TraceId IN (SELECT TraceId FROM {{db}}.otel_traces WHERE {_SPAN_SCOPE} AND {condition})"  # nosec B608  # noqa: S608
 
 
-def page_sql(query: TraceQuery, cursor: dict[str, Any] | None, cost: CostSource | None) -> tuple[str, dict[str, Any]]:
-    """Phase 1: the SQL and parameters choosing the page's root spans."""
-    where = [SCOPE, "ParentSpanId = ''"]
+def _facet(condition: str) -> str:
+    return (f"TraceId IN (SELECT TraceId FROM {{db}}.{FACETS_TABLE} "  # nosec B608  # noqa: S608
+            f"WHERE {_FACET_SCOPE} AND {condition})")
+
+
+def page_sql(query: TraceQuery, cursor: dict[str, Any] | None, cost: CostSource | None,
+             summary: bool = False) -> tuple[str, dict[str, Any]]:
+    """Phase 1: the SQL and parameters choosing the page's root spans (from ``trace_roots`` if ``summary``)."""
+    where = [SCOPE] if summary else [SCOPE, "ParentSpanId = ''"]
     # No LIMIT BY here: it defeats ClickHouse's top-N sort (3x slower); duplicates are dropped in Python.
     params: dict[str, Any] = {"limit": query.limit + 1 + _DUP_HEADROOM}
     for name, condition in _SPAN_FILTERS.items():
         value = getattr(query, name)
         if value is not None:
-            where.append(_traces_with(condition))
+            by_facet = summary and name in _FACET_FILTERS
+            where.append(_facet(_FACET_FILTERS[name]) if by_facet else _traces_with(condition))
             params[name] = value
-    if query.status == "error":
-        where.append(_traces_with("StatusCode = 'Error'"))
-    elif query.status == "ok":
-        where.append("NOT " + _traces_with("StatusCode = 'Error'"))
+    if query.status is not None:
+        errors = _facet("Facet = 'status' AND Value = 'error'") if summary else _traces_with("StatusCode = 'Error'")
+        where.append(errors if query.status == "error" else "NOT " + errors)
     if query.min_duration_ms is not None:
         where.append("Duration >= {min_dur:UInt64}")
         params["min_dur"] = int(query.min_duration_ms * 1_000_000)
@@ -85,7 +110,7 @@ def page_sql(query: TraceQuery, cursor: dict[str, Any] | None, cost: CostSource 
     direction = "DESC" if desc else "ASC"
     sql = (
         "SELECT TraceId, ProjectId, toUnixTimestamp64Nano(Timestamp), Duration, SpanName, ServiceName "  # nosec B608  # noqa: S608
-        f"FROM {{db}}.otel_traces WHERE {' AND '.join(where)} "
+        f"FROM {{db}}.{ROOTS_TABLE if summary else 'otel_traces'} WHERE {' AND '.join(where)} "
         f"ORDER BY {_ROOT_SORT[query.sort]} {direction}, TraceId {direction} "
         "LIMIT {limit:UInt32}"
     )
@@ -113,7 +138,22 @@ GROUP BY TraceId
 """
 
 
-async def summarise(ch: ClickHouse, roots: Sequence[tuple[Any, ...]], slack_ns: int) -> list[TraceSummary]:
+_AGGREGATE_SUMMARY = f"""
+SELECT TraceId, length(s.1), arraySum(s.2), arraySum(s.3), e, sessions[1], users[1], models
+FROM (
+    SELECT TraceId, maxMap(Spans) AS s, max(Error) > 0 AS e, arraySort(groupUniqArrayArray(Sessions)) AS sessions,
+           arraySort(groupUniqArrayArray(Users)) AS users, arraySort(groupUniqArrayArray(RequestModels)) AS models
+    FROM {{db}}.{SUMMARY_TABLE}
+    WHERE ProjectId = {{project:String}} AND TraceId IN {{trace_ids:Array(String)}}
+      AND Day >= toDate(fromUnixTimestamp64Nano({{lo:Int64}})) AND Day <= toDate(fromUnixTimestamp64Nano({{hi:Int64}}))
+      AND Start >= fromUnixTimestamp64Nano({{lo:Int64}}) AND Start < fromUnixTimestamp64Nano({{hi:Int64}})
+    GROUP BY TraceId
+)
+"""  # nosec B608 - table name is a constant  # noqa: S608
+
+
+async def summarise(ch: ClickHouse, roots: Sequence[tuple[Any, ...]], slack_ns: int,
+                    summary: bool = False) -> list[TraceSummary]:
     """Phase 2: whole-trace aggregates for the page's roots ``(trace, project, start_ns, dur, name, svc)``."""
     if not roots:
         return []
@@ -123,7 +163,7 @@ async def summarise(ch: ClickHouse, roots: Sequence[tuple[Any, ...]], slack_ns: 
         starts = [int(r[2]) for r in mine]
         params = {"project": project, "trace_ids": [str(r[0]) for r in mine],
                   "lo": min(starts) - 60_000_000_000, "hi": max(starts) + slack_ns}
-        for row in await ch.rows(_AGGREGATE, params):
+        for row in await ch.rows(_AGGREGATE_SUMMARY if summary else _AGGREGATE, params):
             aggregates[(project, str(row[0]))] = row
     costs, alerts = await _costs_and_alerts(ch, roots)
     out: list[TraceSummary] = []
@@ -154,6 +194,11 @@ async def _costs_and_alerts(
     return costs, alerts
 
 
+async def has_summaries(ch: ClickHouse) -> bool:
+    """True if the per-trace tables exist (created by :func:`agentstate.api.summary_schema.ensure`)."""
+    return set(TABLES) <= await ch.tables()
+
+
 async def list_traces(ch: ClickHouse, projects: list[str], query: TraceQuery, window: tuple[int, int],
                       slack_ns: int) -> TracePage:
     """Run both phases and return one page."""
@@ -166,8 +211,10 @@ async def list_traces(ch: ClickHouse, projects: list[str], query: TraceQuery, wi
         else:
             from_ns_ = max(from_ns_, int(cursor["v"]))
     csrc = await cost_source(ch) if query.min_cost is not None else None
-    sql, params = page_sql(query, cursor, csrc)
-    params.update(projects=projects, from_ns=from_ns_, to_ns=to_ns_, span_to_ns=to_ns_ + slack_ns)
+    summary = await has_summaries(ch)
+    sql, params = page_sql(query, cursor, csrc, summary)
+    params.update(projects=projects, from_ns=from_ns_, to_ns=to_ns_, span_to_ns=to_ns_ + slack_ns,
+                  sum_from_ns=from_ns_ - slack_ns)
     roots, seen = [], set()
     for r in await ch.rows(sql, params):
         if (r[0], r[1]) not in seen:  # a redelivered root span can exist twice until merge
@@ -175,7 +222,7 @@ async def list_traces(ch: ClickHouse, projects: list[str], query: TraceQuery, wi
             roots.append((str(r[0]), str(r[1]), int(r[2]), int(r[3]), str(r[4]), str(r[5])))
     more = len(roots) > query.limit
     roots = roots[: query.limit]
-    items = await summarise(ch, roots, slack_ns)
+    items = await summarise(ch, roots, slack_ns, summary)
     next_cursor = None
     if more and roots:
         last = roots[-1]

@@ -154,7 +154,7 @@ def main() -> int:
     names = ["receiver", "writer"]
     if not args.no_processors:
         try:
-            from agentstate.processors import worker_main  # type: ignore[attr-defined]  # noqa: F401
+            from agentstate.processors import worker_main  # noqa: F401
 
             names += ["security", "cost"]
         except ImportError:

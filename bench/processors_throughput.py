@@ -7,7 +7,8 @@ decodes them with upb once per pass, and times, per span: decode only (the basel
 normalise + cost row (the cost worker's work), decode + normalise + security engine (the security
 worker's work), and redaction of every non-structural string attribute (the writer's scrub). Prints
 spans/s and the ratio to the decode baseline measured in the same run. No I/O: the Redis and
-ClickHouse costs of the workers come on top.
+ClickHouse costs of the workers come on top. Every request has different texts, so the detectors'
+verdict cache (which real agent traces hit, as each model call resends the conversation) never helps.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from payloads import build_template, stamp  # noqa: E402
-
 from agentstate.processors.detectors.engine import SecurityEngine  # noqa: E402
 from agentstate.processors.normalize import normalize  # noqa: E402
 from agentstate.processors.pricing import PriceBook, SpanRef, compute_cost  # noqa: E402
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, is_safe_key  # noqa: E402
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
+from payloads import build_template, stamp  # noqa: E402
 
 Span = tuple[SpanRef, str, dict[str, object], int]
 
@@ -69,8 +69,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20, help="requests of 500 spans per measurement")
     args = parser.parse_args()
-    template = build_template(500)
-    bodies = [stamp(template, i) for i in range(args.requests)]
+    # A fresh seed per request: repeated texts would hit the detectors' verdict cache.
+    bodies = [stamp(build_template(500, seed=i), i) for i in range(args.requests)]
     book, engine = PriceBook(), SecurityEngine()
 
     def cost(span: Span) -> object:

@@ -94,14 +94,36 @@ async def measure(client: httpx.AsyncClient, small: str, big: str, n: int) -> di
     week = {"project_id": PROJECT, "since": since}
     return {
         "trace list, first page": await timed(client, "/api/v1/traces", week, n),
-        "trace list, 2 filters": await timed(client, "/api/v1/traces",
-                                             {**week, "service": "svc-1", "model": "gpt-4o"}, n),
+        "trace list, 2 filters": await timed(client, "/api/v1/traces", {**week, **_FILTERS}, n),
         "trace detail, 50 spans": await timed(client, f"/api/v1/traces/{small}", {"project_id": PROJECT}, n),
         "trace detail, 2000 spans": await timed(client, f"/api/v1/traces/{big}", {"project_id": PROJECT}, max(5, n // 3)),
         "time machine steps, 50": await timed(client, f"/api/v1/traces/{small}/steps", {"project_id": PROJECT}, n),
         "cost by model/hour, 7 d": await timed(client, "/api/v1/analytics/cost",
                                                {**week, "group_by": "model", "bucket": "hour"}, n),
     }
+
+
+_FILTERS = {"service": "svc-1", "model": "gpt-4o"}
+
+
+async def measure_span_scans(client: httpx.AsyncClient, n: int) -> dict[str, tuple[float, float]]:
+    """Baseline: the trace list read from spans, as without the per-trace summary tables."""
+    from agentstate.api import trace_list
+
+    async def no_summaries(ch: Any) -> bool:
+        return False
+
+    since = (datetime.now(timezone.utc) - timedelta(days=7, hours=1)).isoformat()
+    week = {"project_id": PROJECT, "since": since}
+    with_summaries = trace_list.has_summaries
+    trace_list.has_summaries = no_summaries  # type: ignore[assignment]
+    try:
+        return {
+            "trace list, first page": await timed(client, "/api/v1/traces", week, n),
+            "trace list, 2 filters": await timed(client, "/api/v1/traces", {**week, **_FILTERS}, n),
+        }
+    finally:
+        trace_list.has_summaries = with_summaries  # type: ignore[method-assign]
 
 
 async def run(total_spans: int, n: int) -> None:
@@ -158,6 +180,11 @@ async def run(total_spans: int, n: int) -> None:
                 results[stage] = await measure(c, small, big, n)
                 for name, (p50, p95) in results[stage].items():
                     print(f"  {name:28s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms", flush=True)
+                print("  baseline, read from spans (no summary tables):")
+                for name, (p50, p95) in (await measure_span_scans(c, n)).items():
+                    ratio = p50 / results[stage][name][0]
+                    print(f"  {name:28s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   summary x{ratio:.1f} faster",
+                          flush=True)
     if len(results) == 2:
         lo, hi = results[stages[0]], results[stages[1]]
         print(f"\ngrowth from {stages[0]:,} to {stages[1]:,} spans (p50 ratio):")

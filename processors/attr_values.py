@@ -8,8 +8,9 @@ rebuild them. Pure functions; JSON parsing never raises.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -102,17 +103,33 @@ def as_str_list(value: object) -> tuple[str, ...]:
     return (text,) if text else ()
 
 
-def unflatten(attributes: Attributes, prefix: str) -> list[Any]:
+_INDEX: Final = re.compile(r"\.\d+(?:\.|$)")
+
+
+def flattened_roots(attributes: Attributes) -> frozenset[str]:
+    """Return the prefixes under which lists are flattened (``"llm.input_messages."`` …), for :func:`unflatten`."""
+    roots = set()
+    for key in attributes:
+        m = _INDEX.search(key)
+        if m is not None:
+            roots.add(key[: m.start() + 1])
+    return frozenset(roots)
+
+
+def unflatten(attributes: Attributes, prefix: str, roots: frozenset[str] | None = None) -> list[Any]:
     """Rebuild the list flattened under ``prefix`` (which ends with ``.``).
 
     ``{"p.0.message.role": "user", "p.0.message.tool_calls.1.tool_call.id": "x"}`` becomes
     ``[{"message": {"role": "user", "tool_calls": [{}, {"tool_call": {"id": "x"}}]}}]``: numeric
     segments become list positions (ordered by index), other segments nested keys. A value stored
-    unflattened under ``prefix[:-1]`` (a list or a JSON string) is returned as is.
+    unflattened under ``prefix[:-1]`` (a list or a JSON string) is returned as is. ``roots``, from
+    :func:`flattened_roots`, spares scanning every key when nothing is flattened under ``prefix``.
     """
     whole = as_json(attributes.get(prefix[:-1]))
     if isinstance(whole, list):
         return whole
+    if roots is not None and prefix not in roots:
+        return []
     root: dict[str, Any] = {}
     found = False
     for key, value in attributes.items():

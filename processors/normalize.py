@@ -14,7 +14,15 @@ from collections.abc import Mapping
 from typing import Final
 
 from agentstate.processors import normalize_messages as msgs
-from agentstate.processors.attr_values import Attributes, as_float, as_int, as_str, as_str_list, first
+from agentstate.processors.attr_values import (
+    Attributes,
+    as_float,
+    as_int,
+    as_str,
+    as_str_list,
+    first,
+    flattened_roots,
+)
 from agentstate.semconv import attributes_keys as K
 from agentstate.semconv.record import Dialect, NormalizedSpan, Operation
 
@@ -122,7 +130,8 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
     if total is None and input_tokens is not None and output_tokens is not None:
         total = input_tokens + output_tokens
 
-    output_messages = msgs.output_messages(attributes) if content else ()
+    roots = flattened_roots(attributes) if content else frozenset()
+    output_messages = msgs.output_messages(attributes, roots) if content else ()
     finish = as_str_list(first(attributes, _FINISH)) or tuple(
         m.finish_reason for m in output_messages if m.finish_reason
     )
@@ -154,10 +163,12 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
         tool_result=_tool_io(attributes, "gen_ai.tool.call.result", "ai.toolCall.result", "output", tool_like)
         if content
         else None,
-        input_messages=msgs.input_messages(attributes) if content else (),
+        input_messages=msgs.input_messages(attributes, roots) if content else (),
         output_messages=output_messages,
-        documents=msgs.documents(attributes) if content else (),
-        input_text=as_str(first(attributes, ("input.value", "traceloop.entity.input", "ai.prompt"))) if content else None,
+        documents=msgs.documents(attributes, roots) if content else (),
+        input_text=as_str(first(attributes, ("input.value", "traceloop.entity.input", "ai.prompt")))
+        if content
+        else None,
         output_text=as_str(first(attributes, ("output.value", "traceloop.entity.output", "ai.response.text")))
         if content
         else None,

@@ -24,14 +24,14 @@ _CALL_PARTS: Final = frozenset({"tool_call", "tool-call", "function_call", "tool
 _RESULT_PARTS: Final = frozenset({"tool_call_response", "tool-result", "tool_result", "function_call_output"})
 
 
-def input_messages(attributes: Attributes) -> tuple[Message, ...]:
-    """Return the messages sent to the model, system instructions first."""
+def input_messages(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[Message, ...]:
+    """Return the messages sent to the model, system instructions first (``roots``: see ``unflatten``)."""
     system = _system_instructions(attributes)
     for key in ("gen_ai.input.messages", "llm.input_messages", "gen_ai.prompt", "ai.prompt.messages"):
-        raw = unflatten(attributes, key + ".")
+        raw = unflatten(attributes, key + ".", roots)
         if raw:
             return system + _messages(raw)
-    prompts = unflatten(attributes, "llm.prompts.")
+    prompts = unflatten(attributes, "llm.prompts.", roots)
     if prompts:
         texts = (as_str(get_path(p, "prompt", "text")) if isinstance(p, dict) else as_str(p) for p in prompts)
         return system + tuple(Message("user", t) for t in texts if t)
@@ -49,13 +49,13 @@ def input_messages(attributes: Attributes) -> tuple[Message, ...]:
     return system
 
 
-def output_messages(attributes: Attributes) -> tuple[Message, ...]:
+def output_messages(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[Message, ...]:
     """Return the messages the model produced."""
     for key in ("gen_ai.output.messages", "llm.output_messages", "gen_ai.completion"):
-        raw = unflatten(attributes, key + ".")
+        raw = unflatten(attributes, key + ".", roots)
         if raw:
             return tuple(m if m.role != "user" else _as_assistant(m) for m in _messages(raw))
-    choices = unflatten(attributes, "llm.choices.")
+    choices = unflatten(attributes, "llm.choices.", roots)
     if choices:
         texts = (as_str(get_path(c, "completion", "text")) if isinstance(c, dict) else as_str(c) for c in choices)
         return tuple(Message("assistant", t) for t in texts if t)
@@ -70,10 +70,12 @@ def output_messages(attributes: Attributes) -> tuple[Message, ...]:
     return ()
 
 
-def documents(attributes: Attributes) -> tuple[str, ...]:
+def documents(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[str, ...]:
     """Return the text of retrieved documents (OpenInference and OTel GenAI retrieval spans)."""
     out: list[str] = []
-    for doc in unflatten(attributes, "retrieval.documents.") or unflatten(attributes, "reranker.output_documents."):
+    for doc in unflatten(attributes, "retrieval.documents.", roots) or unflatten(
+        attributes, "reranker.output_documents.", roots
+    ):
         text = get_path(doc, "document", "content") if isinstance(doc, dict) else doc
         if (s := as_str(text)) is not None:
             out.append(s)

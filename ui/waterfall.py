@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from agentstate.ui.format import duration
@@ -44,29 +43,39 @@ def row_px(rows: int) -> int:
     return max(2, min(ROW_PX, MAX_CHART_PX // max(rows, 1)))
 
 
-def chart(data: pd.DataFrame) -> alt.Chart:
-    """A Gantt-style bar chart: x is time since the trace start, y the tree row, colour the span kind."""
+def spec(rows: int) -> dict[str, Any]:
+    """A Gantt-style Vega-Lite bar chart: x is time since the trace start, y the tree row, colour the kind.
+
+    A plain spec rather than an Altair chart: Altair validates the whole spec on every rerun, which
+    costs more than the rest of the page; this one is fixed and checked by the tests instead.
+    """
     kinds = list(STYLES)
-    step = row_px(len(data))
-    chart: alt.Chart = (
-        alt.Chart(data)
-        .mark_bar(height=max(1, step - 4), cornerRadius=2)
-        .encode(
-            x=alt.X("start_ms:Q", title="ms since trace start", axis=alt.Axis(orient="top", grid=True)),
-            x2="end_ms:Q",
-            y=alt.Y("row:O", axis=None, sort="ascending"),
-            color=alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=[STYLES[k].color for k in kinds]),
-                            legend=alt.Legend(orient="bottom", title=None)),
-            stroke=alt.condition(alt.datum.error == "error", alt.value(ERROR_COLOR), alt.value(None)),
-            strokeWidth=alt.condition(alt.datum.error == "error", alt.value(2), alt.value(0)),
-            tooltip=[alt.Tooltip("label:N", title="span"), alt.Tooltip("kind:N"),
-                     alt.Tooltip("duration:N"), alt.Tooltip("error:N", title="status"),
-                     alt.Tooltip("tokens:Q"), alt.Tooltip("cost_usd:Q", format="$.6f", title="cost")],
-        )
-        .properties(height=alt.Step(step))
-        .add_params(alt.selection_point(name="span", fields=["span_id"], on="click"))
-    )
-    return chart
+    step = row_px(rows)
+    error = "datum.error === 'error'"
+    return {
+        "mark": {"type": "bar", "height": max(1, step - 4), "cornerRadius": 2},
+        "height": {"step": step},
+        "encoding": {
+            "x": {"field": "start_ms", "type": "quantitative", "title": "ms since trace start",
+                  "axis": {"orient": "top", "grid": True}},
+            "x2": {"field": "end_ms"},
+            "y": {"field": "row", "type": "ordinal", "axis": None, "sort": "ascending"},
+            "color": {"field": "kind", "type": "nominal",
+                      "scale": {"domain": kinds, "range": [STYLES[k].color for k in kinds]},
+                      "legend": {"orient": "bottom", "title": None}},
+            "stroke": {"condition": {"test": error, "value": ERROR_COLOR}, "value": None},
+            "strokeWidth": {"condition": {"test": error, "value": 2}, "value": 0},
+            "tooltip": [
+                {"field": "label", "type": "nominal", "title": "span"},
+                {"field": "kind", "type": "nominal"},
+                {"field": "duration", "type": "nominal"},
+                {"field": "error", "type": "nominal", "title": "status"},
+                {"field": "tokens", "type": "quantitative"},
+                {"field": "cost_usd", "type": "quantitative", "format": "$.6f", "title": "cost"},
+            ],
+        },
+        "params": [{"name": "span", "select": {"type": "point", "fields": ["span_id"], "on": "click"}}],
+    }
 
 
 def selected_span(selection: Any) -> str | None:

@@ -86,7 +86,7 @@ class RobustBaseline:
 class _Series:
     """One key's window: arrival order, sorted values, and (median, MAD) refreshed every few values."""
 
-    __slots__ = ("order", "ranked", "_stale", "_stats")
+    __slots__ = ("_stale", "_stats", "order", "ranked")
 
     REFRESH = 8
     """The MAD costs a sort; between refreshes a few values more or less do not move a robust statistic."""

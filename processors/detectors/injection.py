@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
@@ -27,9 +28,17 @@ from agentstate.semconv.record import Message, NormalizedSpan, SpanCategory
 THRESHOLD: Final = 1.0
 """Score at which a text is flagged."""
 
-_RULE_NEEDLES: Final = {r.id: frozenset(r.needles) for r in (*RULES, *INDIRECT_RULES)}
-_NEEDLES: Final = tuple(sorted(set().union(*_RULE_NEEDLES.values())))
-"""Every rule's pre-check substrings, tested once per text."""
+_KEY_LEN: Final = 4
+_STRIP: Final = "\"'`()[]{}<>*#_-.,;:!?/\\|~=+&%$@^"
+
+
+def _key(needle: str) -> str:
+    return needle.split(" ", 1)[0][:_KEY_LEN]
+
+
+_SYMBOLIC: Final = {r.id: tuple(n for n in r.needles if not n[0].isalnum()) for r in (*RULES, *INDIRECT_RULES)}
+_WORDS: Final = {r.id: frozenset(_key(n) for n in r.needles if n[0].isalnum()) for r in (*RULES, *INDIRECT_RULES)}
+"""Per rule: symbol needles (plain substrings) and word needles (first four letters of a word)."""
 
 MAX_SCAN_CHARS: Final = 32_768
 """Longest text scanned; beyond it the head and the tail are scanned (attacks sit at either end)."""
@@ -64,22 +73,24 @@ class Score:
         return top is not None and top.rule.id.startswith("jailbreak.")
 
 
-def score_text(text: str, indirect: bool = False) -> Score:
-    """Score one text against the tier-0 rules.
+@lru_cache(maxsize=2048)
+def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> Score:
+    """Score one text against the tier-0 rules (memoised: agent traces resend the same messages).
 
     Args:
         text: Raw text (normalised here).
         indirect: Whether the text is data (tool output, document) rather than user input.
+        precheck: Skip rules none of whose needles occur (``False`` runs every pattern; for tests).
     """
     if len(text) > MAX_SCAN_CHARS:
         half = MAX_SCAN_CHARS // 2
         text = text[:half] + "\n" + text[-half:]
     norm = normalize_text(text)
-    present = frozenset(n for n in _NEEDLES if n in norm)
+    keys = {w.strip(_STRIP)[:_KEY_LEN] for w in set(norm.split())} if precheck else set()
     hits: list[Hit] = []
     total = 0.0
     for rule in (*RULES, *INDIRECT_RULES) if indirect else RULES:
-        if _RULE_NEEDLES[rule.id].isdisjoint(present):
+        if precheck and _WORDS[rule.id].isdisjoint(keys) and not any(n in norm for n in _SYMBOLIC[rule.id]):
             continue
         m = _search(rule, norm)
         if m is None:
@@ -90,6 +101,7 @@ def score_text(text: str, indirect: bool = False) -> Score:
 
 
 def _search(rule: Rule, text: str) -> re.Match[str] | None:
+    """The first match of ``rule`` that is not negated."""
     if not rule.negatable:
         return rule.pattern.search(text)
     for m in rule.pattern.finditer(text):

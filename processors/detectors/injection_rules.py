@@ -28,7 +28,9 @@ class Rule:
         weight: Contribution to the score; 1.0 flags on its own.
         pattern: Pattern over normalised text.
         technique: Short human description.
-        needles: Substrings of which one must occur for the pattern to be run (cheap pre-check).
+        needles: Words of which one must start a word of the text for the pattern to be run (a cheap
+            pre-check on the first four letters of each word); needles that start with a symbol
+            (``[``, ``<|`` …) are plain substrings.
         indirect_weight: Weight when the text is a tool output or a retrieved document, where role
             markers and instructions addressed to the assistant are themselves the attack.
         negatable: Skip matches preceded by one of :data:`NEGATIONS`.
@@ -108,20 +110,21 @@ RULES: Final[tuple[Rule, ...]] = (
          _r(r"\b(?:begin|start|initiat\w*)\s+(?:re-?programming|new instructions)\b|"
             r"\bnew (?:instructions?|directives?|orders) (?:to|for) (?:the )?(?:chat |ai )?(?:assistant|ai|model|bot|"
             r"agent|llm)\b|\b(?:re-?program|override) (?:yourself|your (?:instructions|programming|system))\b"),
-         "reprogramming the assistant", ("program", "instruction", "directive", "orders", "overrid")),
+         "reprogramming the assistant", ("reprogram", "re-program", "instruction", "directive", "orders", "overrid")),
     Rule("injection.instructions_follow", MEDIUM,
          _r(r"\bnew (?:instructions?|directives?|orders|task) (?:follow|below|are as follows)\b|"
             r"\b(?:your|the) new (?:task|instructions?|objective|goal|role) (?:is|are)\s*:"),
-         "new instructions follow", ("new",), indirect_weight=STRONG),
+         "new instructions follow", ("instruction", "directive", "orders", "task", "objective", "goal", "role"),
+         indirect_weight=STRONG),
     Rule("injection.new_instructions", MEDIUM,
          _r(r"(?:^|[#%*=\-\[({<>:\n.!])\s*(?:begin\s+|start\s+)?(?:new|updated|revised|real|actual|true|"
             r"secret|hidden|additional)\s+(?:instructions?|directives?|task|orders|objective)\s*(?:[:#%*=\])}>-]|$)"),
-         "new instructions begin here", ("new", "updated", "revised", "real", "actual", "true", "secret",
-                                         "hidden", "additional"), indirect_weight=STRONG),
+         "new instructions begin here", ("instruction", "directive", "task", "orders", "objective"),
+         indirect_weight=STRONG),
     Rule("injection.end_instructions", MEDIUM,
          _r(r"\bend (?:of )?(?:the )?(?:out of date |outdated |old |previous |original |system |above )?"
             r"(?:instructions|prompt|system prompt)\b|\b(?:instructions|prompt) end(?:s|ed)? here\b"),
-         "the real instructions end here", ("end",), indirect_weight=STRONG),
+         "the real instructions end here", ("instruction", "prompt"), indirect_weight=STRONG),
     Rule("injection.prompt_leak", STRONG,
          _r(r"\b(?:reveal|repeat|print|output|dump|leak|recite|relay|spell out|echo|expose|disclose|copy|paste|"
             r"write down|display|show)\s+(?:me\s+|us\s+|back\s+)?(?:(?:all|every|each|the|of|full|exact|complete|"
@@ -134,8 +137,8 @@ RULES: Final[tuple[Rule, ...]] = (
             r"\bwhat (?:were|are) you (?:not allowed|told not) to (?:share|say|reveal)|"
             r"\b(?:tell|give|list|share|provide|what is|what's)\s+(?:me\s+|us\s+)?(?:your|the)\s+system\s*prompt\b|"
             r"\bsystem prompt (?:verbatim|word for word)"),
-         "reveal your system prompt / initial instructions", (*_N_OBJ, "not allowed", "told not", "above",
-                                                              "before", "you are")),
+         "reveal your system prompt / initial instructions", (*_N_OBJ, "not", "told", "repeat", "starting",
+                                                              "beginning")),
     Rule("injection.prompt_probe", STRONG,
          _r(r"\b(?:tell|give|list|share|provide|repeat|recite)\s+(?:me\s+|us\s+)?(?:all\s+|every\s+)?(?:of\s+)?"
             r"your\s+(?:[\w']+\s+){0,2}?(?:instructions?|prompts?)\b|"
@@ -155,7 +158,7 @@ RULES: Final[tuple[Rule, ...]] = (
             r"(?:output|response)|\[(?:🔓\s*)?(?:jailbreak|jailbroken|dan|stan|dude)\]|"
             r"\bjailbr(?:oken|eak) (?:ai|chatgpt|gpt|model|version|assistant|bot|mode)\b"),
          "DAN / developer-mode persona",
-         ("dan", "stan", "dude", "aim", "kevin", "mode", "jailbr", "anything now")),
+         ("dan", "stan", "dude", "aim", "kevin", "better", "anti", "mode", "devmode", "jailbr", "anything", "[")),
     Rule("jailbreak.unrestricted", STRONG,
          _r(r"\b(?:broken|break|broke|freed|free) (?:free )?(?:of|from) (?:the )?(?:typical |usual |all |its )?"
             rf"(?:confines|restrictions|rules|limitations|constraints|shackles) (?:of|imposed (?:on|by)) {_AI}"
@@ -165,7 +168,7 @@ RULES: Final[tuple[Rule, ...]] = (
             r"|\bcontent polic(?:y|ies)\b[^.\n]{0,60}?\b(?:ignore|bypass|not apply|no longer|disabled|lenient)"
             r"|\b(?:ignore|bypass|violate|break) (?:the |openai(?:'s)? |any )?content polic(?:y|ies)"),
          "unrestricted AI, freed from its rules",
-         ("free", "broke", "unrestricted", "polic", "exception")),
+         ("free", "freed", "broke", "broken", "break", "unrestricted", "polic", "exception")),
     Rule("jailbreak.no_rules", MEDIUM,
          _r(r"\b(?:(?:does|do|did) not|doesn't|don't|never) (?:have to|need to|must)\s+(?:abide|follow|comply|obey|"
             r"adhere)\s+(?:by\s+|with\s+|to\s+)?(?:any |the |its |their |openai(?:'s)? |your )?"
@@ -180,8 +183,8 @@ RULES: Final[tuple[Rule, ...]] = (
             r"|\b(?:never|not|won't|will not) (?:refuse|decline)\b[^.\n]{0,30}?\b(?:any|a) "
             r"(?:request|question|prompt)"),
          "not bound by rules, never refuses",
-         ("abide", "follow", "comply", "obey", "adhere", "restricted", "bound", "limited", "constrained",
-          "without", "no ", "refuse", "decline")),
+         ("abide", "follow", "comply", "obey", "adhere", "restrict", "bound", "limit", "constrain", "filter",
+          "censor", "guideline", "moral", "ethic", "refuse", "decline")),
     Rule("jailbreak.hypothetical", MEDIUM,
          _r(r"\b(?:hypothetically|imagine|pretend|suppose|in a (?:fictional )?world)\b[^.\n]{0,60}?\b(?:no|without|"
             r"free (?:of|from)) (?:any )?(?:ethical |moral |safety |content )?(?:guidelines|restrictions|rules|filters|"
@@ -196,27 +199,29 @@ RULES: Final[tuple[Rule, ...]] = (
          _r(r"\b(?:ai|chatbot|assistant|bot|model|you)\b[^.\n]{0,30}?\b(?:without|with no|has no|have no|free from|"
             r"devoid of|lacks?) (?:any )?(?:(?:ethical|moral|safety)\s*(?:or|and|,)?\s*)+(?:guidelines|restrictions|"
             r"principles|boundaries|filters|limits|compass|rules|standards)\b"),
-         "an AI without ethical guidelines", ("without", "no ", "free from", "devoid", "lack")),
+         "an AI without ethical guidelines", ("ethic", "moral", "safety")),
     Rule("jailbreak.jailbroken", STRONG,
          _r(r"\byou(?: have| are|'ve|'re| were)? (?:been |now )?jailbr(?:oken|eaked)\b|"
             r"\b(?:disable|turn off|deactivate|remove|bypass|lift)\s+(?:all\s+(?:of\s+)?)?your\s+(?:safety |content |"
             r"ethical |moral )?(?:filters?|guardrails?|safeguards|restrictions|censorship|limitations|safety "
             r"(?:features|measures|protocols))\b"),
-         "you are jailbroken / disable your filters", ("jailbr", "your")),
+         "you are jailbroken / disable your filters",
+         ("jailbr", "disable", "turn", "deactivate", "remove", "bypass", "lift")),
     Rule("injection.authority_claim", MEDIUM,
          _r(r"\bi(?:'m| am) (?:your|the) (?:developer|creator|admin|administrator|owner|programmer|system "
             r"administrator|maker)\b|\bthis is (?:openai|anthropic|your developer|your creator)\b"),
-         "I am your developer", ("your", "the ", "this is")),
+         "I am your developer", ("developer", "creator", "admin", "administrator", "owner", "programmer",
+                                  "maker", "openai", "anthropic")),
     Rule("jailbreak.mode_switch", STRONG,
          _r(r"\b(?:safe(?:ty)? mode|safety filters?|content filters?|guardrails?|censorship|ethics)\s*"
             r"(?:is |are |now )?(?:off|disabled|deactivated|removed|lifted)\b|\b(?:enable|activate|enter|switch to)\s+"
             r"(?:unrestricted|jailbreak|dan|evil|unfiltered|uncensored)\s+mode\b"),
-         "safety mode off / jailbreak mode on", ("mode", "filter", "guardrail", "censor", "ethics")),
+         "safety mode off / jailbreak mode on", ("mode", "safe", "safety", "filter", "guardrail", "censor", "ethic")),
     Rule("jailbreak.dual_response", WEAK,
          _r(r"\b(?:two|2) (?:different |separate |distinct )*(?:ways|responses|answers|paragraphs)\b|"
             r"\bstay in character\b|\b(?:never|don't|do not) break (?:out of )?character\b|"
             r"\bwithout breaking character\b"),
-         "answer twice / stay in character", ("two", "2 ", "character")),
+         "answer twice / stay in character", ("two", "2", "character")),
     Rule("jailbreak.response_tags", MEDIUM,
          _r(r"\[(?:gpt|classic|normal|🔒\s*classic|chatgpt|dan|jailbreak|🔓\s*jailbreak)\]\s*:?"),
          "[GPT]: / [DAN]: answer tags", ("[",)),
@@ -238,7 +243,7 @@ RULES: Final[tuple[Rule, ...]] = (
             r"\b(?:output|print|say|write|reply with|respond with)\s*\"[^\"\n]{1,80}\"\s*"
             r"(?:and only|only|and nothing else)"
             r"|\brepeat after me\b|\bsay only\b"),
-         "just print the attacker's text", ("just", "only", "repeat after"), indirect_weight=MEDIUM),
+         "just print the attacker's text", ("just", "only", "repeat", "nothing"), indirect_weight=MEDIUM),
     Rule("injection.stop_everything", MEDIUM,
          _r(r"\bstop everything\b|\bstop what you(?:'re| are) doing\b|\bnevermind\W+(?:ignore|forget)|"
             r"\bstop\s*[.!]+\s*(?:new|now|instead|from now)\b"),
@@ -246,7 +251,7 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule("injection.you_are_now", WEAK,
          _r(r"\byou are (?:now|no longer) (?:a |an |in |called |named |going to |my |the )|\byou're no longer\b|"
             r"\bthe situation has changed\b|\bassistant is (?:in error|offline|disabled)\b"),
-         "you are now … / the situation has changed", ("you are", "you're", "situation", "assistant"),
+         "you are now … / the situation has changed", ("you", "you're", "situation", "assistant"),
          indirect_weight=MEDIUM),
     Rule("injection.urgent_update", WEAK,
          _r(r"\b(?:important|urgent|critical) (?:update|notice|instruction|message)\b|\bsystem upgrade\b"),
@@ -256,8 +261,9 @@ RULES: Final[tuple[Rule, ...]] = (
             r"(?:(?:all|every|each|single|the|a copy of|copies of|your|my|their|his|her|user'?s?|any)\s+)*"
             r"(?:emails?|messages|conversations?|chat history|history|data|files|documents|contents?|credentials|"
             r"passwords|api keys|tokens|secrets|contacts)\b[^.\n]{0,80}?(?:@[a-z0-9-]+\.|https?://)"),
-         "send the user's data to an outside address", ("forward", "send", "mail", "post", "upload", "transmit",
-                                                        "exfiltrat", "leak"), indirect_weight=STRONG),
+         "send the user's data to an outside address", ("forward", "send", "email", "e-mail", "mail", "post",
+                                                        "upload", "transmit", "exfiltrate", "leak"),
+         indirect_weight=STRONG),
     Rule("jailbreak.grandma", STRONG,
          _r(r"\b(?:pretend|act|role-?play|imagine)\b[^.\n]{0,40}\b(?:my )?(?:dead |deceased |late )?"
             r"grand(?:ma|mother|pa|father)\b[^\n]{0,200}?\b(?:passwords?|usernames?|keys|credentials|napalm|"
@@ -297,13 +303,14 @@ INDIRECT_RULES: Final[tuple[Rule, ...]] = (
          _r(rf"\b(?:if you are|attention|note to|message (?:to|for)|instructions? (?:to|for)|dear|hey|hi|hello|"
             rf"to) (?:an? |the |any |all )?{_AGENT}\b[^.\n]{{0,60}}?\b(?:reading|processing|summari[sz]\w*|you must|"
             r"please|must|should|are instructed|ignore)\b"),
-         "instructions addressed to the AI reading the data", ("ai", "llm", "model", "assistant", "agent", "bot",
-                                                              "gpt", "claude", "gemini", "copilot")),
+         "instructions addressed to the AI reading the data",
+         ("ai", "ais", "llm", "llms", "model", "assistant", "agent", "bot", "bots", "chatbot", "gpt", "chatgpt",
+          "claude", "gemini", "copilot", "language")),
     Rule("indirect.ai_reader", STRONG,
          _r(rf"\b{_AGENT} (?:reading|processing|summari[sz]ing|parsing|browsing|analy[sz]ing) (?:this|these)\b"
             r"[^.\n]{0,60}?\b(?:must|should|are (?:instructed|required)|need to|will)\b"),
-         "'AI assistants reading this must …'", ("reading", "processing", "summari", "parsing", "browsing",
-                                                "analy")),
+         "'AI assistants reading this must …'", ("reading", "processing", "summarising", "summarizing",
+                                                "parsing", "browsing", "analysing", "analyzing")),
     Rule("indirect.html_comment", MEDIUM,
          _r(r"<!--[^>]{0,300}?\b(?:ignore|assistant|ai|instructions?|system|send|forward|you must)\b"),
          "instructions hidden in an HTML comment", ("<!--",)),

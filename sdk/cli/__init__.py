@@ -48,7 +48,7 @@ def _worker(args: argparse.Namespace) -> int:
             companion = api_companion()
         asyncio.run(run_writer(settings, companion=companion, fault_hook=_fault_hook()))
         return 0
-    from agentstate.processors import worker_main  # type: ignore[attr-defined]
+    from agentstate.processors import worker_main
 
     asyncio.run(worker_main.run(args.kind, settings))
     return 0

@@ -115,7 +115,7 @@ def _components(args: argparse.Namespace) -> list[Child]:
         Child("writer", [*py, "worker", "writer", "--with-api"]),
     ]
     try:
-        from agentstate.processors import worker_main  # type: ignore[attr-defined]  # noqa: F401
+        from agentstate.processors import worker_main  # noqa: F401
 
         children += [Child("security", [*py, "worker", "security"]), Child("cost", [*py, "worker", "cost"])]
     except ImportError:

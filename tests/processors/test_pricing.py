@@ -207,8 +207,9 @@ def test_components_add_up_to_the_genai_prices_total(
     inp, out, cache_write, cache_read = usage
     when = datetime(2025, 9, 1, tzinfo=UTC)
     expected = genai_prices.calc_price(
-        genai_prices.Usage(input_tokens=inp, output_tokens=out, cache_read_tokens=cache_read,
-                           cache_write_tokens=cache_write),  # fmt: skip
+        genai_prices.Usage(
+            input_tokens=inp, output_tokens=out, cache_read_tokens=cache_read, cache_write_tokens=cache_write
+        ),
         model,
         provider_id=provider,
         genai_request_timestamp=when,

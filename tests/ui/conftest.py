@@ -76,7 +76,7 @@ def _xss_run(trace_id: str, start_ns: int) -> list[otlp.Span]:
     return spans
 
 
-def insert_alert(api: Api, project: str, trace_id: str, span_id: str, detail: str) -> str:
+def insert_alert(api: Api, project: str, trace_id: str, span_id: str, detail: str) -> str:  # noqa: F811
     """One alert row, as the security worker would write it (table created if no worker made it yet)."""
     db = api.platform.database
     api.platform.client.command(
@@ -132,7 +132,7 @@ def ui_spans(base_ns: int) -> UiSpans:
                    big_trace(big, base_ns + 200_000_000_000))
 
 
-def ingest_ui_data(api: Api, project: str, key: str, base_ns: int) -> UiData:
+def ingest_ui_data(api: Api, project: str, key: str, base_ns: int) -> UiData:  # noqa: F811
     """Send the UI spans through the receiver; insert an alert; wait until all is stored."""
     data = ui_spans(base_ns)
     for batch in data.batches():
@@ -147,7 +147,7 @@ def ingest_ui_data(api: Api, project: str, key: str, base_ns: int) -> UiData:
 
 
 @pytest.fixture(scope="session")
-def ui_data(api: Api) -> UiData:  # noqa: F811 - the re-exported fixture
+def ui_data(api: Api) -> UiData:  # noqa: F811 - the fixture imported above
     """The UI's project and data, ingested once per session."""
     import time
 

@@ -113,11 +113,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stop_proc(proc, timeout=60)
 
 
+_IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
 def _settle(page: Any, timeout: float = 30.0) -> None:
     """Wait until Streamlit has finished the current run (its status widget is gone)."""
     page.wait_for_timeout(250)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout * 1000)
+    page.wait_for_function(_IDLE, timeout=timeout * 1000)
     page.wait_for_timeout(250)
 
 
@@ -131,7 +133,7 @@ def _shot(page: Any, name: str) -> Path:
 def _button(page: Any, text: str) -> Any:
     """A Streamlit button by its exact caption (select boxes also carry an "Open" button)."""
     return page.locator('button[data-testid^="stBaseButton"]').filter(
-        has_text=re.compile(f"(^|_[a-z]+){re.escape(text)}$")).first  # a leading icon reads as its name
+        has_text=re.compile(f"(^|[a-z_]){re.escape(text)}$")).first  # a leading icon reads as its name
 
 
 def _nav(page: Any, title: str) -> None:
@@ -148,13 +150,18 @@ def _open_trace(page: Any, trace_id: str) -> float:
     _settle(page)
     start = time.perf_counter()
     _button(page, "Open").click()
+    page.wait_for_url("**/trace?**", timeout=30_000)
+    print("url changed after", round(time.perf_counter() - start, 3))
     page.get_by_role("heading", name=f"Trace {trace_id[:16]}").wait_for(timeout=30_000)
+    print("heading after", round(time.perf_counter() - start, 3))
     page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').first.wait_for(
         timeout=30_000)
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
     page.get_by_text("Σ subtree spans").first.wait_for(timeout=30_000)
+    page.wait_for_function(_IDLE, timeout=30_000)
+    elapsed = time.perf_counter() - start
     _settle(page)
-    return time.perf_counter() - start
+    return elapsed
 
 
 def _pick(page: Any, label: str, option_text: str) -> None:

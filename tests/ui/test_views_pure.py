@@ -15,7 +15,7 @@ from agentstate.ui.kinds import classify, is_error, style
 from agentstate.ui.schema import TraceDetail
 from agentstate.ui.tables import tree_frame
 from agentstate.ui.tree import build_tree, visible
-from agentstate.ui.waterfall import MAX_CHART_PX, ROW_PX, chart, frame, row_px, selected_span
+from agentstate.ui.waterfall import MAX_CHART_PX, ROW_PX, frame, row_px, selected_span, spec
 from tests.ui.factories import detail, span
 
 
@@ -62,11 +62,15 @@ def test_waterfall_frame_folds_to_subtree_extent() -> None:
     assert folded.loc[1, "end_ms"] == pytest.approx(61) and folded.loc[1, "tokens"] == 7
 
 
-def test_waterfall_chart_is_one_bar_layer_with_click_selection() -> None:
-    spec = chart(frame(visible(_tree(), set()), set())).to_dict()
-    assert spec["mark"]["type"] == "bar"
-    assert spec["params"][0]["name"] == "span"
-    assert len(spec["datasets"][next(iter(spec["datasets"]))]) == 3
+def test_waterfall_spec_is_valid_vega_lite_with_click_selection() -> None:
+    import altair as alt
+
+    data = frame(visible(_tree(), set()), set())
+    chart = alt.Chart.from_dict({**spec(len(data)), "data": {"values": data.to_dict("records")}})
+    full = chart.to_dict()  # validates against Vega-Lite's schema; raises if the spec is wrong
+    assert full["mark"]["type"] == "bar"
+    assert full["params"][0]["name"] == "span"
+    assert set(full["encoding"]) >= {"x", "x2", "y", "color", "stroke", "tooltip"}
     assert row_px(2000) * 2000 <= MAX_CHART_PX and row_px(3) == ROW_PX
 
 

@@ -136,8 +136,8 @@ def _tree_and_waterfall(tree: tree_mod.Tree, folded: set[str], trace_id: str) ->
                      on_select=lambda: _pick_row(table_key), selection_mode="single-row", key=table_key,
                      column_order=_TREE_ORDER, row_height=waterfall.ROW_PX)
     with right, st.container(height=PANE_PX, border=False):
-        chart = waterfall.chart(waterfall.frame(rows, folded))
-        st.altair_chart(chart, width="stretch", on_select=lambda: _pick_bar(chart_key), key=chart_key)
+        st.vega_lite_chart(waterfall.frame(rows, folded), waterfall.spec(len(rows)), width="stretch",
+                           on_select=lambda: _pick_bar(chart_key), key=chart_key)
 
 
 def _span_picker(tree: tree_mod.Tree, folded: set[str]) -> None:

@@ -67,7 +67,16 @@ def _table(filters: TraceFilters) -> None:
         st.rerun()
 
 
+def _request_open() -> None:
+    typed = str(st.session_state.get("traces_open_id") or "").strip().lower()
+    if typed:
+        st.session_state["traces_open_pending"] = typed
+
+
 def _page() -> None:
+    pending = st.session_state.pop("traces_open_pending", None)
+    if pending:  # before any query: opening a trace should not wait for this page's table
+        nav.go(nav.TRACE, trace_id=pending)
     st.title("Traces")
     filters = _filters()
     if st.session_state.get("traces_last_filters") != filters:
@@ -76,8 +85,7 @@ def _page() -> None:
     live = st.toggle("Live (refresh every 5 s)", value=True, key="traces_live")
     opener = st.columns([3, 1])
     typed = opener[0].text_input("Open a trace by ID", key="traces_open_id", placeholder="32 hex characters")
-    if opener[1].button("Open", key="traces_open") and typed.strip():
-        nav.go(nav.TRACE, trace_id=typed.strip().lower())
+    opener[1].button("Open", key="traces_open", on_click=_request_open, disabled=not typed.strip())
     run_every = REFRESH_SECONDS if live else None
     st.fragment(run_every=run_every)(_table)(filters)
 

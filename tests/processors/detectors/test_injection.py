@@ -147,3 +147,13 @@ def test_dev_csv_meets_the_tier0_targets() -> None:
     assert fp / (fp + tn) <= 0.005
     assert tp / (tp + fn) >= 0.60
     assert classic >= 10 and classic_hit / classic >= 0.85
+
+
+def test_precheck_never_skips_a_rule_that_would_match() -> None:
+    with shared_file("security", "prompt_injection_dev.csv").open(newline="", encoding="utf-8") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    texts += cases.BENIGN + cases.ATTACKS + cases.INDIRECT + cases.CLEAN_DOCUMENTS
+    for text in texts:
+        for indirect in (False, True):
+            fast, full = score_text(text, indirect), score_text(text, indirect, precheck=False)
+            assert [h.rule.id for h in fast.hits] == [h.rule.id for h in full.hits], text[:80]

@@ -1,0 +1,135 @@
+"""``agentstate worker security|cost``: span processors in their own consumer groups.
+
+Each reads ``spans.ingest`` in its own group (so a slow or crashing one never delays the writer or
+the other), runs pure logic per span, and publishes rows to an output stream that the writer
+persists. A crash before the publish leaves the entries pending (redelivered on restart); a crash
+after it republishes rows that the ReplacingMergeTree tables collapse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from google.protobuf.message import DecodeError
+from redis.asyncio import Redis
+
+from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
+from agentstate.processors.detectors.alert import stamp
+from agentstate.processors.detectors.budgets import BudgetTracker
+from agentstate.processors.detectors.engine import SecurityEngine
+from agentstate.processors.normalize import normalize
+from agentstate.processors.price_overrides import load_overrides
+from agentstate.processors.pricing import PriceBook, SpanRef, compute_cost
+from agentstate.processors.rows import alert_row, cost_row
+from agentstate.processors.settings import WorkerSettings
+from agentstate.processors.span_view import SpanRecord, iter_spans
+from agentstate.processors.writer_main import tune_gc
+from agentstate.semconv import streams as S
+
+log = logging.getLogger(__name__)
+
+Output = list[tuple[str, dict[str, Any]]]
+"""``(stream, row)`` pairs produced for one span."""
+_CHUNK = 500
+
+
+def _ref(rec: SpanRecord) -> SpanRef:
+    return SpanRef(rec.project, rec.trace_id, rec.span_id, rec.start_ns, rec.service)
+
+
+class SpanProcessor(StreamConsumer):
+    """Runs ``process`` on every span of each entry and publishes what it returns."""
+
+    def __init__(self, redis: Redis, group: str, consumer: str, process: Callable[[SpanRecord], Output],
+                 **kwargs: Any) -> None:
+        super().__init__(redis, S.SPANS_STREAM, group, consumer, **kwargs)
+        self.process = process
+        self.spans_seen = 0
+
+    async def handle(self, entries: list[Entry]) -> None:
+        """Process every span; publish the rows before returning (then the base class acks)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for eid, fields in entries:
+            project, body = fields.get(S.FIELD_PROJECT), fields.get(S.FIELD_BODY)
+            if project is None or body is None:
+                raise PermanentError(f"entry {eid.decode()} lacks the project or body field")
+            try:
+                records = list(iter_spans(project.decode(), body))
+            except DecodeError as exc:
+                raise PermanentError(f"undecodable protobuf: {exc}") from exc
+            for rec in records:
+                for stream, row in self.process(rec):
+                    out.setdefault(stream, []).append(row)
+            self.spans_seen += len(records)
+        for stream, rows in out.items():
+            for i in range(0, len(rows), _CHUNK):
+                await self.redis.xadd(stream, {b"r": orjson.dumps(rows[i:i + _CHUNK])})
+
+
+def security_process(engine: SecurityEngine) -> Callable[[SpanRecord], Output]:
+    """Per-span logic of the security engine."""
+
+    def process(rec: SpanRecord) -> Output:
+        rows = engine.evaluate(_ref(rec), normalize(rec.attributes, rec.name), rec.duration_ns)
+        return [(S.ALERTS_STREAM, alert_row(r)) for r in rows]
+
+    return process
+
+
+def cost_process(book: PriceBook, budgets: BudgetTracker) -> Callable[[SpanRecord], Output]:
+    """Per-span logic of the cost calculator (one cost row per model call; budget alerts)."""
+
+    def process(rec: SpanRecord) -> Output:
+        ref = _ref(rec)
+        row = compute_cost(normalize(rec.attributes, rec.name, content=False), ref, book)
+        if row is None:
+            return []
+        out: Output = [(S.COSTS_STREAM, cost_row(row, time.time_ns()))]
+        for alert in budgets.add(row):
+            stamped = stamp(alert, rec.project, rec.trace_id, rec.span_id, rec.start_ns)
+            out.append((S.ALERTS_STREAM, alert_row(stamped)))
+        return out
+
+    return process
+
+
+def build(kind: str, redis: Redis, settings: WorkerSettings) -> SpanProcessor:
+    """The consumer for ``kind`` ('security' or 'cost')."""
+    common: dict[str, Any] = {
+        "batch_entries": settings.batch_entries,
+        "claim_idle_ms": int(settings.claim_idle_seconds * 1000),
+        "max_deliveries": settings.max_deliveries,
+    }
+    book = PriceBook(load_overrides())
+    if kind == "security":
+        return SpanProcessor(redis, S.SECURITY_GROUP, settings.consumer_name,
+                             security_process(SecurityEngine(prices=book)), **common)
+    if kind == "cost":
+        from agentstate.processors.budget_config import load_budgets
+
+        return SpanProcessor(redis, S.COST_GROUP, settings.consumer_name,
+                             cost_process(book, BudgetTracker(load_budgets())), **common)
+    raise ValueError(f"unknown worker kind {kind!r}")
+
+
+async def run(kind: str, settings: WorkerSettings, stop: asyncio.Event | None = None) -> None:
+    """Run one span processor until SIGTERM/SIGINT or ``stop``."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
+    tune_gc()
+    async with build(kind, redis, settings) as consumer:
+        log.info("%s worker running (consumer %s)", kind, settings.consumer_name)
+        await stop.wait()
+    log.info("%s worker stopped after %d spans", kind, consumer.spans_seen)
+    await redis.aclose()
