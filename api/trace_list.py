@@ -98,7 +98,7 @@ def page_sql(query: TraceQuery, cursor: dict[str, Any] | None, cost: CostSource 
     if query.min_duration_ms is not None:
         where.append("Duration >= {min_dur:UInt64}")
         params["min_dur"] = int(query.min_duration_ms * 1_000_000)
-    if query.min_cost is not None:
+    if query.min_cost:  # costs are never negative: a minimum of 0 keeps traces without cost rows too
         where.append(_min_cost_condition(cost))
         params["min_cost"] = query.min_cost
     desc = query.order == "desc"

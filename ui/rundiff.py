@@ -61,5 +61,5 @@ def side_by_side(a: Sequence[Step], b: Sequence[Step]) -> list[PairRow]:
 
 def rows_as_records(rows: Sequence[PairRow]) -> list[dict[str, Any]]:
     """Rows for a table: a marker column points at the divergence."""
-    return [{"step": r.index, "": "⮕ diverges" if r.diverges else ("=" if r.same else "≠"),
+    return [{"step": r.index, "": "▶ diverges" if r.diverges else ("=" if r.same else "≠"),
              "run A": r.left, "run B": r.right} for r in rows]

@@ -56,8 +56,8 @@ def spec(rows: int) -> dict[str, Any]:
         "mark": {"type": "bar", "height": max(1, step - 4), "cornerRadius": 2},
         "height": {"step": step},
         "encoding": {
-            "x": {"field": "start_ms", "type": "quantitative", "title": "ms since trace start",
-                  "axis": {"orient": "top", "grid": True}},
+            "x": {"field": "start_ms", "type": "quantitative", "title": None,  # no title: bars line up with rows
+                  "axis": {"orient": "top", "grid": True, "labelPadding": 2}},
             "x2": {"field": "end_ms"},
             "y": {"field": "row", "type": "ordinal", "axis": None, "sort": "ascending"},
             "color": {"field": "kind", "type": "nominal",

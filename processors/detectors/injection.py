@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Final
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
+from agentstate.processors.detectors.injection_gates import GATES, is_open
 from agentstate.processors.detectors.injection_rules import (
     INDIRECT_RULES,
     NEGATIONS,
@@ -39,6 +40,14 @@ def _key(needle: str) -> str:
 _SYMBOLIC: Final = {r.id: tuple(n for n in r.needles if not n[0].isalnum()) for r in (*RULES, *INDIRECT_RULES)}
 _WORDS: Final = {r.id: frozenset(_key(n) for n in r.needles if n[0].isalnum()) for r in (*RULES, *INDIRECT_RULES)}
 """Per rule: symbol needles (plain substrings) and word needles (first four letters of a word)."""
+_ALL_WORDS: Final = frozenset().union(*_WORDS.values())
+_ALL_SYMBOLS: Final = tuple(sorted({n for needles in _SYMBOLIC.values() for n in needles}))
+_PLAN: Final = tuple(
+    (rule, _WORDS[rule.id], _SYMBOLIC[rule.id], GATES.get(rule.id), rule.indirect_weight)
+    for rule in (*RULES, *INDIRECT_RULES)
+)
+_DIRECT: Final = len(RULES)
+"""Per rule, precomputed once: (rule, word keys, symbol needles, gate, indirect weight)."""
 
 MAX_SCAN_CHARS: Final = 32_768
 """Longest text scanned; beyond it the head and the tail are scanned (attacks sit at either end)."""
@@ -86,17 +95,28 @@ def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> S
         half = MAX_SCAN_CHARS // 2
         text = text[:half] + "\n" + text[-half:]
     norm = normalize_text(text)
-    keys = {w.strip(_STRIP)[:_KEY_LEN] for w in set(norm.split())} if precheck else set()
     hits: list[Hit] = []
     total = 0.0
-    for rule in (*RULES, *INDIRECT_RULES) if indirect else RULES:
-        if precheck and _WORDS[rule.id].isdisjoint(keys) and not any(n in norm for n in _SYMBOLIC[rule.id]):
+    plan = _PLAN if indirect else _PLAN[:_DIRECT]
+    if not precheck:
+        for rule, _, _, _, weight in plan:
+            if (m := _search(rule, norm)) is not None:
+                hits.append(Hit(rule, m.start(), m.end()))
+                total += weight if indirect and weight is not None else rule.weight
+        return Score(total, tuple(hits), norm)
+    keys = {w.strip(_STRIP)[:_KEY_LEN] for w in set(norm.split())} & _ALL_WORDS
+    symbols = {n for n in _ALL_SYMBOLS if n in norm}
+    if not keys and not symbols:
+        return Score(0.0, (), norm)
+    for rule, words, symbolic, gate, weight in plan:
+        if words.isdisjoint(keys) and symbols.isdisjoint(symbolic):
             continue
-        m = _search(rule, norm)
-        if m is None:
+        if gate is not None and not is_open(gate, norm):
+            continue  # a literal every match must contain is absent: the pattern cannot match
+        if (m := _search(rule, norm)) is None:
             continue
         hits.append(Hit(rule, m.start(), m.end()))
-        total += rule.indirect_weight if indirect and rule.indirect_weight is not None else rule.weight
+        total += weight if indirect and weight is not None else rule.weight
     return Score(total, tuple(hits), norm)
 
 

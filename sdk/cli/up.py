@@ -139,11 +139,12 @@ def run_ui() -> int:
     from agentstate.ui import app  # type: ignore[attr-defined]
 
     port = os.environ.get("AGENTSTATE_UI_PORT", "8501")
-    return subprocess.call(
-        [sys.executable, "-m", "streamlit", "run", app.__file__, "--server.port", port, "--server.headless",
-         "true", "--browser.gatherUsageStats", "false", "--server.address",
-         os.environ.get("AGENTSTATE_UI_HOST", "127.0.0.1")]
-    )
+    argv = [sys.executable, "-m", "streamlit", "run", app.__file__, "--server.port", port, "--server.headless",
+            "true", "--browser.gatherUsageStats", "false", "--server.address",
+            os.environ.get("AGENTSTATE_UI_HOST", "127.0.0.1")]
+    # exec, not a child: signals from the supervisor must reach Streamlit itself.
+    os.execv(sys.executable, argv)
+    return 0  # pragma: no cover - execv does not return
 
 
 def run_up(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ def test_other_tool_arguments_diverge_there() -> None:
     assert first_divergence(A, b) == 2
     rows = side_by_side(A, b)
     assert [r.diverges for r in rows] == [False, False, True, False]
-    assert rows_as_records(rows)[2][""] == "⮕ diverges"
+    assert rows_as_records(rows)[2][""] == "▶ diverges"
 
 
 def test_a_shorter_run_diverges_where_it_ends() -> None:

@@ -126,13 +126,14 @@ def _pick_bar(chart_key: str) -> None:
 def _tree_and_waterfall(tree: tree_mod.Tree, folded: set[str], trace_id: str) -> None:
     rows = tree_mod.visible(tree, folded)
     st.session_state["trace_rows"] = [n.span_id for n in rows]
-    st.caption(f"{len(rows):,} of {len(tree.nodes):,} spans shown")
+    st.caption(f"{len(rows):,} of {len(tree.nodes):,} spans shown · timeline in ms since the trace start")
     left, right = st.columns([6, 5], gap="small")
     # Keys change with the visible rows, so a stale row selection never points at another span.
     table_key, chart_key = f"tree:{trace_id}:{len(rows)}", f"waterfall:{trace_id}:{len(rows)}"
     with left:
         frame = tree_frame(rows, folded)
-        st.dataframe(frame, hide_index=True, height=PANE_PX, width="stretch", column_config=_TREE_COLUMNS,
+        height = min(PANE_PX, (len(rows) + 1) * waterfall.ROW_PX + 3)
+        st.dataframe(frame, hide_index=True, height=height, width="stretch", column_config=_TREE_COLUMNS,
                      on_select=lambda: _pick_row(table_key), selection_mode="single-row", key=table_key,
                      column_order=_TREE_ORDER, row_height=waterfall.ROW_PX)
     with right, st.container(height=PANE_PX, border=False):
