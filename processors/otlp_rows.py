@@ -16,10 +16,12 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
-from agentstate.semconv.attributes_keys import SCRUBBED_MARK
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
+from agentstate.processors.span_view import plain
+from agentstate.semconv.attributes_keys import SCRUBBED_MARK
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODES = ("Unset", "Ok", "Error")
@@ -41,22 +43,6 @@ def _fmt_double(x: float) -> str:
     return repr(x)
 
 
-def _raw(v: Any) -> Any:
-    """AnyValue → plain Python (pdata ``AsRaw``) for JSON rendering of arrays and kvlists."""
-    fields = v.ListFields()
-    if not fields:
-        return None
-    desc, x = fields[0]
-    name = desc.name
-    if name == "array_value":
-        return [_raw(e) for e in x.values]
-    if name == "kvlist_value":
-        return {kv.key: _raw(kv.value) for kv in x.values}
-    if name == "bytes_value":
-        return base64.b64encode(x).decode("ascii")
-    return x
-
-
 def value_str(v: Any) -> str:
     """Render an OTLP ``AnyValue`` exactly as the collector's ``Value.AsString()`` does."""
     fields = v.ListFields()
@@ -74,7 +60,7 @@ def value_str(v: Any) -> str:
         return _fmt_double(x)
     if t is bytes:
         return base64.b64encode(x).decode("ascii")
-    return orjson.dumps(_raw(v)).decode()
+    return orjson.dumps(plain(v)).decode()
 
 
 class _MapBuilder:
