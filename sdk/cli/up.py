@@ -181,6 +181,9 @@ def run_up(args: argparse.Namespace) -> int:
         "AGENTSTATE_ADMIN_EMAIL": admin_email,
         "AGENTSTATE_ADMIN_PASSWORD": admin_password,
     }
+    # Every UI user reaches the API from the UI server's address, so the per-IP API limit is raised
+    # for the single-machine setup (production deployments set their own).
+    env.setdefault("AGENTSTATE_RATE_LIMIT_PER_MINUTE", "1200")
     host = env.get("AGENTSTATE_HOST", "127.0.0.1")
     http_port = env.get("AGENTSTATE_HTTP_PORT", "4318")
     api_port = env.get("AGENTSTATE_API_PORT", "8000")
