@@ -25,9 +25,11 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
-from agentstate.semconv.streams import FIELD_REASON, dead_letter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
+from typing_extensions import Self
+
+from agentstate.semconv.streams import FIELD_REASON, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +95,7 @@ class StreamConsumer(abc.ABC):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def __aenter__(self) -> StreamConsumer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -8,16 +8,20 @@ import gc
 import logging
 import signal
 from collections.abc import Callable, Coroutine
-from typing import Any
 from contextlib import AsyncExitStack
+from typing import Any
 
-from agentstate.processors.clickhouse import connect, migrate
-from agentstate.processors.settings import WorkerSettings
-from agentstate.processors.trimmer import trim_forever
-from agentstate.processors.writer import FaultHook, OtlpWriter
-from agentstate.semconv import streams as S
 from clickhouse_connect.driver.client import Client
 from redis.asyncio import Redis
+
+from agentstate.processors.clickhouse import connect, migrate
+from agentstate.processors.output_tables import ddl as output_ddl
+from agentstate.processors.output_tables import writers as output_writers
+from agentstate.processors.scrub import make_scrubber
+from agentstate.processors.settings import WorkerSettings
+from agentstate.processors.trimmer import trim_forever
+from agentstate.processors.writer import FaultHook, OtlpWriter, RowsWriter
+from agentstate.semconv import streams as S
 
 log = logging.getLogger(__name__)
 
@@ -98,29 +102,15 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 
 def extra_ddl(settings: WorkerSettings) -> list[str]:
-    """DDL of the processors' own tables (alerts, costs), when those processors are installed."""
-    try:
-        from agentstate.processors.output_tables import ddl as output_ddl
-    except ImportError:
-        return []
-    statements: list[str] = output_ddl(settings.clickhouse_database, settings.retention_days)
-    return statements
+    """DDL of the processors' own tables (alerts, costs)."""
+    return output_ddl(settings.clickhouse_database, settings.retention_days)
 
 
-def row_writers(redis: Redis, client: Client, settings: WorkerSettings, common: dict[str, Any]) -> list[Any]:
-    """Writers of the alert and cost streams, when those processors are installed."""
-    try:
-        from agentstate.processors.output_tables import writers
-    except ImportError:
-        return []
-    return writers(redis, client, settings, common)  # type: ignore[no-any-return]
+def row_writers(redis: Redis, client: Client, settings: WorkerSettings, common: dict[str, Any]) -> list[RowsWriter]:
+    """Writers of the alert and cost streams."""
+    return list(output_writers(redis, client, settings, common))
 
 
-def server_scrubber() -> Callable[[str, str], str] | None:
+def server_scrubber() -> Callable[[str, str], str]:
     """The server-side scrubber for spans that did not pass through our SDK's scrubber."""
-    try:
-        from agentstate.processors.scrub import make_scrubber
-    except ImportError:
-        log.warning("server-side scrubbing unavailable (agentstate.processors.scrub missing)")
-        return None
-    return make_scrubber()  # type: ignore[no-any-return]
+    return make_scrubber()

@@ -100,6 +100,7 @@ def _wait_http(url: str, timeout: float) -> bool:
 def register_bootstrap_key(redis_url: str, key: str, project: str, secret: str) -> None:
     """Put the bootstrap key (hashed) into the registry the receiver reads."""
     import redis
+
     from agentstate.semconv.apikeys import hash_key
     from agentstate.semconv.streams import API_KEYS_HASH
 
@@ -128,7 +129,8 @@ def _components(args: argparse.Namespace) -> list[Child]:
 def _ui_available() -> bool:
     try:
         import streamlit  # noqa: F401
-        from agentstate.ui import app  # type: ignore[attr-defined]  # noqa: F401
+
+        from agentstate.ui import app  # noqa: F401
     except ImportError:
         return False
     return True
@@ -136,14 +138,14 @@ def _ui_available() -> bool:
 
 def run_ui() -> int:
     """``agentstate ui``: serve the Streamlit app."""
-    from agentstate.ui import app  # type: ignore[attr-defined]
+    from agentstate.ui import app
 
     port = os.environ.get("AGENTSTATE_UI_PORT", "8501")
     argv = [sys.executable, "-m", "streamlit", "run", app.__file__, "--server.port", port, "--server.headless",
             "true", "--browser.gatherUsageStats", "false", "--server.address",
             os.environ.get("AGENTSTATE_UI_HOST", "127.0.0.1")]
     # exec, not a child: signals from the supervisor must reach Streamlit itself.
-    os.execv(sys.executable, argv)
+    os.execv(sys.executable, argv)  # noqa: S606 - fixed argv, no shell
     return 0  # pragma: no cover - execv does not return
 
 
