@@ -47,7 +47,7 @@ def run_demo(endpoint: str, api_key: str, traces: int = 5, seed: int = 7) -> int
                                 headers={"authorization": f"Bearer {api_key}"})
     provider.add_span_processor(BatchSpanProcessor(exporter))
     tracer = provider.get_tracer("agentstate.demo")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
     for i in range(traces):
         question, tool, args, result = _QUESTIONS[i % len(_QUESTIONS)]
         with tracer.start_as_current_span("invoke_agent travel-assistant") as root:
