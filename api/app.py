@@ -6,7 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from agentstate.api import routes_auth, routes_data, routes_live, routes_projects, summary_schema
+from clickhouse_connect.driver.client import Client
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+
+from agentstate.api import routes_auth, routes_data, routes_live, routes_projects
 from agentstate.api.bootstrap import prepare_store, resync_registry
 from agentstate.api.chstore import ClickHouse
 from agentstate.api.limits import LoginGuard, RateLimiter
@@ -17,12 +24,6 @@ from agentstate.api.settings import ApiSettings
 from agentstate.api.sqldb import Database
 from agentstate.api.state import ApiState
 from agentstate.api.tokens import signing_key
-from clickhouse_connect.driver.client import Client
-from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,6 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(prepare_store, state.db, settings)
-        await run_in_threadpool(_ensure_summaries, clickhouse_client, settings.clickhouse_database)
         await resync_registry(state.db, redis)
         await state.live.start()
         try:
@@ -89,14 +89,6 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
                        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                        allow_headers=["Authorization", "Content-Type"])
     return app
-
-
-def _ensure_summaries(client: Client, database: str) -> None:
-    """Create the per-trace tables the trace list reads; without them it scans spans (slower, same answers)."""
-    try:
-        summary_schema.ensure(client, database)
-    except Exception:  # a read-only ClickHouse user, or otel_traces not migrated yet
-        log.warning("trace summary tables unavailable; the trace list reads spans", exc_info=True)
 
 
 async def _redis_ok(redis: Redis) -> bool:

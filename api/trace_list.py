@@ -6,7 +6,8 @@ become ``(ProjectId, TraceId) IN (…)`` sets, one per filter, so each may match
 the trace. Phase 2 aggregates just the page's traces (tokens, span count, errors, models), then costs
 and alert counts are looked up by trace ID.
 
-Both phases read the per-trace tables of :mod:`agentstate.api.summary_schema` when they exist:
+Both phases read the per-trace tables (created by the writer's migration,
+:mod:`agentstate.processors.summary_schema`) when they exist:
 ``trace_roots`` (root spans, in time order) and ``trace_summary`` (one merged row per trace), ten
 times fewer rows than the spans. Without them (an older schema) the same phases run on
 ``otel_traces``: roots are ``ParentSpanId = ''`` rows, filters and aggregates scan the spans. Free
@@ -28,8 +29,11 @@ from agentstate.api.outputs import (
     trace_costs_sql,
 )
 from agentstate.api.params import TraceQuery, decode_cursor, encode_cursor, from_ns
-from agentstate.api.summary_schema import FACETS_TABLE, ROOTS_TABLE, SUMMARY_TABLE, TABLES
 from agentstate.api.trace_models import TracePage, TraceSummary
+from agentstate.semconv.tables import TRACE_FACETS_TABLE as FACETS_TABLE
+from agentstate.semconv.tables import TRACE_ROOTS_TABLE as ROOTS_TABLE
+from agentstate.semconv.tables import TRACE_SUMMARY_TABLE as SUMMARY_TABLE
+from agentstate.semconv.tables import TRACE_TABLES as TABLES
 
 SCOPE = ("ProjectId IN {projects:Array(String)} "
          "AND Timestamp >= fromUnixTimestamp64Nano({from_ns:Int64}) "
@@ -195,7 +199,7 @@ async def _costs_and_alerts(
 
 
 async def has_summaries(ch: ClickHouse) -> bool:
-    """True if the per-trace tables exist (created by :func:`agentstate.api.summary_schema.ensure`)."""
+    """True if the per-trace tables exist (created by :func:`agentstate.processors.summary_schema.ensure`)."""
     return set(TABLES) <= await ch.tables()
 
 

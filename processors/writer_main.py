@@ -19,6 +19,7 @@ from agentstate.processors.output_tables import ddl as output_ddl
 from agentstate.processors.output_tables import writers as output_writers
 from agentstate.processors.scrub import make_scrubber
 from agentstate.processors.settings import WorkerSettings
+from agentstate.processors.summary_schema import ensure as ensure_summaries
 from agentstate.processors.trimmer import trim_forever
 from agentstate.processors.writer import FaultHook, OtlpWriter, RowsWriter
 from agentstate.semconv import streams as S
@@ -55,6 +56,7 @@ async def run_writer(
             loop.add_signal_handler(sig, stop.set)
     client = connect(settings.clickhouse_url)
     migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings))
+    ensure_summaries(client, settings.clickhouse_database, settings.retention_days)
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
     tune_gc()
     common: dict[str, Any] = {

@@ -74,11 +74,13 @@ def _fault_hook() -> Callable[[str], None] | None:
 def _migrate(args: argparse.Namespace) -> int:
     from agentstate.processors.clickhouse import connect, migrate
     from agentstate.processors.settings import WorkerSettings
+    from agentstate.processors.summary_schema import ensure as ensure_summaries
     from agentstate.processors.writer_main import extra_ddl
 
     settings = WorkerSettings()
     client = connect(settings.clickhouse_url)
     migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings))
+    ensure_summaries(client, settings.clickhouse_database, settings.retention_days)
     print(f"schema up to date in {settings.clickhouse_database}")
     return 0
 

@@ -10,9 +10,10 @@ replace those scans:
   drops not-yet-merged duplicates.
 * ``trace_summary`` — one row per ``(ProjectId, TraceId)`` per insert block, merged by an
   ``AggregatingMergeTree``: first span time, models, sessions and users, an error flag, and
-  per-span token counts (what a page shows for each trace). Every column aggregates *idempotently* (min, max, set
-  union, and ``maxMap`` keyed by SpanId for tokens), so a span inserted twice — redelivery, or the
-  one-off backfill overlapping the view — changes nothing: counts and token sums stay exact.
+  per-span token counts (what a page shows for each trace). Every column aggregates *idempotently*
+  (min, max, set union, and ``maxMap`` keyed by SpanId for tokens), so a span inserted twice —
+  redelivery, or the one-off backfill overlapping the view — changes nothing: counts and token sums
+  stay exact.
   Readers still ``GROUP BY`` (parts may be unmerged). The price of exact tokens is the span-id map
   (about one span ID and two integers per span); a plain ``sum`` would be smaller but double counts.
 * ``trace_facets`` — an inverted index: one row per (trace, facet, value), e.g. ``('service',
@@ -28,12 +29,14 @@ import logging
 
 from clickhouse_connect.driver.client import Client
 
+from agentstate.semconv.tables import TRACE_FACETS_TABLE, TRACE_ROOTS_TABLE, TRACE_SUMMARY_TABLE, TRACE_TABLES
+
 log = logging.getLogger(__name__)
 
-ROOTS_TABLE = "trace_roots"
-SUMMARY_TABLE = "trace_summary"
-FACETS_TABLE = "trace_facets"
-TABLES = (ROOTS_TABLE, SUMMARY_TABLE, FACETS_TABLE)
+ROOTS_TABLE = TRACE_ROOTS_TABLE
+SUMMARY_TABLE = TRACE_SUMMARY_TABLE
+FACETS_TABLE = TRACE_FACETS_TABLE
+TABLES = TRACE_TABLES
 
 _ROOTS_SELECT = """SELECT ProjectId, Timestamp, TraceId, SpanId, Duration, SpanName, ServiceName
 FROM {db}.otel_traces WHERE ParentSpanId = '' AND TraceId != ''"""
