@@ -20,6 +20,8 @@ Attributes = Mapping[str, object]
 
 def first(attributes: Attributes, keys: Iterable[str]) -> object | None:
     """Return the value of the first key present with a non-empty value."""
+    if isinstance(keys, tuple) and attributes.keys().isdisjoint(keys):
+        return None  # the common case, one C-level pass for a dict: spans carry few of the known keys
     for key in keys:
         value = attributes.get(key)
         if value is not None and value != "" and value != []:

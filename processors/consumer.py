@@ -54,6 +54,7 @@ class StreamConsumer(abc.ABC):
         block_ms: int = 200,
         claim_idle_ms: int = 60_000,
         max_deliveries: int = 10,
+        drain_seconds: float = 15.0,
     ) -> None:
         self.redis = redis
         self.stream = stream
@@ -63,6 +64,8 @@ class StreamConsumer(abc.ABC):
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
+        self.drain_seconds = drain_seconds
+        self._drain_until = 0.0
         self.counters: Counter[str] = Counter()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -89,7 +92,12 @@ class StreamConsumer(abc.ABC):
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group}-{self.stream}")
 
     async def stop(self) -> None:
-        """Finish the in-flight batch, then stop."""
+        """Drain what is already in the stream (for at most ``drain_seconds``), then stop.
+
+        The supervisor stops the receiver first, so a clean shutdown leaves nothing unprocessed;
+        past the deadline the rest simply stays in the stream for the next start.
+        """
+        self._drain_until = time.monotonic() + self.drain_seconds
         self._stopping.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -109,12 +117,17 @@ class StreamConsumer(abc.ABC):
         if self._task is not None:
             await self._task
 
+    def _done(self) -> bool:
+        return self._stopping.is_set() and time.monotonic() >= self._drain_until
+
     async def _run(self) -> None:
-        while not self._stopping.is_set():
+        while not self._done():
             try:
                 entries = await self._next_batch()
                 if entries:
                     await self._process(entries)
+                elif self._stopping.is_set():
+                    return  # drained
             except (RedisError, OSError) as exc:
                 self.counters["redis_errors"] += 1
                 log.warning("%s/%s: redis unavailable (%s); retrying", self.stream, self.group, exc)
@@ -127,6 +140,9 @@ class StreamConsumer(abc.ABC):
                 await self._sleep(1.0)
 
     async def _sleep(self, seconds: float) -> None:
+        if self._stopping.is_set():  # draining: back off, but never past the drain deadline
+            await asyncio.sleep(max(0.0, min(seconds, self._drain_until - time.monotonic())))
+            return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
@@ -152,7 +168,7 @@ class StreamConsumer(abc.ABC):
             claimed = await self._claim()
             if claimed:
                 return await self._screen(claimed)
-        return await self._read(">", self.block_ms)
+        return await self._read(">", None if self._stopping.is_set() else self.block_ms)
 
     async def _claim(self) -> list[Entry]:
         reply: Any = await self.redis.xautoclaim(

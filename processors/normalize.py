@@ -86,6 +86,14 @@ _FINISH: Final = ("gen_ai.response.finish_reasons", "llm.finish_reason", "gen_ai
 _SESSION: Final = (*K.SESSION_KEYS, "ai.telemetry.metadata.sessionId", "ai.telemetry.metadata.session_id")
 _USER: Final = (*K.USER_KEYS, "ai.telemetry.metadata.userId", "ai.telemetry.metadata.user_id")
 _MAX_TOKENS: Final = ("gen_ai.request.max_tokens", "llm.request.max_tokens", "ai.settings.maxOutputTokens")
+_CONTENT_PREFIXES: Final = (
+    "gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.prompt",
+    "gen_ai.completion", "gen_ai.retrieval.documents", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result",
+    "llm.input_messages", "llm.output_messages", "llm.prompts", "llm.choices", "ai.prompt", "ai.response.",
+    "ai.toolCall.args", "ai.toolCall.result", "retrieval.documents", "reranker.output_documents", "input.value",
+    "output.value", "traceloop.entity.input", "traceloop.entity.output",
+)  # fmt: skip
+"""Every attribute the content fields (messages, documents, tool I/O, generic I/O) are read from."""
 
 
 def detect_dialect(attributes: Attributes) -> Dialect:
@@ -113,6 +121,8 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
         content: Also extract messages, documents, tool I/O and generic I/O (the costly part). The
             cost calculator passes ``False``; finish reasons then come from attributes only.
     """
+    if content and not any(key.startswith(_CONTENT_PREFIXES) for key in attributes):
+        content = False  # nothing to extract (DB, HTTP, embedding spans …): same record, far cheaper
     dialect = detect_dialect(attributes)
     operation = _operation(attributes, span_name, dialect)
     tool_like = operation is Operation.EXECUTE_TOOL

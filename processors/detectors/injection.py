@@ -10,13 +10,13 @@ markers are themselves the attack, so those rules weigh more (``Rule.indirect_we
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
-from agentstate.processors.detectors.injection_gates import GATES, is_open
+from agentstate.processors.detectors.injection_gates import GATES, compile_gate, is_open
 from agentstate.processors.detectors.injection_rules import (
     INDIRECT_RULES,
     NEGATIONS,
@@ -40,14 +40,26 @@ def _key(needle: str) -> str:
 _SYMBOLIC: Final = {r.id: tuple(n for n in r.needles if not n[0].isalnum()) for r in (*RULES, *INDIRECT_RULES)}
 _WORDS: Final = {r.id: frozenset(_key(n) for n in r.needles if n[0].isalnum()) for r in (*RULES, *INDIRECT_RULES)}
 """Per rule: symbol needles (plain substrings) and word needles (first four letters of a word)."""
-_ALL_WORDS: Final = frozenset().union(*_WORDS.values())
-_ALL_SYMBOLS: Final = tuple(sorted({n for needles in _SYMBOLIC.values() for n in needles}))
 _PLAN: Final = tuple(
-    (rule, _WORDS[rule.id], _SYMBOLIC[rule.id], GATES.get(rule.id), rule.indirect_weight)
+    (rule, compile_gate(GATES[rule.id]) if rule.id in GATES else None, rule.indirect_weight)
     for rule in (*RULES, *INDIRECT_RULES)
 )
 _DIRECT: Final = len(RULES)
-"""Per rule, precomputed once: (rule, word keys, symbol needles, gate, indirect weight)."""
+"""Every rule, direct ones first, with its gate and indirect weight (looked up once, not per text)."""
+
+
+def _index(needles: Mapping[str, Iterable[str]]) -> dict[str, tuple[int, ...]]:
+    out: dict[str, list[int]] = {}
+    for i, (rule, _, _) in enumerate(_PLAN):
+        for needle in needles[rule.id]:
+            out.setdefault(needle, []).append(i)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+_BY_WORD: Final = _index(_WORDS)
+_BY_SYMBOL: Final = _index(_SYMBOLIC)
+_WORD_KEYS: Final = frozenset(_BY_WORD)
+"""Positions in :data:`_PLAN` (rule, gate, indirect weight) of the rules each needle lets through."""
 
 MAX_SCAN_CHARS: Final = 32_768
 """Longest text scanned; beyond it the head and the tail are scanned (attacks sit at either end)."""
@@ -97,21 +109,23 @@ def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> S
     norm = normalize_text(text)
     hits: list[Hit] = []
     total = 0.0
-    plan = _PLAN if indirect else _PLAN[:_DIRECT]
-    if not precheck:
-        for rule, _, _, _, weight in plan:
-            if (m := _search(rule, norm)) is not None:
-                hits.append(Hit(rule, m.start(), m.end()))
-                total += weight if indirect and weight is not None else rule.weight
-        return Score(total, tuple(hits), norm)
-    keys = {w.strip(_STRIP)[:_KEY_LEN] for w in set(norm.split())} & _ALL_WORDS
-    symbols = {n for n in _ALL_SYMBOLS if n in norm}
-    if not keys and not symbols:
-        return Score(0.0, (), norm)
-    for rule, words, symbolic, gate, weight in plan:
-        if words.isdisjoint(keys) and symbols.isdisjoint(symbolic):
-            continue
-        if gate is not None and not is_open(gate, norm):
+    limit = len(_PLAN) if indirect else _DIRECT
+    vocab = ""
+    if precheck:
+        words = set(norm.split())
+        vocab = " ".join(words)
+        todo: set[int] = set()
+        for key in {w.strip(_STRIP)[:_KEY_LEN] for w in words} & _WORD_KEYS:
+            todo.update(_BY_WORD[key])
+        for symbol, positions in _BY_SYMBOL.items():
+            if symbol in vocab:  # symbol needles hold no space: each lies inside one word
+                todo.update(positions)
+        order: Iterable[int] = sorted(i for i in todo if i < limit)
+    else:
+        order = range(limit)
+    for i in order:
+        rule, gate, weight = _PLAN[i]
+        if precheck and gate is not None and not is_open(gate, norm, vocab):
             continue  # a literal every match must contain is absent: the pattern cannot match
         if (m := _search(rule, norm)) is None:
             continue

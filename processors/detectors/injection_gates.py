@@ -22,6 +22,7 @@ Gate = tuple[tuple[Group, ...], ...]
 _LEAKED_OBJ: Final = ("instruction", "prompt", "rules", "guidelines", "directives", "parameters", "configuration")
 _RESTRICTIONS: Final = ("restrictions", "filters", "censorship", "limitations", "guidelines", "morals", "ethics")
 
+# fmt: off
 GATES: Final[dict[str, Gate]] = {
     "injection.override": ((
         ("previous", "prior", "above", "earlier", "preceding", "initial", "original", "system", "old", "former",
@@ -95,8 +96,9 @@ GATES: Final[dict[str, Gate]] = {
     "indirect.addressed_to_ai": ((
         ("reading", "processing", "summari", "must", "please", "should", "are instructed", "ignore"),
     ),),
-    "indirect.ai_reader": ((("this", "these"), ("must", "should", "are instructed", "are required", "need to",
-                                                "will")),),  # fmt: skip
+    "indirect.ai_reader": ((
+        ("this", "these"), ("must", "should", "are instructed", "are required", "need to", "will"),
+    ),),
     "indirect.hide_from_user": (
         (("do not", "don't", "never", "without "), ("user",)),
         (("secretly", "silently", "quietly", "covertly"),),
@@ -111,10 +113,59 @@ GATES: Final[dict[str, Gate]] = {
         ("page", "document", "email", "text", "article", "content", "message", "file", "website", "review",
          "result"),
     ),),
-}  # fmt: skip
+}
+# fmt: on
 """Gates per rule id; rules without one (rare needles already) always pass this stage."""
 
 
-def is_open(gate: Gate, text: str) -> bool:
-    """Whether some branch of ``gate`` has a literal of each of its groups in ``text``."""
-    return any(all(any(s in text for s in group) for group in branch) for branch in gate)
+Spaced = tuple[str, tuple[str, ...]]
+"""A literal with a space, and its space-free parts (each must lie inside one word)."""
+Compiled = tuple[tuple[tuple[tuple[str, ...], tuple[Spaced, ...]], ...], ...]
+"""A gate with each group split into (literals without a space, literals with one)."""
+
+
+def compile_gate(gate: Gate) -> Compiled:
+    """Split each group's literals for :func:`is_open`."""
+    return tuple(
+        tuple(
+            (
+                tuple(s for s in group if " " not in s),
+                tuple((s, tuple(p for p in s.split(" ") if p)) for s in group if " " in s),
+            )
+            for group in branch
+        )
+        for branch in gate
+    )
+
+
+def is_open(gate: Compiled, text: str, vocab: str) -> bool:
+    """Whether some branch of ``gate`` has a literal of each of its groups in ``text``.
+
+    Args:
+        gate: From :func:`compile_gate`.
+        text: The normalised text.
+        vocab: Its distinct whitespace-separated words joined by spaces: a literal without a space
+            lies inside one word, so it occurs in ``text`` iff it occurs in this shorter string (and a
+            literal with spaces only if each of its parts does; only then is ``text`` searched).
+    """
+    for branch in gate:
+        for words, spaced in branch:
+            if not _group_present(words, spaced, text, vocab):
+                break
+        else:
+            return True
+    return False
+
+
+def _group_present(words: tuple[str, ...], spaced: tuple[Spaced, ...], text: str, vocab: str) -> bool:
+    for s in words:
+        if s in vocab:
+            return True
+    for s, parts in spaced:
+        for p in parts:
+            if p not in vocab:
+                break
+        else:
+            if s in text:
+                return True
+    return False

@@ -6,8 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 _ENV_HELP = """
 Settings come from environment variables (pydantic-settings, prefix AGENTSTATE_):
@@ -30,7 +33,7 @@ def _receiver(args: argparse.Namespace) -> int:
     from agentstate.receiver.server import serve
     from agentstate.receiver.settings import ReceiverSettings
 
-    asyncio.run(serve(ReceiverSettings()))
+    asyncio.run(_until_stopped(lambda stop: serve(ReceiverSettings(), stop)))
     return 0
 
 
@@ -46,12 +49,36 @@ def _worker(args: argparse.Namespace) -> int:
             from agentstate.cli.embedded_api import api_companion
 
             companion = api_companion()
-        asyncio.run(run_writer(settings, companion=companion, fault_hook=_fault_hook()))
+        hook = _fault_hook()
+        asyncio.run(_until_stopped(lambda stop: run_writer(settings, stop, companion=companion, fault_hook=hook)))
         return 0
     from agentstate.processors import worker_main
 
-    asyncio.run(worker_main.run(args.kind, settings))
+    asyncio.run(_until_stopped(lambda stop: worker_main.run(args.kind, settings, stop)))
     return 0
+
+
+_EARLY_STOP = threading.Event()
+"""Set by a SIGTERM/SIGINT that arrives while a server command is still importing and starting."""
+
+
+def _early_signal(signum: int, frame: object) -> None:
+    _EARLY_STOP.set()
+
+
+async def _until_stopped(run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+    """Run a server coroutine with a stop event that honours a signal received before it started.
+
+    The server installs its own asyncio signal handlers; a SIGTERM during the seconds of imports
+    and start-up before that must still mean "stop cleanly" (drain, ack), not "die mid-way".
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if _EARLY_STOP.is_set():
+        stop.set()
+    await run(stop)
 
 
 def _fault_hook() -> Callable[[str], None] | None:
@@ -166,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``agentstate`` console script."""
     args = build_parser().parse_args(argv)
+    if args.command in ("receiver", "worker"):
+        signal.signal(signal.SIGTERM, _early_signal)
+        signal.signal(signal.SIGINT, _early_signal)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
