@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from redis.asyncio import Redis
+
 from agentstate.api import repo
 from agentstate.api.passwords import hash_password
 from agentstate.api.roles import Role
@@ -12,7 +14,6 @@ from agentstate.api.settings import ApiSettings
 from agentstate.api.sqldb import Database, migrate
 from agentstate.semconv.apikeys import display_key, hash_key
 from agentstate.semconv.streams import API_KEYS_HASH
-from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 

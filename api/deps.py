@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
 from agentstate.api import repo, tokens
 from agentstate.api.repo import User
 from agentstate.api.roles import Role
 from agentstate.api.state import ApiState
-from fastapi import Depends, HTTPException, Path, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login.")
 

@@ -14,9 +14,10 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from agentstate.semconv.streams import LIVE_CHANNEL
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from agentstate.semconv.streams import LIVE_CHANNEL
 
 log = logging.getLogger(__name__)
 

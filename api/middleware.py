@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from agentstate.api.limits import RateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agentstate.api.limits import RateLimiter
 
 _EXEMPT = frozenset({"/healthz", "/readyz"})
 

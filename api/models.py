@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from agentstate.api.roles import Role
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from agentstate.api.roles import Role
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
                                          pattern=r"^[^@\s]+@[^@\s]+$")]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
 from agentstate.api import repo, tokens
 from agentstate.api.deps import CurrentUser, State, Superuser
 from agentstate.api.models import LoginIn, PasswordChange, TokenOut, UserCreate, UserOut
 from agentstate.api.passwords import hash_password, verify_password
 from agentstate.api.repo import User
 from agentstate.api.sqldb import Database
-from fastapi import APIRouter, HTTPException
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 router = APIRouter(tags=["auth"])
 

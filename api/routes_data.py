@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.concurrency import run_in_threadpool
+
 from agentstate.api import alerts, analytics, repo, sessions, trace_detail, trace_list
 from agentstate.api.deps import NOT_FOUND, CurrentUser, State, require_role, scope_projects
 from agentstate.api.params import (
@@ -28,8 +31,6 @@ from agentstate.api.trace_models import (
     TracePage,
     UsageSeries,
 )
-from fastapi import APIRouter, HTTPException, Path, Query
-from fastapi.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["data"])
 

@@ -11,10 +11,11 @@ import contextlib
 import json
 from typing import Annotated
 
-from agentstate.api.deps import scope_projects, user_from_token
-from agentstate.api.state import ApiState
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
+
+from agentstate.api.deps import scope_projects, user_from_token
+from agentstate.api.state import ApiState
 
 router = APIRouter(tags=["live"])
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
+from fastapi import APIRouter, HTTPException, Path
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
 from agentstate.api import repo
 from agentstate.api.deps import Access, CurrentUser, State, Superuser, project_access
 from agentstate.api.models import (
@@ -19,9 +23,6 @@ from agentstate.api.models import (
 from agentstate.api.roles import Role
 from agentstate.semconv.apikeys import display_key, generate_key, hash_key
 from agentstate.semconv.streams import API_KEYS_HASH
-from fastapi import APIRouter, HTTPException, Path
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
 
 router = APIRouter(tags=["projects"])
 

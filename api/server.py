@@ -9,11 +9,12 @@ import signal
 from collections.abc import Iterator
 
 import uvicorn
-from agentstate.api.app import create_app
-from agentstate.api.settings import ApiSettings
 from clickhouse_connect.driver.client import Client
 from fastapi import FastAPI
 from redis.asyncio import Redis
+
+from agentstate.api.app import create_app
+from agentstate.api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 

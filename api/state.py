@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+
 from agentstate.api.chstore import ClickHouse
 from agentstate.api.limits import LoginGuard, RateLimiter
 from agentstate.api.live import LiveHub
 from agentstate.api.settings import ApiSettings
 from agentstate.api.sqldb import Database
-from redis.asyncio import Redis
 
 
 @dataclass

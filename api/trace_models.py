@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from agentstate.api.models import Output
 from pydantic import Field
+
+from agentstate.api.models import Output
 
 
 class TraceSummary(Output):

@@ -129,6 +129,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import redis
+
     from agentstate.semconv.apikeys import generate_key, hash_key
     from agentstate.semconv.streams import API_KEYS_HASH
 

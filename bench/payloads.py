@@ -14,7 +14,8 @@ import random
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 MARKER = b"\xfe\xed\xfa\xce\xca\xfe\xba\xbe"
-_WORDS = ["agent", "tool", "search", "weather", "flight", "hotel", "price", "user", "plan", "step", "reason", "answer", "context", "memory", "invoice", "refund", "policy", "account", "booking", "city", "date", "time", "budget"]
+_WORDS = ("agent tool search weather flight hotel price user plan step reason answer context memory "
+          "invoice refund policy account booking city date time budget").split()
 
 
 def _text(rng: random.Random, size: int) -> str:

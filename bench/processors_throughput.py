@@ -27,13 +27,14 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
+from payloads import build_template, stamp  # noqa: E402
+
 from agentstate.processors.detectors.engine import SecurityEngine  # noqa: E402
 from agentstate.processors.detectors.injection import score_text  # noqa: E402
 from agentstate.processors.normalize import normalize  # noqa: E402
 from agentstate.processors.pricing import PriceBook, SpanRef, compute_cost  # noqa: E402
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, is_safe_key  # noqa: E402
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
-from payloads import build_template, stamp  # noqa: E402
 
 Span = tuple[SpanRef, str, dict[str, object], int]
 BASELINE = "decode only (baseline)"

@@ -132,8 +132,8 @@ async def run(total_spans: int, n: int) -> None:
 
     from agentstate.api.app import create_app
     from agentstate.api.settings import ApiSettings
-    from agentstate.semconv.tables import TRACE_TABLES as summary_tables
     from agentstate.processors.clickhouse import connect, migrate
+    from agentstate.semconv.tables import TRACE_TABLES as summary_tables
 
     tmp = Path(tempfile.mkdtemp(prefix="agentstate-bench-"))
     valkey = ValkeyServer(data_dir=tmp / "valkey", persist=False)

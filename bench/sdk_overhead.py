@@ -23,14 +23,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import agentstate
-from agentstate import observe
-from agentstate._internal.scrub import SpanScrubber
-from agentstate.semconv.redaction import DEFAULT_REDACTOR
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
+
+import agentstate
+from agentstate import observe
+from agentstate._internal.scrub import SpanScrubber
+from agentstate.semconv.redaction import DEFAULT_REDACTOR
 
 
 class NoOpExporter(SpanExporter):

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import clickhouse_connect
-from agentstate.processors.clickhouse_schema import ddl
 from clickhouse_connect.driver.client import Client
+
+from agentstate.processors.clickhouse_schema import ddl
 
 _locks: dict[str, IO[str]] = {}
 

@@ -99,7 +99,7 @@ def ddl(database: str, retention_days: int = 0) -> list[str]:
     norm = ",\n    ".join(f"`{n}` {t} DEFAULT {e}" for n, t, e in NORMALISED_COLUMNS)
     return [
         f"CREATE DATABASE IF NOT EXISTS {db}",
-        f"""CREATE TABLE IF NOT EXISTS {db}.otel_traces (  -- noqa: S608 (validated identifier)
+        f"""CREATE TABLE IF NOT EXISTS {db}.otel_traces (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
     SpanId String CODEC(ZSTD(1)),

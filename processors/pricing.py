@@ -20,9 +20,10 @@ from functools import lru_cache
 from typing import Final
 
 import genai_prices
+from genai_prices.types import TieredPrices, calc_unit_price
+
 from agentstate.processors.price_overrides import PriceOverride, find_override
 from agentstate.semconv.record import NormalizedSpan
-from genai_prices.types import TieredPrices, calc_unit_price
 
 Price = Decimal | TieredPrices
 """USD per million tokens, possibly tiered by total input tokens."""

@@ -18,12 +18,13 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
-from agentstate.processors.otlp_rows import Scrubber, logs_to_arrow, traces_to_arrow
-from agentstate.semconv import streams as S
 from clickhouse_connect.driver.client import Client
 from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
+
+from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
+from agentstate.processors.otlp_rows import Scrubber, logs_to_arrow, traces_to_arrow
+from agentstate.semconv import streams as S
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 
+from redis.asyncio import Redis
+
 from agentstate.receiver.errors import unauthorized
 from agentstate.semconv.apikeys import hash_key
 from agentstate.semconv.streams import API_KEYS_HASH
-from redis.asyncio import Redis
 
 _MAX_CACHED = 10_000
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from agentstate.receiver.errors import bad_request, too_large, unsupported_media
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from agentstate.receiver.errors import bad_request, too_large, unsupported_media
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"

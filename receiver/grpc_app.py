@@ -9,10 +9,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import grpc
-from agentstate.receiver.auth import extract_key
-from agentstate.receiver.decode import PROTOBUF, Decoded
-from agentstate.receiver.errors import IngestError, too_large
-from agentstate.receiver.service import IngestService
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsPartialSuccess,
     ExportLogsServiceResponse,
@@ -21,6 +17,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTracePartialSuccess,
     ExportTraceServiceResponse,
 )
+
+from agentstate.receiver.auth import extract_key
+from agentstate.receiver.decode import PROTOBUF, Decoded
+from agentstate.receiver.errors import IngestError, too_large
+from agentstate.receiver.service import IngestService
 
 _TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 _LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"

@@ -9,10 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agentstate.receiver.auth import extract_key
-from agentstate.receiver.decode import JSON, PROTOBUF, Decoded, decompress, media_type
-from agentstate.receiver.errors import IngestError, too_large
-from agentstate.receiver.service import IngestService
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
@@ -29,15 +25,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from agentstate.receiver.auth import extract_key
+from agentstate.receiver.decode import JSON, PROTOBUF, Decoded, decompress, media_type
+from agentstate.receiver.errors import IngestError, too_large
+from agentstate.receiver.service import IngestService
+
 _DRAIN_FACTOR = 4
 
 
 def _encode(msg: Message, media: str) -> bytes:
-    data: bytes
-    if media == JSON:
-        data = json_format.MessageToJson(msg, indent=None).encode()
-    else:
-        data = msg.SerializeToString()
+    data: bytes = (
+        json_format.MessageToJson(msg, indent=None).encode() if media == JSON else msg.SerializeToString()
+    )
     return data
 
 

@@ -13,10 +13,11 @@ import contextlib
 import logging
 import time
 
-from agentstate.receiver.errors import overloaded
-from agentstate.semconv import streams as S
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
+
+from agentstate.receiver.errors import overloaded
+from agentstate.semconv import streams as S
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,14 @@ import signal
 from collections.abc import Iterator
 
 import uvicorn
+from redis.asyncio import Redis
+
 from agentstate.receiver.auth import KeyResolver
 from agentstate.receiver.grpc_app import create_server
 from agentstate.receiver.http_app import create_app
 from agentstate.receiver.publisher import Publisher, RateLimiter
 from agentstate.receiver.service import IngestService
 from agentstate.receiver.settings import ReceiverSettings
-from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=1) as resp:
                 if resp.status == 200:
                     return
         except Exception as exc:
@@ -194,6 +194,7 @@ class Platform:
     def new_project(self, name: str | None = None) -> tuple[str, str]:
         """Register a fresh project and ingest key; return ``(project, key)``."""
         import redis
+
         from agentstate.semconv.apikeys import generate_key, hash_key
         from agentstate.semconv.streams import API_KEYS_HASH
 
@@ -224,6 +225,7 @@ class Platform:
 def platform(valkey: Valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Embedded Valkey + receiver subprocess + in-process writer on embedded chDB."""
     import clickhouse_connect
+
     from agentstate.processors.settings import WorkerSettings
 
     data_dir = tmp_path_factory.mktemp("platform")

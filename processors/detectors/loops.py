@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Final
 
 import orjson
+
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
 from agentstate.semconv.record import NormalizedSpan, Operation
 

@@ -16,6 +16,12 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from google.protobuf.message import DecodeError
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
 from agentstate._internal.config import Config
 from agentstate._internal.errors import handle_internal_errors, logger
 from agentstate._internal.replay import Replayer
@@ -23,11 +29,6 @@ from agentstate._internal.spool import Spool, SpoolError, spool_file_name
 from agentstate._internal.stats import STATS, Stats
 from agentstate._internal.transport import HttpSender, Outcome, SendResult
 from agentstate.semconv.attributes_keys import SCRUBBED_MARK
-from google.protobuf.message import DecodeError
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 
 def encode(spans: Sequence[ReadableSpan], scrubbed: bool = False) -> bytes:

@@ -12,17 +12,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, set_span_in_context
+from opentelemetry.util.types import AttributeValue
+from typing_extensions import TypedDict, Unpack
+
 from agentstate._internal.errors import handle_internal_errors
 from agentstate._internal.serialize import to_json
 from agentstate._internal.spanspec import record_exception
 from agentstate._internal.state import STATE
 from agentstate.semconv import attributes as A
 from agentstate.semconv.attributes import ObserveKind
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, set_span_in_context
-from opentelemetry.util.types import AttributeValue
-from typing_extensions import TypedDict, Unpack
 
 Messages = str | Sequence[Mapping[str, Any]]
 """A prompt string, or chat messages (OpenAI-style ``{"role", "content"}`` or OTel ``{"role", "parts"}``)."""

@@ -14,11 +14,12 @@ import inspect
 from collections.abc import AsyncGenerator, Callable, Coroutine, Generator, Mapping
 from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
+from opentelemetry import context as otel_context
+from opentelemetry.util.types import AttributeValue
+
 from agentstate._internal.spanspec import MAX_GENERATOR_ITEMS, SpanSpec, parse_kind
 from agentstate._internal.state import STATE
 from agentstate.semconv.attributes import ObserveKind
-from opentelemetry import context as otel_context
-from opentelemetry.util.types import AttributeValue
 
 P = ParamSpec("P")
 R = TypeVar("R")

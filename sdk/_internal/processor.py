@@ -11,11 +11,12 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING
 
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+
 from agentstate._internal.errors import handle_internal_errors
 from agentstate._internal.fastattrs import set_attributes
 from agentstate._internal.propagation import PROPAGATED
 from agentstate._internal.stats import STATS
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context

@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final
 
+from opentelemetry import trace
+from opentelemetry.util.types import AttributeValue
+
 from agentstate._internal.errors import handle_internal_errors
 from agentstate._internal.serialize import to_json
 from agentstate.semconv import attributes as A
-from opentelemetry import trace
-from opentelemetry.util.types import AttributeValue
 
 _MAX_METADATA_VALUE: Final = 1024
 

@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable
 from typing import Final
 
+from opentelemetry import context as otel_context
+
 from agentstate._internal.errors import handle_internal_errors, logger
 from agentstate._internal.spool import Spool
 from agentstate._internal.stats import Stats
 from agentstate._internal.transport import HttpSender, Outcome
-from opentelemetry import context as otel_context
 
 IDLE_POLL_SECONDS: Final = 5.0
 """How often an idle replayer looks for batches spooled by other processes."""

@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from agentstate._internal.errors import handle_internal_errors
-from agentstate._internal.stats import STATS, Stats
-from agentstate.semconv import attributes as A
-from agentstate.semconv.redaction import Redactor, is_safe_key
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
 from opentelemetry.util.types import AttributeValue
+
+from agentstate._internal.errors import handle_internal_errors
+from agentstate._internal.stats import STATS, Stats
+from agentstate.semconv import attributes as A
+from agentstate.semconv.redaction import Redactor, is_safe_key
 
 SCRUB_ERROR: Final = "[REDACTED:SCRUB_ERROR]"
 """What every non-structural string of a span becomes when scrubbing it failed."""

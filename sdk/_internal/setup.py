@@ -15,6 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
 from agentstate._internal import threads
 from agentstate._internal.config import DEFAULT_SERVICE_NAME, Config, resolve_config
 from agentstate._internal.errors import handle_internal_errors, logger
@@ -25,10 +30,6 @@ from agentstate._internal.state import STATE
 from agentstate._internal.stats import STATS
 from agentstate._internal.version import VERSION
 from agentstate.semconv import attributes as A
-from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 INSTRUMENTATION_NAME: Final = "agentstate"
 """Instrumentation scope name of ``@observe`` spans."""

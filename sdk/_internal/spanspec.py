@@ -14,15 +14,16 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, set_span_in_context
+from opentelemetry.util.types import AttributeValue
+
 from agentstate._internal.errors import handle_internal_errors, logger
 from agentstate._internal.fastattrs import set_attributes
 from agentstate._internal.serialize import args_to_json, to_json
 from agentstate._internal.state import STATE
 from agentstate.semconv import attributes as A
 from agentstate.semconv.attributes import ObserveKind
-from opentelemetry import context as otel_context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, set_span_in_context
-from opentelemetry.util.types import AttributeValue
 
 MAX_STACKTRACE: Final = 32 * 1024
 MAX_STATUS: Final = 1024

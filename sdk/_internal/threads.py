@@ -13,10 +13,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final, TypeVar
 
-from agentstate._internal.errors import handle_internal_errors
-from agentstate._internal.propagation import PROPAGATED
 from opentelemetry import context as otel_context
 from opentelemetry.util.types import AttributeValue
+
+from agentstate._internal.errors import handle_internal_errors
+from agentstate._internal.propagation import PROPAGATED
 
 T = TypeVar("T")
 Carrier = tuple[otel_context.Context, "dict[str, AttributeValue] | Any"]

@@ -73,6 +73,7 @@ def run_demo(endpoint: str, api_key: str, traces: int = 5, seed: int = 7) -> int
 def wait_until_persisted(redis_url: str, timeout: float) -> bool:
     """Wait until the writer group has nothing pending or unread on the span stream."""
     import redis
+
     from agentstate.semconv.streams import SPANS_STREAM, WRITER_GROUP
 
     client = redis.Redis.from_url(redis_url)

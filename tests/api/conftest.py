@@ -41,9 +41,10 @@ class ApiThread:
         self._thread = threading.Thread(target=self._main, daemon=True)
 
     def _main(self) -> None:
+        from redis.asyncio import Redis
+
         from agentstate.api.app import create_app
         from agentstate.api.server import serve_app
-        from redis.asyncio import Redis
 
         async def go() -> None:
             self._loop = asyncio.get_running_loop()

@@ -12,9 +12,9 @@ import httpx
 import jwt
 import pytest
 import redis
+
 from agentstate.api.tokens import ALGORITHM, AUDIENCE, KEY_ID, TOKEN_TYPE, signing_key
 from agentstate.semconv.streams import API_KEYS_HASH
-
 from tests.api import otlp
 from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, Dataset
 from tests.conftest import SECRET
@@ -128,8 +128,9 @@ def test_lockout_after_five_failures(api: Api) -> None:
 
 
 async def test_lock_expires_after_the_window(api: Api) -> None:
-    from agentstate.api.limits import LoginGuard
     from redis.asyncio import Redis
+
+    from agentstate.api.limits import LoginGuard
 
     r = Redis.from_url(api.platform.redis_url)
     guard = LoginGuard(r, max_failures=2, window_seconds=1)
@@ -149,9 +150,9 @@ async def _sleep(seconds: float) -> None:
 
 
 async def test_per_ip_rate_limit_returns_429(api: Api) -> None:
-    from agentstate.api.app import create_app
     from redis.asyncio import Redis
 
+    from agentstate.api.app import create_app
     from tests.api.conftest import api_settings
 
     r = Redis.from_url(api.platform.redis_url)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from agentstate.api import repo
 from agentstate.api.migrations import MIGRATIONS
 from agentstate.api.roles import Role

@@ -34,7 +34,8 @@ def test_panel_query_runs(platform: Platform, title: str, sql: str) -> None:
     if "demo" not in platform.keys:
         project, key = platform.new_project("demo")
         run_demo(platform.otlp_http_url, key, traces=3)
-        platform.wait_rows("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}", {"p": project}, 12)
+        platform.wait_rows("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}",
+                           {"p": project}, 12)
     rows = platform.query(_expand(sql, "demo"))
     assert rows, f"{title}: no rows on demo data"
 

@@ -144,7 +144,6 @@ def test_grpc_errors(platform: Platform) -> None:
 def test_revoked_key_stops_working_within_cache_ttl(platform: Platform) -> None:
     from agentstate.semconv.apikeys import hash_key
     from agentstate.semconv.streams import API_KEYS_HASH
-
     from tests.conftest import SECRET
 
     _, key = platform.new_project()

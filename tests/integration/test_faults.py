@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import redis
+
 from agentstate.semconv.apikeys import generate_key, hash_key
 from agentstate.semconv.streams import API_KEYS_HASH, SPANS_STREAM, WRITER_GROUP
-
 from tests.conftest import SECRET, Receiver, Valkey, free_port, spawn, start_receiver, start_valkey, stop_proc
 from tests.integration.test_ingest import _post
 

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import agentstate
 import pytest
-from agentstate import llm_call, observe, propagate_attributes
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
+import agentstate
+from agentstate import llm_call, observe, propagate_attributes
 from tests.conftest import SECRET, Platform, Receiver, free_port, spawn, stop_proc, wait_http
 
 COUNT = "SELECT count() FROM agentstate.otel_traces FINAL WHERE ProjectId = {p:String}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from agentstate.processors.attr_values import as_float, as_int, as_json, as_str, as_str_list, first, unflatten
 
 

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
+
 from agentstate.processors.normalize import detect_dialect, normalize
 from agentstate.semconv.record import Dialect, Message, Operation, SpanCategory, ToolCall
-
 from tests.conftest import shared_file
 from tests.processors import otlp_json
 

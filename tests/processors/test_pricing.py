@@ -8,11 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from agentstate.processors.normalize import normalize
 from agentstate.processors.price_overrides import PriceOverride, load_overrides, parse_overrides
 from agentstate.processors.pricing import CostStatus, PriceBook, SpanRef, compute_cost
 from agentstate.semconv.record import NormalizedSpan, Operation
-
 from tests.conftest import shared_file
 from tests.processors.test_normalize import openllmetry_attributes
 

@@ -35,7 +35,8 @@ def test_plain_otel_spans_are_scrubbed_before_storage(platform: Platform) -> Non
             "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331", "name": "chat",
             "startTimeUnixNano": str(time.time_ns()), "endTimeUnixNano": str(time.time_ns() + 10),
             "attributes": [
-                {"key": "gen_ai.input.messages", "value": {"stringValue": f"my email is bob@corp.example, key {secret}"}},
+                {"key": "gen_ai.input.messages",
+                 "value": {"stringValue": f"my email is bob@corp.example, key {secret}"}},
                 {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "12"}},
             ],
             "events": [{"name": "log", "timeUnixNano": str(time.time_ns()),

@@ -8,9 +8,10 @@ import json
 import zlib
 
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
 from agentstate.receiver.decode import JSON, PROTOBUF, decode_logs, decode_traces, decompress, media_type
 from agentstate.receiver.errors import IngestError
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 TID = "5b8efff798038103d269b633813fc60c"
 SID = "eee19b7ec3c1b174"

@@ -7,13 +7,14 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-import agentstate
 import pytest
-from agentstate._internal import errors, threads
-from agentstate.testing import IncrementingIdGenerator, deterministic_clock, span_dicts
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import agentstate
+from agentstate._internal import errors, threads
+from agentstate.testing import IncrementingIdGenerator, deterministic_clock, span_dicts
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from agentstate._internal.config import Config, parse_otlp_headers, resolve_config
 
 

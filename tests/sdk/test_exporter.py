@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agentstate._internal.config import Config
-from agentstate._internal.exporter import SpoolingOTLPExporter
-from agentstate._internal.spool import SpoolError
-from agentstate._internal.stats import Stats
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from agentstate._internal.config import Config
+from agentstate._internal.exporter import SpoolingOTLPExporter
+from agentstate._internal.spool import SpoolError
+from agentstate._internal.stats import Stats
 from tests.sdk.standin import stand_in
 
 

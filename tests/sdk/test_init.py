@@ -8,16 +8,16 @@ import sys
 import time
 from typing import Any
 
-import agentstate
 import pytest
-from agentstate import observe
-from agentstate._internal.processor import AgentStateSpanProcessor
-from agentstate._internal.state import STATE
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+import agentstate
+from agentstate import observe
+from agentstate._internal.processor import AgentStateSpanProcessor
+from agentstate._internal.state import STATE
 from tests.sdk.conftest import start_sdk
 
 
@@ -137,8 +137,9 @@ def test_import_pulls_in_no_server_module() -> None:
 
 
 def test_sampled_out_calls_capture_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agentstate._internal import spanspec
     from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    from agentstate._internal import spanspec
 
     exporter = InMemorySpanExporter()
     agentstate.init(tracer_provider=TracerProvider(sampler=ALWAYS_OFF), span_exporter=exporter)

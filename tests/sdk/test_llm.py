@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import agentstate
 import pytest
+
+import agentstate
 from agentstate import LLMCall, llm_call, observe, record_llm_call
 from agentstate._internal.llm import to_otel_messages
-
 from tests.sdk.conftest import Captured
 
 USAGE = {

@@ -8,8 +8,8 @@ import typing
 from collections.abc import AsyncIterator, Generator, Iterator
 
 import pytest
-from agentstate import observe
 
+from agentstate import observe
 from tests.sdk.conftest import Captured
 from tests.sdk.expected import plain, span
 

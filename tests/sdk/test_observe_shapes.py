@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from agentstate import observe
 
+from agentstate import observe
 from tests.sdk.conftest import Captured
 from tests.sdk.expected import JSON, exception_event, plain, span
 from tests.sdk.test_observe_generators import count_up, count_up_async

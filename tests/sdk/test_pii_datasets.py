@@ -12,10 +12,10 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from agentstate._internal.scrub import SpanScrubber
-from agentstate.semconv.redaction import DEFAULT_REDACTOR
 from opentelemetry.sdk.trace import ReadableSpan
 
+from agentstate._internal.scrub import SpanScrubber
+from agentstate.semconv.redaction import DEFAULT_REDACTOR
 from tests.conftest import shared_file
 
 IN_SCOPE = frozenset(

@@ -7,11 +7,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import agentstate
 import pytest
-from agentstate import observe, propagate_attributes
 from opentelemetry import trace
 
+import agentstate
+from agentstate import observe, propagate_attributes
 from tests.sdk.conftest import Captured
 
 SESSION = {"session.id": "s-1", "gen_ai.conversation.id": "s-1"}

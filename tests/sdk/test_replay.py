@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from agentstate._internal.replay import Backoff, Replayer
 from agentstate._internal.spool import Spool
 from agentstate._internal.stats import Stats
 from agentstate._internal.transport import HttpSender
-
 from tests.sdk.standin import stand_in
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import agentstate
 import pytest
+
+import agentstate
 from agentstate import observe, propagate_attributes
 from agentstate._internal.scrub import SCRUB_ERROR
-
 from tests.sdk.conftest import Captured, start_sdk
 
 CARD = "4111 1111 1111 1111"

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import pytest
+
 from agentstate._internal.serialize import TRUNCATED_MARK, args_to_json, to_json
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from agentstate._internal.spool import LEASE_SECONDS, Spool, SpoolError, spool_file_name
 
 

@@ -7,8 +7,8 @@ import threading
 import time
 
 import pytest
-from agentstate._internal.transport import MAX_RETRY_AFTER, HttpSender, Outcome, classify, parse_retry_after
 
+from agentstate._internal.transport import MAX_RETRY_AFTER, HttpSender, Outcome, classify, parse_retry_after
 from tests.sdk.standin import stand_in
 
 

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import agentstate
 import pytest
-from agentstate import observe, propagate_attributes
-from agentstate._internal import spanspec
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+import agentstate
+from agentstate import observe, propagate_attributes
+from agentstate._internal import spanspec
 from tests.sdk.standin import stand_in
 from tests.sdk.test_exporter import closed_port
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from agentstate.semconv.record import NormalizedSpan, Operation, SpanCategory, category_of
 
 

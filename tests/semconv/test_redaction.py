@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+
 from agentstate.semconv import _pii_checks as checks
 from agentstate.semconv.redaction import (
     DEFAULT_REDACTOR,
@@ -13,7 +14,6 @@ from agentstate.semconv.redaction import (
     Redactor,
     is_safe_key,
 )
-
 from tests.conftest import shared_file
 
 _OPENAI = "sk-proj-" + "vsqQDqXeRZlsGuJXbKsVb9twtDvWN4PtbJBlSXprd2TbYpx3YJ-UdQNhi3litGguHFIe"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from agentstate.processors.detectors.alert import Category, Severity
 from agentstate.processors.detectors.anomaly import (
     RobustBaseline,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from agentstate.processors.detectors.alert import Category
 from agentstate.processors.detectors.budgets import Budget, BudgetPeriod, BudgetScope, BudgetTracker
 from agentstate.processors.pricing import CostRow, CostStatus

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+
 from agentstate.processors.detectors.alert import Category, Severity
 from agentstate.processors.detectors.injection import (
     detect_indirect_injection,
@@ -13,7 +14,6 @@ from agentstate.processors.detectors.injection import (
 )
 from agentstate.processors.detectors.injection_rules import INDIRECT_RULES, RULES, normalize_text
 from agentstate.semconv.record import Message, NormalizedSpan, Operation
-
 from tests.conftest import shared_file
 from tests.processors.detectors import cases
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from agentstate.processors.detectors.alert import Category, Severity
 from agentstate.processors.detectors.leakage import detect_leakage
 from agentstate.semconv.record import Message, NormalizedSpan, Operation, ToolCall

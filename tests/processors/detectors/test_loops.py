@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from agentstate.processors.detectors.loops import LoopTracker, canonical_arguments
 from agentstate.semconv.record import Message, NormalizedSpan, Operation, ToolCall
 
