@@ -102,6 +102,58 @@ def sender_main(url: str, key: str, template: bytes, senders: int, duration: flo
     out.put({"t0": t0, "results": [r for rs in results for r in rs], "retries": sum(retries)})
 
 
+def _send(url: str, key: str, template: bytes, senders: int, seconds: float) -> dict:  # type: ignore[type-arg]
+    q: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
+    proc = mp.get_context("spawn").Process(target=sender_main, args=(url, key, template, senders, seconds, 1, q))
+    proc.start()
+    out = q.get()
+    proc.join()
+    return out  # type: ignore[no-any-return]
+
+
+def _wait_ready(port: int) -> None:
+    import urllib.request
+
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200:
+                return
+        except Exception:
+            time.sleep(0.1)
+
+
+def receiver_alone(template: bytes, spr: int, senders: int, seconds: float) -> dict[str, float]:
+    """Phase 1: the receiver on its own (Valkey with AOF, no consumers running): what ingest accepts."""
+    import redis
+
+    from agentstate.semconv.apikeys import generate_key, hash_key
+    from agentstate.semconv.streams import API_KEYS_HASH
+
+    with tempfile.TemporaryDirectory() as d:
+        server = start_valkey(Path(d))
+        r = redis.Redis.from_url(server.connection_url)
+        key = generate_key()
+        r.hset(API_KEYS_HASH, hash_key(key, SECRET.encode()), "bench")
+        port = 24319
+        env = {**os.environ, "AGENTSTATE_REDIS_URL": server.connection_url, "AGENTSTATE_SECRET_KEY": SECRET,
+               "AGENTSTATE_HTTP_PORT": str(port), "AGENTSTATE_GRPC_PORT": "0",
+               "AGENTSTATE_REDIS_MAX_MEMORY_MB": "20000", "AGENTSTATE_HIGH_WATER_ENTRIES": "1000000"}
+        proc = subprocess.Popen([sys.executable, "-m", "agentstate.cli", "receiver"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_ready(port)
+        out = _send(f"http://127.0.0.1:{port}", key, template, senders, seconds)
+        rss = peak_rss_mb(proc.pid)
+        proc.terminate()
+        proc.wait(30)
+        r.close()
+        server.stop()
+    res = out["results"]
+    lat = sorted(x[1] for x in res)
+    end = max(t for t, _, _ in res)
+    return {"spans_per_s": len(res) * spr / end, "p50_ms": statistics.median(lat) * 1000,
+            "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000, "rss_mb": rss}
+
+
 def peak_rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -139,6 +191,10 @@ def main() -> int:
           f"{args.duration:.0f} s", flush=True)
     base = baseline(template, spr)
     print(f"baseline (upb parse + pipelined XADD, one thread): {base:,.0f} spans/s", flush=True)
+    alone = receiver_alone(template, spr, args.senders, args.burst)
+    print(f"phase 1, receiver alone: accepted {alone['spans_per_s']:,.0f} spans/s "
+          f"({alone['spans_per_s'] / base:.2f}x baseline), request p50 {alone['p50_ms']:.1f} ms, "
+          f"p99 {alone['p99_ms']:.1f} ms, RSS {alone['rss_mb']:.0f} MB", flush=True)
 
     work = Path(tempfile.mkdtemp(prefix="agentstate-bench-"))
     valkey = start_valkey(work / "redis")
@@ -225,6 +281,9 @@ def main() -> int:
     max_lag = {g: max((lg.get(g, 0) for _, lg in lags), default=0) for g in ["writer", "security", "cost"]}
     report = {
         "baseline_spans_per_s": round(base),
+        "receiver_alone_accepted_spans_per_s": round(alone["spans_per_s"]),
+        "receiver_alone_ratio_to_baseline": round(alone["spans_per_s"] / base, 3),
+        "receiver_alone_latency_ms_p50_p99": [round(alone["p50_ms"], 1), round(alone["p99_ms"], 1)],
         "accepted_spans_per_s_burst": round(burst),
         "accepted_spans_per_s_overall": round(overall),
         "ratio_burst_to_baseline": round(burst / base, 3),
@@ -239,7 +298,8 @@ def main() -> int:
         "peak_rss_mb": {k: round(v) for k, v in rss.items()},
     }
     print(json.dumps(report, indent=2))
-    print(f"\naccepted {burst:,.0f} spans/s (burst, {burst / base:.2f}x baseline) | "
+    print(f"\nreceiver alone {alone['spans_per_s']:,.0f} spans/s ({alone['spans_per_s'] / base:.2f}x baseline) | "
+          f"with the pipeline running: accepted {burst:,.0f} spans/s (burst) | "
           f"end-to-end {e2e:,.0f} spans/s | receiver RSS {rss['receiver']:.0f} MB | "
           f"stored {stored:,}/{accepted:,}")
     valkey.stop()
