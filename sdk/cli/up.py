@@ -127,13 +127,10 @@ def _components(args: argparse.Namespace) -> list[Child]:
 
 
 def _ui_available() -> bool:
-    try:
-        import streamlit  # noqa: F401
+    """Whether the UI can run, without importing it (Streamlit warns when imported outside its runtime)."""
+    from importlib.util import find_spec
 
-        from agentstate.ui import app  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return find_spec("streamlit") is not None and find_spec("agentstate.ui.app") is not None
 
 
 def run_ui() -> int:
