@@ -76,6 +76,7 @@ def test_alerts_and_costs_are_stored_once(platform: Platform, workers: None) -> 
     assert ("1000000000000002", "prompt_injection") in categories or ("1000000000000002", "jailbreak") in categories
     assert any(span == "1000000000000003" and cat == "pii_leak" for span, cat in categories)
     assert all("jane.roe@example.org" not in r[4] and "4111 1111 1111 1111" not in r[4] for r in rules)
+    print(f"alerts visible {visible_after:.2f} s after the POST returned")
     assert visible_after < 15  # the issue asks for 5 s; generous here because CI machines are shared
 
     cost_sql = "SELECT count() FROM agentstate.cost_metrics FINAL WHERE ProjectId = {p:String}"
