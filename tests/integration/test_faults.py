@@ -253,3 +253,45 @@ def test_up_restart_keeps_every_span_and_refuses_a_second_instance(tmp_path: Pat
             assert up.wait(90) == 0, (tmp_path / "up.log").read_text()
     rows = chdb_rows(data / "clickhouse", "SELECT count(), uniqExact(SpanId) FROM agentstate.otel_traces FINAL")
     assert rows[0] == [sent, sent]
+
+
+def test_stale_entries_of_a_dead_consumer_are_reclaimed(spine: Spine) -> None:
+    sent = spine.send(n_requests=3, spans=100)
+    r = redis.Redis.from_url(spine.valkey.url)
+    try:
+        # A replica that read everything and died before acknowledging.
+        taken = r.xreadgroup(WRITER_GROUP, "dead-replica", {SPANS_STREAM: ">"}, count=100)
+        assert len(taken[0][1]) == 3
+    finally:
+        r.close()
+    writer = spawn(["worker", "writer"], spine.writer_env(AGENTSTATE_CLAIM_IDLE_SECONDS="1"),
+                   spine.data_dir / "writer.log")
+    try:
+        assert spine.drained(), (spine.data_dir / "writer.log").read_text()
+    finally:
+        stop_proc(writer)
+    final, distinct, _ = spine.counts()
+    assert final == distinct == sent
+    assert "stale entries" in (spine.data_dir / "writer.log").read_text()  # taken over via XAUTOCLAIM
+
+
+def test_poison_entry_is_dead_lettered_with_its_reason_and_the_rest_flows(spine: Spine) -> None:
+    r = redis.Redis.from_url(spine.valkey.url)
+    try:
+        sent = spine.send(n_requests=1, spans=50)
+        r.xadd(SPANS_STREAM, {"p": "faults", "b": b"\xff\xfe not protobuf", "n": 1})  # bypasses the receiver
+        sent += spine.send(n_requests=1, spans=50, first_trace=50)
+        writer = spawn(["worker", "writer"], spine.writer_env(), spine.data_dir / "writer.log")
+        try:
+            assert spine.drained(), (spine.data_dir / "writer.log").read_text()
+        finally:
+            stop_proc(writer)
+        dlq = r.xrange(SPANS_STREAM + ".dlq")
+        assert len(dlq) == 1
+        fields = dlq[0][1]
+        assert fields[b"b"] == b"\xff\xfe not protobuf"
+        assert b"undecodable protobuf" in fields[b"reason"] and fields[b"group"] == b"writer"
+    finally:
+        r.close()
+    final, distinct, _ = spine.counts()
+    assert final == distinct == sent
