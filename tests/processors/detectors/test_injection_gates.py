@@ -18,10 +18,11 @@ def test_gates_name_real_rules() -> None:
 
 
 @pytest.mark.parametrize("rule", _GATED)
-@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_gate_is_necessary(rule: Rule, data: st.DataObject) -> None:
-    text = data.draw(st.from_regex(rule.pattern))
+    # fullmatch: generating padding around a match is what makes from_regex slow on these patterns
+    text = data.draw(st.from_regex(rule.pattern, fullmatch=True))
     match = rule.pattern.search(text)
     if match is not None:
         found = match.group()
