@@ -81,9 +81,10 @@ def test_alerts_and_costs_are_stored_once(platform: Platform, workers: None) -> 
 
     cost_sql = "SELECT count() FROM agentstate.cost_metrics FINAL WHERE ProjectId = {p:String}"
     assert platform.wait_rows(cost_sql, {"p": project}, 1, timeout=30) == 1
-    (model, inp, out, cost, status) = platform.query(
-        "SELECT Model, InputTokens, OutputTokens, CostUsd, Status FROM agentstate.cost_metrics FINAL "
-        "WHERE ProjectId = {p:String}", {"p": project})[0]
+    (model, inp, out, cost, status, age) = platform.query(
+        "SELECT Model, InputTokens, OutputTokens, CostUsd, Status, abs(dateDiff('second', Timestamp, now64())) "
+        "FROM agentstate.cost_metrics FINAL WHERE ProjectId = {p:String}", {"p": project})[0]
+    assert age < 120  # stamped with the span's start time
     assert (model, inp, out, status) == ("gpt-4o-mini", 1000, 500, "priced")
     from genai_prices import Usage, calc_price
 
