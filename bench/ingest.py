@@ -219,7 +219,8 @@ def main() -> int:
     procs: dict[str, subprocess.Popen[bytes]] = {}
     for name in names:
         argv = [*py, "receiver"] if name == "receiver" else [*py, "worker", name]
-        procs[name] = subprocess.Popen(argv, env=env, stdout=open(work / f"{name}.log", "wb"),  # noqa: SIM115
+        child_env = {**env, "AGENTSTATE_NICE": "5"} if name in ("security", "cost") else env  # as `agentstate up`
+        procs[name] = subprocess.Popen(argv, env=child_env, stdout=open(work / f"{name}.log", "wb"),  # noqa: SIM115
                                        stderr=subprocess.STDOUT)
     import urllib.request
 

@@ -38,6 +38,11 @@ class WorkerSettings(BaseSettings):
     claim_idle_seconds: float = Field(60.0, gt=0, description="Reclaim entries idle this long in dead replicas.")
     max_deliveries: int = Field(10, gt=0, description="Deliveries before an entry is dead-lettered.")
     max_attribute_bytes: int = Field(262_144, gt=0, description="Longer attribute values are truncated.")
+    nice: int = Field(
+        0, ge=0, le=19,
+        description="CPU priority increment (os.nice) for the security and cost workers; `agentstate up` uses 5 so "
+        "that storing spans keeps priority over analysing them on a small machine.",
+    )
     scrub_on_write: bool = Field(True, description="Scrub PII/secrets of spans the SDK did not scrub.")
 
     @field_validator("clickhouse_database")

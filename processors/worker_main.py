@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -126,6 +127,8 @@ async def run(kind: str, settings: WorkerSettings, stop: asyncio.Event | None = 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+    if settings.nice:
+        os.nice(settings.nice)
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
     tune_gc()
     async with build(kind, redis, settings) as consumer:

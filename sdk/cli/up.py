@@ -37,13 +37,14 @@ class Child:
 
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
     restarts: list[float] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self, env: dict[str, str], log_dir: Path) -> None:
         log = open(log_dir / f"{self.name}.log", "ab")  # noqa: SIM115 - owned by the child process
         self.proc = subprocess.Popen(
-            self.argv, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            self.argv, env={**env, **self.env}, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
         )
         log.close()
 
@@ -118,7 +119,10 @@ def _components(args: argparse.Namespace) -> list[Child]:
     try:
         from agentstate.processors import worker_main  # noqa: F401
 
-        children += [Child("security", [*py, "worker", "security"]), Child("cost", [*py, "worker", "cost"])]
+        # Analysis yields the CPU to storage when the machine is busy (alerts lag, spans do not).
+        nice = {"AGENTSTATE_NICE": os.environ.get("AGENTSTATE_NICE", "5")}
+        children += [Child("security", [*py, "worker", "security"], nice),
+                     Child("cost", [*py, "worker", "cost"], nice)]
     except ImportError:
         pass
     if not args.no_ui and _ui_available():
