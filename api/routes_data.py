@@ -59,14 +59,22 @@ async def list_traces(query: Annotated[TraceQuery, Query()], user: CurrentUser, 
     return await trace_list.list_traces(state.ch, projects, query, window, _slack(state))
 
 
-@router.get("/traces/{trace_id}", response_model=TraceDetail, responses=_NOT_FOUND)
-async def get_trace(trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser,
-                    state: State) -> TraceDetail:
-    """The whole trace: every span with attributes, events, links and GenAI fields, as a tree."""
+async def _trace_spans(
+    state: State, user: CurrentUser, query: ProjectFilter, trace_id: str
+) -> tuple[list[trace_detail.Span], bool]:
+    """The spans of a trace the caller may read; 404 (never 403) when there are none."""
     projects = await _scope(state, user, query)
     spans, truncated = await trace_detail.fetch_spans(state.ch, projects, trace_id.lower(), MAX_TRACE_SPANS)
     if not spans:
         raise HTTPException(404, NOT_FOUND)
+    return spans, truncated
+
+
+@router.get("/traces/{trace_id}", response_model=TraceDetail, responses=_NOT_FOUND)
+async def get_trace(trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser,
+                    state: State) -> TraceDetail:
+    """The whole trace: every span with attributes, events, links and GenAI fields, as a tree."""
+    spans, truncated = await _trace_spans(state, user, query, trace_id)
     return trace_detail.to_detail(trace_id.lower(), spans, truncated)
 
 
@@ -74,10 +82,7 @@ async def get_trace(trace_id: TraceId, query: Annotated[ProjectFilter, Query()],
 async def get_steps(trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser,
                     state: State) -> StepsOut:
     """The Time Machine: spans in execution order, each with its I/O and what changed since the last."""
-    projects = await _scope(state, user, query)
-    spans, truncated = await trace_detail.fetch_spans(state.ch, projects, trace_id.lower(), MAX_TRACE_SPANS)
-    if not spans:
-        raise HTTPException(404, NOT_FOUND)
+    spans, truncated = await _trace_spans(state, user, query, trace_id)
     return trace_detail.to_steps(trace_id.lower(), spans, truncated)
 
 
