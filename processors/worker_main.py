@@ -9,10 +9,8 @@ after it republishes rows that the ReplacingMergeTree tables collapse.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -120,13 +118,8 @@ def build(kind: str, redis: Redis, settings: WorkerSettings) -> SpanProcessor:
     raise ValueError(f"unknown worker kind {kind!r}")
 
 
-async def run(kind: str, settings: WorkerSettings, stop: asyncio.Event | None = None) -> None:
-    """Run one span processor until SIGTERM/SIGINT or ``stop``."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
+async def run(kind: str, settings: WorkerSettings, stop: asyncio.Event) -> None:
+    """Run one span processor until ``stop`` (set by the CLI on SIGTERM/SIGINT)."""
     if settings.nice:
         os.nice(settings.nice)
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from typing import Any
@@ -43,17 +42,12 @@ def tune_gc() -> None:
 
 async def run_writer(
     settings: WorkerSettings,
-    stop: asyncio.Event | None = None,
+    stop: asyncio.Event,
     *,
     fault_hook: FaultHook | None = None,
     companion: Companion | None = None,
 ) -> None:
-    """Run the trace, log and row writers (and ``companion``) until SIGTERM/SIGINT or ``stop``."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
+    """Run the trace, log and row writers (and ``companion``) until ``stop`` (set by the CLI on SIGTERM)."""
     client = connect(settings.clickhouse_url)
     migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings))
     ensure_summaries(client, settings.clickhouse_database, settings.retention_days)

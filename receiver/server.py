@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Iterator
 
 import uvicorn
@@ -41,17 +40,12 @@ def build_service(settings: ReceiverSettings, redis: Redis) -> IngestService:
     return IngestService(keys, publisher, limiter)
 
 
-async def serve(settings: ReceiverSettings, stop: asyncio.Event | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (or ``stop`` is set); then refuse new data and drain."""
+async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set (the CLI sets it on SIGINT/SIGTERM); then refuse new data and drain."""
     from google.protobuf.internal import api_implementation
 
     if api_implementation.Type() != "upb":
         log.warning("protobuf backend is %r, not upb: parsing will be ~100x slower", api_implementation.Type())
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
     redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
     service = build_service(settings, redis)
     await service.publisher.start()
