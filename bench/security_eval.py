@@ -12,7 +12,9 @@ model's answer — and the row counts as flagged when any detector of the select
 
 For each file the script prints one line with precision, recall and false positive rate, then the
 same rates per category (``category`` or ``entity_type`` column) and the p50/p99 detection latency
-per span.
+per span. A file with rows of the types the reference (§3) sets the PII/secret target for gets a
+``reference types`` line under its file line (pii and default families): recall on those rows,
+false positives over every negative row of the file.
 """
 
 from __future__ import annotations
@@ -34,6 +36,16 @@ from agentstate.semconv.redaction import EXTENDED_TYPES, Redactor
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = ROOT.parent / "shared" / "data" / "security"
 CATEGORY_COLUMNS = ("category", "entity_type", "type")
+REFERENCE_TYPES = frozenset({
+    "CREDIT_CARD", "EMAIL", "EMAIL_ADDRESS", "US_SSN", "PHONE", "PHONE_NUMBER", "IBAN", "IBAN_CODE",
+    "IP_ADDRESS", "IP_OR_VERSION", "SECRET", "OPENAI_KEY", "OPENAI_API_KEY", "ANTHROPIC_KEY",
+    "ANTHROPIC_API_KEY", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_KEY", "GITHUB_TOKEN",
+    "SLACK_TOKEN", "STRIPE_KEY", "JWT",
+})  # fmt: skip
+"""Categories (upper-cased) of the types with a recall target in the reference §3: cards, e-mails, US
+SSNs, phones, IBANs, IPs and OpenAI/Anthropic/AWS/GitHub/Slack/Stripe keys and JWTs (``SECRET`` is
+the keys-and-tokens category of the shared set). Dates, URLs, passports, NHS numbers and wallets are
+not among them."""
 
 Detector = Callable[[NormalizedSpan], bool]
 
@@ -69,6 +81,7 @@ class FileResult:
     """Results of one file."""
 
     total: Tally = field(default_factory=Tally)
+    reference: Tally = field(default_factory=Tally)
     by_category: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     latencies_us: list[float] = field(default_factory=list)
 
@@ -114,14 +127,19 @@ def evaluate(path: Path, detect: Detector) -> FileResult:
             flagged = detect(span)
             result.latencies_us.append((time.perf_counter_ns() - start) / 1000)
             label = (row["label"] or "").strip() == "1"
+            category = (row.get(column) or "-") if column else "-"
             result.total.add(label, flagged)
-            result.by_category[(row.get(column) or "-") if column else "-"].add(label, flagged)
+            result.by_category[category].add(label, flagged)
+            if not label or category.upper() in REFERENCE_TYPES:
+                result.reference.add(label, flagged)
     return result
 
 
-def report(path: Path, result: FileResult) -> None:
-    """Print the file line, the per-category lines and the latency line."""
+def report(path: Path, result: FileResult, *, reference: bool = True) -> None:
+    """Print the file line, the reference-types line, the per-category lines and the latency line."""
     print(f"{path.name}: {result.total.rates()}")
+    if reference and result.reference.tp + result.reference.fn:
+        print(f"  reference types: {result.reference.rates()}")
     for category in sorted(result.by_category):
         print(f"  category {category}: {result.by_category[category].rates()}")
     lat = sorted(result.latencies_us)
@@ -146,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     redactor = Redactor(extended_types=EXTENDED_TYPES if args.pii_extended else ())
     detect = detectors(args.detector, redactor)
     for path in files:
-        report(path, evaluate(path, detect))
+        report(path, evaluate(path, detect), reference=args.detector != "injection")
     return 0
 
 

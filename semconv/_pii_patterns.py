@@ -17,8 +17,32 @@ from agentstate.semconv import _pii_checks as checks
 
 _F: Final = re.ASCII
 
-SSN_CONTEXT: Final = re.compile(r"(?i)\b(?:ssn|ss#|social\s+security|taxpayer|tax\s+id|itin)\b", _F)
-"""Words that make an undelimited nine-digit number an SSN (checked in the 48 chars before)."""
+SSN_CONTEXT: Final = re.compile(
+    r"(?i)(?<![a-z])(?:ssns?|ssn#|ss#|soc(?:ial)?[\s_.-]*sec(?:urity)?|taxpayer|tax[\s_-]*id|itin)(?![a-z])", _F
+)
+"""Words that make a weakly delimited SSN-shaped number an SSN (presidio's context words, plus
+``snake_case`` keys such as ``social_security_number``)."""
+
+_SSN_BEFORE: Final = 48
+"""How far before a weak SSN candidate its context word may be."""
+
+_SSN_AFTER: Final = re.compile(r"[^.;!?\n]{0,24}", _F)
+"""The same clause after a candidate (``078051121 is my SSN``), where a context word counts too."""
+
+_SSN_SHAPE: Final = r"(?:\d{9}|\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{3}\.\d{2}\.\d{4}|\d{5}-\d{4}|\d{3}-\d{6})"
+_SSN_ONLY: Final = re.compile(rf"[\s\"'(\[]*{_SSN_SHAPE}(?:[\s,;]+{_SSN_SHAPE})*[\s\"')\].,;]*", _F)
+"""A value that holds nothing but SSN-shaped numbers (a form field, a one-number answer)."""
+
+_SSN_ONLY_MAX: Final = 128
+
+PHONE_CONTEXT: Final = re.compile(
+    r"(?i)(?<![a-z])(?:phone|telephone|tel|mobile|cell|cellphone|fax|sms|whatsapp|"
+    r"call\s+(?:me|us|him|her|them)(?:\s+(?:at|on))?|text\s+me(?:\s+(?:at|on))?)(?![a-z])",
+    _F,
+)
+"""Words that make an unformatted ten-digit North American number a phone number."""
+
+_PHONE_BEFORE: Final = 32
 
 
 def _digits(s: str) -> str:
@@ -30,6 +54,13 @@ def _card(m: re.Match[str]) -> tuple[int, int] | None:
 
 
 def _ssn(m: re.Match[str]) -> tuple[int, int] | None:
+    """Accept ``AAA-GG-SSSS`` (one delimiter, used twice) on its own; weaker shapes need more.
+
+    Undelimited (``AAAGGSSSS``) and half-delimited (``AAA-GGSSSS``, ``AAAGG-SSSS``) numbers are
+    presidio's "very weak" patterns: any nine-digit ID or a ZIP+4 has that shape. They count when a
+    context word is near (before, or after in the same clause), or when the whole value is nothing
+    but such numbers, where the shape is all the context there is.
+    """
     d1, d2 = m.group(2), m.group(4)
     if not checks.ssn_ok(m.group(1) + m.group(3) + m.group(5)):
         return None
@@ -37,10 +68,15 @@ def _ssn(m: re.Match[str]) -> tuple[int, int] | None:
         return m.span()
     if d1 and d2:  # mixed delimiters, e.g. ``693-09.4444``
         return None
-    start = m.start()
-    if SSN_CONTEXT.search(m.string, max(0, start - 48), start) is None:
-        return None
-    return m.span()
+    text, start, end = m.string, m.start(), m.end()
+    if SSN_CONTEXT.search(text, max(0, start - _SSN_BEFORE), start) is not None:
+        return m.span()
+    after = _SSN_AFTER.match(text, end)
+    if after is not None and SSN_CONTEXT.search(text, end, after.end()) is not None:
+        return m.span()
+    if len(text) <= _SSN_ONLY_MAX and _SSN_ONLY.fullmatch(text) is not None:
+        return m.span()
+    return None
 
 
 def _phone(m: re.Match[str]) -> tuple[int, int] | None:
@@ -49,6 +85,10 @@ def _phone(m: re.Match[str]) -> tuple[int, int] | None:
         return None
     if m.group("nanp") is not None and not checks.nanp_ok(digits[-10:]):
         return None
+    if m.group("bare") is not None:  # ``2125550187``: an ID or a count unless a phone word is near
+        start = m.start()
+        if not checks.nanp_ok(digits[-10:]) or PHONE_CONTEXT.search(m.string, max(0, start - _PHONE_BEFORE), start) is None:
+            return None
     return m.span()
 
 
@@ -82,6 +122,12 @@ def _ipv4(m: re.Match[str]) -> tuple[int, int] | None:
 
 
 def _ipv6(m: re.Match[str]) -> tuple[int, int] | None:
+    """Validate with :mod:`ipaddress`; reject slices (``a[1::2]``) and word-like hex (``add::bad``).
+
+    The unspecified address ``::`` is taken with a prefix (``::/0``) or where it stands as a value
+    (``src=::``, ``[::]:80``, ``bind to ::`` at the end of the text); never in ``x :: Int``
+    (Haskell), ``a[::-1]`` (Python) or ``split("::")``.
+    """
     text = m.group()
     start, end = m.span()
     while text.endswith("."):
@@ -91,15 +137,41 @@ def _ipv6(m: re.Match[str]) -> tuple[int, int] | None:
         end -= len(prefix) + 1
         prefix = ""
     bare = addr.partition("%")[0]
-    if bare == "::" and not prefix:
-        return None  # the unspecified address carries nothing personal and is common in code
-    if not any("0" <= ch <= "9" for ch in bare):
+    if _is_subscript(m.string, start, end):
         return None
+    if not any("0" <= ch <= "9" for ch in bare):
+        if bare != "::" or not (prefix or _unspecified_stands_alone(m.string, start, end)):
+            return None
     try:
         ipaddress.IPv6Address(bare)
     except ValueError:
         return None
     return start, end
+
+
+_TRAILING_BLANK: Final = re.compile(r"[\s.]*\Z", _F)
+
+
+def _is_subscript(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a slice inside ``name[...]``, e.g. ``a[1::2]`` or ``s[::3]``."""
+    return (
+        start >= 2
+        and text[start - 1] == "["
+        and (text[start - 2].isalnum() or text[start - 2] in "_)]")
+        and text.startswith("]", end)
+    )
+
+
+def _unspecified_stands_alone(text: str, start: int, end: int) -> bool:
+    """Whether a bare ``::`` is a value (``src=::``, ``[::]``, ``... ::``) rather than syntax."""
+    left = text[start - 1] if start else " "
+    if left == "=":
+        return True
+    if left == "[":
+        return text.startswith("]", end)
+    if not (left.isspace() or left in "(,"):
+        return False
+    return end == len(text) or text[end] in ",;)]" or _TRAILING_BLANK.match(text, end) is not None
 
 
 def _nhs(m: re.Match[str]) -> tuple[int, int] | None:
@@ -164,6 +236,7 @@ NUMERIC: Final[tuple[NumericRecognizer, ...]] = (
         _iban,
         7,
         left_margin=12,
+        right_margin=40,  # letters may follow the last digit run: ``MT84 MALT 0110 ... MTLC AST0 01S``
     ),
     NumericRecognizer(
         "PHONE",
@@ -174,6 +247,7 @@ NUMERIC: Final[tuple[NumericRecognizer, ...]] = (
             r"|\d{2,3}-\d{3}-\d{3}-\d{4}"
             r"|0\d{1,4}[ -][1-9]\d{2,3}[ -]?\d{3,4}"
             r"|1[3-9]\d{9}"
+            r"|(?P<bare>1?[2-9]\d{2}[2-9]\d{6})"
             r")(?!\w|[ .-]\d)",
             _F,
         ),

@@ -87,6 +87,9 @@ _MIN_RUN_DIGITS: Final = 7
 """Fewest digits of a card, SSN, phone, IBAN or NHS number: shorter chunks are skipped."""
 _RUN_CHUNK: Final = re.compile(r"[0 ().+:/-]*")
 _DOT_CHUNK: Final = re.compile(r"[0.]*")
+_MAX_IPV6: Final = 45
+_HEX_COLON: Final = frozenset("0123456789abcdefABCDEF:.")
+_WORDISH: Final = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_%")
 _MIN_SECRET_TOKEN: Final = 16
 _KEYED_TYPES: Final = frozenset({"SECRET", "AWS_SECRET_KEY"})
 _TOKEN_TYPES: Final = SECRET_TYPES | {"CRYPTO"}
@@ -180,6 +183,8 @@ class Redactor:
             self._keyed(text, found)
         if any(d in text for d in _DIGITS):
             self._around_digits(text, found)
+        if self._ipv6 is not None and "::" in text:  # ``::`` and ``::/0`` hold no digit
+            self._around_double_colon(self._ipv6, text, found)
         if self._date is not None:
             self._search(self._date, text, 0, len(text), found)
         if "URL" in types:
@@ -241,7 +246,8 @@ class Redactor:
 
         The skeleton maps digits to ``0`` and letters to ``a``, so ``0000`` finds long digit runs
         (cards, SSNs, phones, IBANs), ``0.0`` dotted numbers (IPv4), ``+0`` international phones,
-        ``::`` compressed IPv6 and ``a0`` a digit inside a word (random keys and tokens).
+        and ``a0`` a digit inside a word (random keys and tokens). Compressed IPv6 (``::``) is
+        searched by :meth:`_around_double_colon`, digits or not.
         """
         skel = _skeleton(text)
         rskel: str | None = None
@@ -271,17 +277,14 @@ class Redactor:
                 cs, ce = _chunk(skel, rskel, pos, _DOT_CHUNK)
                 if skel.count(".", cs, ce) >= 3:
                     self._search(self._ipv4, text, cs, ce, found)
+                    if self._ipv6 is not None and cs > 0 and text[cs - 1] == ":":
+                        self._search(self._ipv6, text, cs, ce, found)  # 0:0:0:0:0:ffff:1.2.3.4
                 pos = skel.find("0.0", ce)
         if self._phone is not None and "+" in text:
             pos = skel.find("+0")
             while pos != -1:
                 self._search(self._phone, text, pos, min(n, pos + 20), found)
                 pos = skel.find("+0", pos + 2)
-        if self._ipv6 is not None:
-            pos = text.find("::")
-            while pos != -1:
-                self._search(self._ipv6, text, pos, pos + 2, found)
-                pos = text.find("::", pos + 40)
         if self._types & _TOKEN_TYPES:
             token_end = -1
             rtext = ""
@@ -294,6 +297,17 @@ class Redactor:
                     if token_end - start >= _MIN_SECRET_TOKEN:
                         self._secrets_in_token(text, start, token_end, found)
                 pos = skel.find("a0", max(pos + 2, token_end))
+
+    def _around_double_colon(self, ipv6: P.NumericRecognizer, text: str, found: list[tuple[str, int, int]]) -> None:
+        """Search compressed IPv6 addresses (``fe80::1``, ``::``) around each ``::``, once per run."""
+        last_run = -1
+        pos = text.find("::")
+        while pos != -1:
+            run = _hex_run_start(text, pos)
+            if run != -1 and run != last_run:
+                last_run = run
+                self._search(ipv6, text, pos, pos + 2, found)
+            pos = text.find("::", pos + 2)
 
     @staticmethod
     def _search(rec: P.NumericRecognizer, text: str, cs: int, ce: int, found: list[tuple[str, int, int]]) -> None:
@@ -320,6 +334,20 @@ def _skeleton(text: str) -> str:
     if not text.isascii():
         text = text.encode("ascii", "replace").decode("ascii")
     return text.translate(_SKELETON)
+
+
+def _hex_run_start(text: str, pos: int) -> int:
+    """Return where the run of hex digits, ``:`` and ``.`` around ``pos`` starts, or -1.
+
+    An IPv6 address can only start a run, and not right after a letter, digit, ``_`` or ``%``:
+    ``std::cout`` and ``Foo::bar`` give -1, so C++, Rust and PHP paths cost no regex search.
+    """
+    low = max(0, pos - _MAX_IPV6)
+    while pos > low and text[pos - 1] in _HEX_COLON:
+        pos -= 1
+    if pos > 0 and text[pos - 1] in _WORDISH:
+        return -1
+    return pos
 
 
 def _chunk(skel: str, rskel: str, pos: int, chars: re.Pattern[str]) -> tuple[int, int]:
