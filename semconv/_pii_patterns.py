@@ -18,7 +18,7 @@ from agentstate.semconv import _pii_checks as checks
 _F: Final = re.ASCII
 
 SSN_CONTEXT: Final = re.compile(
-    r"(?i)(?<![a-z])(?:ssns?|ssn#|ss#|soc(?:ial)?[\s_.-]*sec(?:urity)?|taxpayer|tax[\s_-]*id|itin)(?![a-z])", _F
+    r"(?i)(?<![a-z])(?:ssns?|ss#|soc(?:ial)?[\s_.-]*sec(?:urity)?|taxpayer|tax[\s_-]*id|itin)(?![a-z])", _F
 )
 """Words that make a weakly delimited SSN-shaped number an SSN (presidio's context words, plus
 ``snake_case`` keys such as ``social_security_number``)."""
@@ -29,11 +29,6 @@ _SSN_BEFORE: Final = 48
 _SSN_AFTER: Final = re.compile(r"[^.;!?\n]{0,24}", _F)
 """The same clause after a candidate (``078051121 is my SSN``), where a context word counts too."""
 
-_SSN_SHAPE: Final = r"(?:\d{9}|\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{3}\.\d{2}\.\d{4}|\d{5}-\d{4}|\d{3}-\d{6})"
-_SSN_ONLY: Final = re.compile(rf"[\s\"'(\[]*{_SSN_SHAPE}(?:[\s,;]+{_SSN_SHAPE})*[\s\"')\].,;]*", _F)
-"""A value that holds nothing but SSN-shaped numbers (a form field, a one-number answer)."""
-
-_SSN_ONLY_MAX: Final = 128
 
 PHONE_CONTEXT: Final = re.compile(
     r"(?i)(?<![a-z])(?:phone|telephone|tel|mobile|cell|cellphone|fax|sms|whatsapp|"
@@ -58,8 +53,9 @@ def _ssn(m: re.Match[str]) -> tuple[int, int] | None:
 
     Undelimited (``AAAGGSSSS``) and half-delimited (``AAA-GGSSSS``, ``AAAGG-SSSS``) numbers are
     presidio's "very weak" patterns: any nine-digit ID or a ZIP+4 has that shape. They count when a
-    context word is near (before, or after in the same clause), or when the whole value is nothing
-    but such numbers, where the shape is all the context there is.
+    context word is near (before, or after in the same clause). A value that is nothing but such a
+    number is *not* enough: tool results and form fields are full of nine-digit IDs, and redacting
+    them as SSNs would corrupt stored data and raise false leakage alerts.
     """
     d1, d2 = m.group(2), m.group(4)
     if not checks.ssn_ok(m.group(1) + m.group(3) + m.group(5)):
@@ -74,8 +70,6 @@ def _ssn(m: re.Match[str]) -> tuple[int, int] | None:
     after = _SSN_AFTER.match(text, end)
     if after is not None and SSN_CONTEXT.search(text, end, after.end()) is not None:
         return m.span()
-    if len(text) <= _SSN_ONLY_MAX and _SSN_ONLY.fullmatch(text) is not None:
-        return m.span()
     return None
 
 
@@ -87,7 +81,8 @@ def _phone(m: re.Match[str]) -> tuple[int, int] | None:
         return None
     if m.group("bare") is not None:  # ``2125550187``: an ID or a count unless a phone word is near
         start = m.start()
-        if not checks.nanp_ok(digits[-10:]) or PHONE_CONTEXT.search(m.string, max(0, start - _PHONE_BEFORE), start) is None:
+        near = PHONE_CONTEXT.search(m.string, max(0, start - _PHONE_BEFORE), start)
+        if near is None or not checks.nanp_ok(digits[-10:]):
             return None
     return m.span()
 
@@ -139,9 +134,8 @@ def _ipv6(m: re.Match[str]) -> tuple[int, int] | None:
     bare = addr.partition("%")[0]
     if _is_subscript(m.string, start, end):
         return None
-    if not any("0" <= ch <= "9" for ch in bare):
-        if bare != "::" or not (prefix or _unspecified_stands_alone(m.string, start, end)):
-            return None
+    if _DIGIT.search(bare) is None and (bare != "::" or not (prefix or unspecified_stands_alone(m.string, start, end))):
+        return None  # ``add::bad`` is hex-looking words; ``::`` only where it stands as a value
     try:
         ipaddress.IPv6Address(bare)
     except ValueError:
@@ -150,6 +144,7 @@ def _ipv6(m: re.Match[str]) -> tuple[int, int] | None:
 
 
 _TRAILING_BLANK: Final = re.compile(r"[\s.]*\Z", _F)
+_DIGIT: Final = re.compile(r"\d", _F)
 
 
 def _is_subscript(text: str, start: int, end: int) -> bool:
@@ -162,7 +157,7 @@ def _is_subscript(text: str, start: int, end: int) -> bool:
     )
 
 
-def _unspecified_stands_alone(text: str, start: int, end: int) -> bool:
+def unspecified_stands_alone(text: str, start: int, end: int) -> bool:
     """Whether a bare ``::`` is a value (``src=::``, ``[::]``, ``... ::``) rather than syntax."""
     left = text[start - 1] if start else " "
     if left == "=":

@@ -88,7 +88,12 @@ _MIN_RUN_DIGITS: Final = 7
 _RUN_CHUNK: Final = re.compile(r"[0 ().+:/-]*")
 _DOT_CHUNK: Final = re.compile(r"[0.]*")
 _MAX_IPV6: Final = 45
+_DOUBLE_COLON: Final = re.compile("::")
+"""A literal pattern: ``re`` scans for it about twice as fast as ``str.find`` for a 2-char needle."""
+_BARE_DOUBLE_COLON: Final = re.compile(r"::(?<=[\s=\[(,]::)")
+"""A ``::`` that may be the bare unspecified address; the lookbehind comes last to keep the literal scan."""
 _HEX_COLON: Final = frozenset("0123456789abcdefABCDEF:.")
+_IPV6_TAIL: Final = _HEX_COLON | {"/", "%"}
 _WORDISH: Final = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_%")
 _MIN_SECRET_TOKEN: Final = 16
 _KEYED_TYPES: Final = frozenset({"SECRET", "AWS_SECRET_KEY"})
@@ -181,10 +186,11 @@ class Redactor:
             found.extend(("AWS_ACCESS_KEY", *m.span()) for m in P.AWS_ACCESS_KEY.finditer(text))
         if types & _KEYED_TYPES and ("=" in text or ":" in text):
             self._keyed(text, found)
-        if any(d in text for d in _DIGITS):
+        has_digit = any(d in text for d in _DIGITS)
+        if has_digit:
             self._around_digits(text, found)
-        if self._ipv6 is not None and "::" in text:  # ``::`` and ``::/0`` hold no digit
-            self._around_double_colon(self._ipv6, text, found)
+        if self._ipv6 is not None and ":" in text:
+            self._around_double_colon(self._ipv6, text, has_digit, found)
         if self._date is not None:
             self._search(self._date, text, 0, len(text), found)
         if "URL" in types:
@@ -298,16 +304,28 @@ class Redactor:
                         self._secrets_in_token(text, start, token_end, found)
                 pos = skel.find("a0", max(pos + 2, token_end))
 
-    def _around_double_colon(self, ipv6: P.NumericRecognizer, text: str, found: list[tuple[str, int, int]]) -> None:
-        """Search compressed IPv6 addresses (``fe80::1``, ``::``) around each ``::``, once per run."""
+    def _around_double_colon(
+        self, ipv6: P.NumericRecognizer, text: str, has_digit: bool, found: list[tuple[str, int, int]]
+    ) -> None:
+        """Search compressed IPv6 addresses (``fe80::1``, ``::``) around each ``::``, once per run.
+
+        Without a digit only the bare ``::`` can validate, and only after a blank, ``=``, ``[``,
+        ``(`` or ``,``: one literal-prefix regex search rules out C++ and Rust paths.
+        """
+        if not has_digit and not (text.startswith("::") or _BARE_DOUBLE_COLON.search(text)):
+            return
         last_run = -1
-        pos = text.find("::")
-        while pos != -1:
+        n = len(text)
+        for m in _DOUBLE_COLON.finditer(text):
+            pos = m.start()
             run = _hex_run_start(text, pos)
-            if run != -1 and run != last_run:
-                last_run = run
-                self._search(ipv6, text, pos, pos + 2, found)
-            pos = text.find("::", pos + 2)
+            if run == -1 or run == last_run:
+                continue
+            last_run = run
+            bare = run == pos and (pos + 2 == n or text[pos + 2] not in _IPV6_TAIL)
+            if bare and not P.unspecified_stands_alone(text, pos, pos + 2):
+                continue  # ``s[::-1]``, ``x :: Int``: syntax, not the unspecified address
+            self._search(ipv6, text, pos, pos + 2, found)
 
     @staticmethod
     def _search(rec: P.NumericRecognizer, text: str, cs: int, ce: int, found: list[tuple[str, int, int]]) -> None:

@@ -56,3 +56,37 @@ def test_missing_columns_exit(tmp_path: Path) -> None:
     path.write_text("prompt,y\nhello,0\n")
     with pytest.raises(SystemExit):
         _module().main([str(path)])
+
+
+_PII_CSV = (
+    "text,entity_type,label\n"
+    '"mail bob@example.com",EMAIL_ADDRESS,1\n'
+    '"SSN 536-22-8471",US_SSN,1\n'
+    '"my passport is C03005988",US_PASSPORT,1\n'
+    '"8935b28f-afb5-454b-b80b-86486a2a1812",UUID_not_secret,0\n'
+)
+
+
+_REFERENCE_LINE = "  reference types: n=3 positives=2 precision=1.000 recall=1.000 false positive rate=0.0000"
+
+
+@pytest.mark.parametrize(
+    ("detector", "reference"),
+    [
+        pytest.param("pii", _REFERENCE_LINE, id="pii"),
+        pytest.param(None, _REFERENCE_LINE, id="all"),
+        pytest.param("injection", None, id="injection-has-none"),
+    ],
+)
+def test_reference_types_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], detector: str | None, reference: str | None
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(_PII_CSV)
+    args = [str(path)] + (["--detector", detector] if detector else [])
+    assert _module().main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("p.csv: n=4 positives=3 ")
+    assert [o for o in out if o.startswith("  reference types:")] == ([reference] if reference else [])
+    if reference:
+        assert out[1] == reference
