@@ -35,6 +35,11 @@ class WorkerSettings(BaseSettings):
         description="Trace-writer consumers per process; one converts (Python) while another inserts (C++).",
     )
     batch_entries: int = Field(20, gt=0, le=1000, description="Stream entries (requests) per batch.")
+    rows_linger_ms: int = Field(
+        1000, ge=0, le=4000,
+        description="How long the writer gathers alert and cost rows before one insert (alerts stay visible within "
+        "5 s; every insert has a fixed cost).",
+    )
     claim_idle_seconds: float = Field(60.0, gt=0, description="Reclaim entries idle this long in dead replicas.")
     max_deliveries: int = Field(10, gt=0, description="Deliveries before an entry is dead-lettered.")
     max_attribute_bytes: int = Field(262_144, gt=0, description="Longer attribute values are truncated.")
