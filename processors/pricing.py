@@ -12,7 +12,6 @@ the instrumentation reported a cost itself (``llm.cost.total``, status ``reporte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
@@ -24,6 +23,7 @@ from genai_prices.types import TieredPrices, calc_unit_price
 
 from agentstate.processors.price_overrides import PriceOverride, find_override
 from agentstate.semconv.record import NormalizedSpan
+from agentstate.semconv.records import record
 
 Price = Decimal | TieredPrices
 """USD per million tokens, possibly tiered by total input tokens."""
@@ -43,7 +43,7 @@ class CostStatus(str, Enum):
     NO_USAGE = "no_usage"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Quote:
     """Unit prices for one model at one time.
 
@@ -66,7 +66,7 @@ class Quote:
     request_fee: Decimal = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SpanRef:
     """Where a span belongs; copied into its cost row.
 
@@ -85,7 +85,7 @@ class SpanRef:
     service_name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CostRow:
     """One ``cost_metrics`` row, idempotent per ``(project_id, span_id)``."""
 
@@ -166,7 +166,7 @@ def compute_cost(span: NormalizedSpan, ref: SpanRef, book: PriceBook) -> CostRow
     return _row(span, ref, tokens, model, costs, total, quote.source, CostStatus.PRICED)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Tokens:
     """Disjoint token components of a span."""
 

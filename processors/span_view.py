@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from agentstate.semconv.records import record
 
 _ZERO8 = bytes(8)
 
@@ -33,7 +34,7 @@ def plain(v: Any) -> Any:
     return x
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SpanRecord:
     """One span, as the processors see it (before any server-side scrubbing)."""
 

@@ -11,9 +11,11 @@ Token semantics follow the OTel GenAI conventions: ``input_tokens`` includes cac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Final
+
+from agentstate.semconv.records import record
 
 
 class Operation(str, Enum):
@@ -82,7 +84,7 @@ def category_of(operation: Operation) -> SpanCategory:
     return _CATEGORY.get(operation, SpanCategory.OTHER)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolCall:
     """A tool call requested by the model.
 
@@ -97,7 +99,7 @@ class ToolCall:
     id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Message:
     """One chat message, whatever the dialect it came from.
 
@@ -118,7 +120,7 @@ class Message:
     finish_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NormalizedSpan:
     """Canonical GenAI fields of one span (reference §4.3).
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict, deque
-from dataclasses import dataclass
 from typing import Final
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity
+from agentstate.semconv.records import record
 
 DEFAULT_K: Final = 6.0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verdict:
     """A baseline comparison.
 
