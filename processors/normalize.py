@@ -10,17 +10,17 @@ resolve the same way. The attributes are never modified.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from agentstate.processors import normalize_messages as msgs
 from agentstate.processors.attr_values import (
     Attributes,
+    FirstOf,
     as_float,
     as_int,
     as_str,
     as_str_list,
-    first,
     flattened_roots,
 )
 from agentstate.semconv import attributes_keys as K
@@ -95,6 +95,27 @@ _CONTENT_PREFIXES: Final = (
 )  # fmt: skip
 """Every attribute the content fields (messages, documents, tool I/O, generic I/O) are read from."""
 
+_FIELDS: Final = FirstOf({
+    "input_tokens": _INPUT_TOKENS, "output_tokens": _OUTPUT_TOKENS, "cache_read": _CACHE_READ,
+    "cache_write": K.CACHE_WRITE_TOKEN_KEYS, "total": _TOTAL, "finish": _FINISH, "provider": _PROVIDER,
+    "request_model": _REQUEST_MODEL, "response_model": _RESPONSE_MODEL,
+    "response_id": ("gen_ai.response.id", "ai.response.id"), "reasoning": _REASONING, "max_tokens": _MAX_TOKENS,
+    "session": _SESSION, "user": _USER, "agent": K.AGENT_KEYS,
+    "tool_call_id": ("gen_ai.tool.call.id", "tool.id", "tool_call.id", "ai.toolCall.id"),
+    "workflow": ("gen_ai.workflow.name", "traceloop.workflow.name", "ai.telemetry.functionId"),
+    "tool": (*K.TOOL_KEYS, "ai.toolCall.name"),
+    "tool_arguments": ("gen_ai.tool.call.arguments", "ai.toolCall.args"),
+    "tool_result": ("gen_ai.tool.call.result", "ai.toolCall.result"),
+    "input_text": ("input.value", "traceloop.entity.input", "ai.prompt"),
+    "output_text": ("output.value", "traceloop.entity.output", "ai.response.text"),
+    "tool_input": ("input.value", "traceloop.entity.input"),
+    "tool_output": ("output.value", "traceloop.entity.output"),
+})
+"""Every canonical field read from a list of keys (first non-empty wins), resolved in one pass."""
+
+Got = Callable[[str], object]
+"""``dict.get`` of :meth:`FirstOf.pick`'s result."""
+
 
 def detect_dialect(attributes: Attributes) -> Dialect:
     """Return the attribute dialect; the first rule of reference §4.3 that matches wins."""
@@ -124,69 +145,70 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
     if content and not any(key.startswith(_CONTENT_PREFIXES) for key in attributes):
         content = False  # nothing to extract (DB, HTTP, embedding spans …): same record, far cheaper
     dialect = detect_dialect(attributes)
-    operation = _operation(attributes, span_name, dialect)
+    got = _FIELDS.pick(attributes).get
+    operation = _operation(attributes, span_name, dialect, got("input_tokens") is not None)
     tool_like = operation is Operation.EXECUTE_TOOL
     tl_kind = as_str(attributes.get("traceloop.span.kind"))
     tl_entity = as_str(attributes.get("traceloop.entity.name"))
 
-    input_tokens = as_int(first(attributes, _INPUT_TOKENS))
-    output_tokens = as_int(first(attributes, _OUTPUT_TOKENS))
-    cache_read = as_int(first(attributes, _CACHE_READ))
-    cache_write = as_int(first(attributes, K.CACHE_WRITE_TOKEN_KEYS))
+    input_tokens = as_int(got("input_tokens"))
+    output_tokens = as_int(got("output_tokens"))
+    cache_read = as_int(got("cache_read"))
+    cache_write = as_int(got("cache_write"))
     cached = (cache_read or 0) + (cache_write or 0)
     if input_tokens is not None and cached > input_tokens:
         input_tokens += cached  # the instrumentation reported uncached input only (Anthropic style)
-    total = as_int(first(attributes, _TOTAL))
+    total = as_int(got("total"))
     if total is None and input_tokens is not None and output_tokens is not None:
         total = input_tokens + output_tokens
 
     roots = flattened_roots(attributes) if content else frozenset()
     output_messages = msgs.output_messages(attributes, roots) if content else ()
-    finish = as_str_list(first(attributes, _FINISH)) or tuple(
+    finish = as_str_list(got("finish")) or tuple(
         m.finish_reason for m in output_messages if m.finish_reason
     )
 
     return NormalizedSpan(
         dialect=dialect,
         operation=operation,
-        provider=_provider(as_str(first(attributes, _PROVIDER))),
-        request_model=as_str(first(attributes, _REQUEST_MODEL)),
-        response_model=as_str(first(attributes, _RESPONSE_MODEL)),
-        response_id=as_str(first(attributes, ("gen_ai.response.id", "ai.response.id"))),
+        provider=_provider(as_str(got("provider"))),
+        request_model=as_str(got("request_model")),
+        response_model=as_str(got("response_model")),
+        response_id=as_str(got("response_id")),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
-        reasoning_tokens=as_int(first(attributes, _REASONING)),
+        reasoning_tokens=as_int(got("reasoning")),
         total_tokens=total,
         finish_reasons=finish,
-        request_max_tokens=as_int(first(attributes, _MAX_TOKENS)),
-        session_id=as_str(first(attributes, _SESSION)),
-        user_id=as_str(first(attributes, _USER)),
-        agent_name=as_str(first(attributes, K.AGENT_KEYS)) or (tl_entity if tl_kind == "agent" else None),
-        workflow_name=_workflow(attributes, span_name, operation),
-        tool_name=_tool_name(attributes, tl_kind, tl_entity, tool_like),
-        tool_call_id=as_str(first(attributes, ("gen_ai.tool.call.id", "tool.id", "tool_call.id", "ai.toolCall.id"))),
-        tool_arguments=_tool_io(attributes, "gen_ai.tool.call.arguments", "ai.toolCall.args", "input", tool_like)
+        request_max_tokens=as_int(got("max_tokens")),
+        session_id=as_str(got("session")),
+        user_id=as_str(got("user")),
+        agent_name=as_str(got("agent")) or (tl_entity if tl_kind == "agent" else None),
+        workflow_name=_workflow(attributes, got, span_name, operation),
+        tool_name=_tool_name(got, tl_kind, tl_entity, tool_like),
+        tool_call_id=as_str(got("tool_call_id")),
+        tool_arguments=_tool_io(got, "tool_arguments", "tool_input", tool_like)
         if content
         else None,
-        tool_result=_tool_io(attributes, "gen_ai.tool.call.result", "ai.toolCall.result", "output", tool_like)
+        tool_result=_tool_io(got, "tool_result", "tool_output", tool_like)
         if content
         else None,
         input_messages=msgs.input_messages(attributes, roots) if content else (),
         output_messages=output_messages,
         documents=msgs.documents(attributes, roots) if content else (),
-        input_text=as_str(first(attributes, ("input.value", "traceloop.entity.input", "ai.prompt")))
+        input_text=as_str(got("input_text"))
         if content
         else None,
-        output_text=as_str(first(attributes, ("output.value", "traceloop.entity.output", "ai.response.text")))
+        output_text=as_str(got("output_text"))
         if content
         else None,
         reported_cost_usd=as_float(attributes.get("llm.cost.total")),
     )
 
 
-def _operation(attributes: Attributes, span_name: str, dialect: Dialect) -> Operation:
+def _operation(attributes: Attributes, span_name: str, dialect: Dialect, has_input_tokens: bool) -> Operation:
     name = as_str(attributes.get("gen_ai.operation.name"))
     if name and (op := _OPERATIONS.get(name.lower())) is not None:
         return op
@@ -205,7 +227,7 @@ def _operation(attributes: Attributes, span_name: str, dialect: Dialect) -> Oper
     if match is not None:
         word = match.group(1) or match.group(2)
         return _OPERATIONS.get(word, Operation.UNKNOWN)
-    if dialect is not Dialect.UNKNOWN and first(attributes, _INPUT_TOKENS) is not None:
+    if dialect is not Dialect.UNKNOWN and has_input_tokens:
         return Operation.CHAT
     return Operation.UNKNOWN
 
@@ -232,23 +254,23 @@ def _provider(raw: str | None) -> str | None:
     return name
 
 
-def _workflow(attributes: Attributes, span_name: str, operation: Operation) -> str | None:
-    name = as_str(first(attributes, ("gen_ai.workflow.name", "traceloop.workflow.name", "ai.telemetry.functionId")))
+def _workflow(attributes: Attributes, got: Got, span_name: str, operation: Operation) -> str | None:
+    name = as_str(got("workflow"))
     if name is None and operation is Operation.INVOKE_WORKFLOW and "openinference.span.kind" in attributes:
         return span_name or None
     return name
 
 
-def _tool_name(attributes: Attributes, tl_kind: str | None, tl_entity: str | None, tool_like: bool) -> str | None:
-    name = as_str(first(attributes, (*K.TOOL_KEYS, "ai.toolCall.name")))
+def _tool_name(got: Got, tl_kind: str | None, tl_entity: str | None, tool_like: bool) -> str | None:
+    name = as_str(got("tool"))
     if name is None and tool_like and tl_kind == "tool":
         return tl_entity
     return name
 
 
-def _tool_io(attributes: Attributes, otel_key: str, vercel_key: str, direction: str, tool_like: bool) -> str | None:
-    """Tool arguments or result; generic I/O only counts on tool spans."""
-    value = as_str(first(attributes, (otel_key, vercel_key)))
+def _tool_io(got: Got, field: str, generic: str, tool_like: bool) -> str | None:
+    """Tool arguments or result; generic I/O (``input.value`` …) only counts on tool spans."""
+    value = as_str(got(field))
     if value is None and tool_like:
-        value = as_str(first(attributes, (f"{direction}.value", f"traceloop.entity.{direction}")))
+        value = as_str(got(generic))
     return value
