@@ -145,6 +145,32 @@ class PriceBook:
         return _library_quote(_library_provider(provider), model.lower(), minute)
 
 
+@lru_cache(maxsize=1024)
+def _minute(minute_index: int) -> datetime:
+    return datetime.fromtimestamp(minute_index * 60, tz=UTC)
+
+
+def span_time(start_time_unix_nano: int) -> datetime:
+    """The minute a span started in: prices change by date or time of day, never faster."""
+    return _minute(start_time_unix_nano // 60_000_000_000)
+
+
+def total_cost_usd(span: NormalizedSpan, start_time_unix_nano: int, book: PriceBook) -> float | None:
+    """Total USD of a model call as :func:`compute_cost` gives it, without building the row.
+
+    ``None`` when the span is not a model call or cannot be priced (unknown model, no usage, and no
+    cost reported by the instrumentation).
+    """
+    if not span.calls_model:
+        return None
+    model = span.model
+    quote = book.quote(span.provider, model, span_time(start_time_unix_nano)) if model and span.has_usage else None
+    if quote is not None:
+        return float(sum(_Tokens.of(span).price(quote), quote.request_fee))
+    reported = span.reported_cost_usd
+    return float(reported) if reported is not None and reported >= 0 else None
+
+
 def compute_cost(span: NormalizedSpan, ref: SpanRef, book: PriceBook) -> CostRow | None:
     """Return the cost row of a model-call span, or ``None`` for any other span.
 
@@ -156,8 +182,7 @@ def compute_cost(span: NormalizedSpan, ref: SpanRef, book: PriceBook) -> CostRow
     if not span.calls_model:
         return None
     model = span.model or ""
-    at = datetime.fromtimestamp(ref.start_time_unix_nano / 1e9, tz=UTC)
-    quote = book.quote(span.provider, model, at) if model and span.has_usage else None
+    quote = book.quote(span.provider, model, span_time(ref.start_time_unix_nano)) if model and span.has_usage else None
     tokens = _Tokens.of(span)
     if quote is None:
         return _unpriced(span, ref, tokens, model)

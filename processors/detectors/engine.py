@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from agentstate.processors.detectors import anomaly, injection, leakage
 from agentstate.processors.detectors.alert import Alert, AlertRow, Severity, TraceAggregator, stamp
 from agentstate.processors.detectors.loops import DEFAULT_THRESHOLD, LoopTracker
-from agentstate.processors.pricing import PriceBook, SpanRef, compute_cost
+from agentstate.processors.pricing import PriceBook, SpanRef, total_cost_usd
 from agentstate.semconv.record import NormalizedSpan, SpanCategory
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, Redactor
 
@@ -107,8 +107,7 @@ class SecurityEngine:
             if span.category is SpanCategory.LLM:
                 out += anomaly.detect_token_explosion(self._tokens, key, span.output_tokens, span.request_max_tokens)
             out += anomaly.detect_latency(self._latency, key, duration_ms)
-            row = compute_cost(span, ref, self.prices)
-            cost = float(row.cost_total) if row is not None and not row.flagged else None
+            cost = total_cost_usd(span, ref.start_time_unix_nano, self.prices)
             out += anomaly.detect_cost_spike(self._cost, (ref.project_id, "model", span.model), cost)
         elif span.category is SpanCategory.AGENT and span.agent_name:
             out += anomaly.detect_latency(self._latency, (ref.project_id, "agent", span.agent_name), duration_ms)

@@ -11,7 +11,7 @@ import pytest
 
 from agentstate.processors.normalize import normalize
 from agentstate.processors.price_overrides import PriceOverride, load_overrides, parse_overrides
-from agentstate.processors.pricing import CostStatus, PriceBook, SpanRef, compute_cost
+from agentstate.processors.pricing import CostStatus, PriceBook, SpanRef, compute_cost, total_cost_usd
 from agentstate.semconv.record import NormalizedSpan, Operation
 from tests.conftest import shared_file
 from tests.processors.test_normalize import openllmetry_attributes
@@ -78,10 +78,14 @@ def test_status_and_total(span: NormalizedSpan, status: CostStatus, total: Decim
     assert row is not None
     assert (row.status, row.cost_total) == (status, total)
     assert row.flagged is (status in (CostStatus.NO_USAGE, CostStatus.UNKNOWN_MODEL))
+    # The security engine's row-free total agrees with the row (None where the row is flagged).
+    quick = total_cost_usd(span, _ref().start_time_unix_nano, PriceBook())
+    assert quick == (None if row.flagged else float(total))
 
 
 def test_non_model_spans_have_no_cost_row() -> None:
     assert compute_cost(_span(operation=Operation.EXECUTE_TOOL), _ref(), PriceBook()) is None
+    assert total_cost_usd(_span(operation=Operation.EXECUTE_TOOL), 0, PriceBook()) is None
 
 
 def test_cache_components_use_their_own_prices() -> None:
