@@ -232,6 +232,8 @@ class Redactor:
 
     def _keyed(self, text: str, found: list[tuple[str, int, int]]) -> None:
         """Search ``key = value`` credentials only around occurrences of credential words."""
+        if not _word_before_separator(text):
+            return
         lowered = text.lower()
         done = -1
         for word in P.KEYED_SECRET_WORDS:
@@ -345,6 +347,31 @@ class Redactor:
             kind = m.lastgroup
             if kind is not None and kind in self._types and P.prefixed_ok(kind, m.group()):
                 found.append((kind, *m.span()))
+
+
+_KEY_REACH: Final = 48
+"""A credential word starts at most 41 characters before its ``:``/``=`` (longest key name, a
+24-character suffix, a quote and 3 spaces), so it lies in the 48 characters before one."""
+_MAX_SEPARATORS: Final = 32
+
+
+def _word_before_separator(text: str) -> bool:
+    """Whether a credential word lies just before some ``:`` or ``=`` (a necessary condition).
+
+    JSON message attributes are long and hold a handful of separators; searching five words in the
+    short windows before them, instead of in the whole lower-cased text, is what keeps the scrubber
+    cheap on every LLM span. Dense text (code, configs) skips the shortcut.
+    """
+    windows: list[str] = []
+    for sep in ":=":
+        at = text.find(sep)  # memchr speed; str.count of one character is several times slower
+        while at != -1:
+            if len(windows) == _MAX_SEPARATORS:
+                return True
+            windows.append(text[max(0, at - _KEY_REACH) : at])
+            at = text.find(sep, at + 1)
+    joined = "\n".join(windows).lower()
+    return any(word in joined for word in P.KEYED_SECRET_WORDS)
 
 
 def _skeleton(text: str) -> str:
