@@ -90,8 +90,7 @@ def writers(redis: Redis, client: Client, settings: WorkerSettings, common: dict
     db = settings.clickhouse_database
     name = settings.consumer_name
     # Row entries are small (<= 500 rows each): gather many per insert.
-    common = {**common, "batch_entries": max(common.get("batch_entries", 20), 200),
-              "linger_ms": settings.rows_linger_ms}
+    common = {**common, "batch_entries": max(common.get("batch_entries", 20), 200)}
     return [
         RowsWriter(redis, client, S.COSTS_STREAM, f"{db}.cost_metrics", COST_COLUMNS, name, **common),
         AlertsWriter(redis, client, S.ALERTS_STREAM, f"{db}.security_alerts", ALERT_COLUMNS, name, **common),

@@ -57,6 +57,7 @@ async def run_writer(
         "batch_entries": settings.batch_entries,
         "claim_idle_ms": int(settings.claim_idle_seconds * 1000),
         "max_deliveries": settings.max_deliveries,
+        "linger_ms": settings.linger_ms,
     }
     scrub = server_scrubber() if settings.scrub_on_write else None
     db = settings.clickhouse_database

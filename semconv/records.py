@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from typing_extensions import dataclass_transform
+from typing_extensions import dataclass_transform  # installed with opentelemetry-api (a base dependency)
 
 T = TypeVar("T")
 
