@@ -179,8 +179,8 @@ class StreamConsumer(abc.ABC):
         """Wait up to ``linger_ms`` for more entries: fewer, larger writes.
 
         Each ClickHouse insert has a fixed cost (~10–20 ms in chDB, plus a part to merge later), so
-        consumers of small entries (alert and cost rows) gather a batch before writing. The entries
-        are pending meanwhile, so lingering changes no delivery guarantee.
+        the writer's consumers gather a batch before inserting when the stream is not busy enough to
+        fill one. The entries are pending meanwhile, so lingering changes no delivery guarantee.
         """
         more: list[Entry] = []
         deadline = time.monotonic() + self.linger_ms / 1000

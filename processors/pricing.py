@@ -163,12 +163,18 @@ def total_cost_usd(span: NormalizedSpan, start_time_unix_nano: int, book: PriceB
     """
     if not span.calls_model:
         return None
-    model = span.model
-    quote = book.quote(span.provider, model, span_time(start_time_unix_nano)) if model and span.has_usage else None
+    quote = _quote_for(span, start_time_unix_nano, book)
     if quote is not None:
         return float(sum(_Tokens.of(span).price(quote), quote.request_fee))
     reported = span.reported_cost_usd
     return float(reported) if reported is not None and reported >= 0 else None
+
+
+def _quote_for(span: NormalizedSpan, start_time_unix_nano: int, book: PriceBook) -> Quote | None:
+    """Prices for a model call that names its model and reports usage (nothing is guessed otherwise)."""
+    if not (span.model and span.has_usage):
+        return None
+    return book.quote(span.provider, span.model, span_time(start_time_unix_nano))
 
 
 def compute_cost(span: NormalizedSpan, ref: SpanRef, book: PriceBook) -> CostRow | None:
@@ -182,7 +188,7 @@ def compute_cost(span: NormalizedSpan, ref: SpanRef, book: PriceBook) -> CostRow
     if not span.calls_model:
         return None
     model = span.model or ""
-    quote = book.quote(span.provider, model, span_time(ref.start_time_unix_nano)) if model and span.has_usage else None
+    quote = _quote_for(span, ref.start_time_unix_nano, book)
     tokens = _Tokens.of(span)
     if quote is None:
         return _unpriced(span, ref, tokens, model)
