@@ -2,8 +2,10 @@
 
 ~10 spans per trace (an ``invoke_agent`` root, 4 ``chat`` spans with 0.8–2.1 KB input and 0.7–1.5 KB
 output messages, 3 ``execute_tool``, an embedding and a DB span), like the reference baselines.
-Every trace ID carries an 8-byte marker, so one serialized template can be stamped with a fresh
-request number per send (one ``bytes.replace``) and every span stays unique across a run.
+Every trace ID carries an 8-byte marker, and every prompt, completion and tool text starts with an
+8-letter one, so one serialized template can be stamped with a fresh request number per send (two
+``bytes.replace``) and every span *and every text* stays unique across a run: the security engine's
+verdict cache, which real agents hit as each model call resends the conversation, never helps here.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import random
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 MARKER = b"\xfe\xed\xfa\xce\xca\xfe\xba\xbe"
+TEXT_MARKER = "QZXQZXQZ"
+"""Opens every text as the word ``refQZXQZXQZ``; :func:`stamp` writes the request number over it."""
 _WORDS = ("agent tool search weather flight hotel price user plan step reason answer context memory "
           "invoice refund policy account booking city date time budget").split()
 
 
 def _text(rng: random.Random, size: int) -> str:
-    out: list[str] = []
-    n = 0
+    out: list[str] = ["ref" + TEXT_MARKER]
+    n = len(out[0])
     while n < size:
         w = rng.choice(_WORDS)
         out.append(w)
@@ -96,6 +100,17 @@ def build_template(spans: int = 500, seed: int = 1) -> bytes:
     return req.SerializeToString()
 
 
+def _letters(n: int) -> str:
+    """``n`` as 8 lowercase letters: unique per request, and no digits that would wake the
+    scrubber's numeric recognisers on text that is otherwise all words."""
+    out = []
+    for _ in range(len(TEXT_MARKER)):
+        n, r = divmod(n, 26)
+        out.append(chr(97 + r))
+    return "".join(reversed(out))
+
+
 def stamp(template: bytes, request_no: int) -> bytes:
-    """The template with every trace ID made unique to ``request_no``."""
-    return template.replace(MARKER, (0xA5 << 56 | request_no).to_bytes(8, "big"))
+    """The template with every trace ID and every text made unique to ``request_no``."""
+    texts = template.replace(TEXT_MARKER.encode(), _letters(request_no).encode())
+    return texts.replace(MARKER, (0xA5 << 56 | request_no).to_bytes(8, "big"))

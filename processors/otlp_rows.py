@@ -163,8 +163,8 @@ def traces_to_arrow(
                     pid.append(_hex_or_empty(s.parent_span_id, _ZERO8))
                     tstate.append(s.trace_state)
                     name.append(s.name)
-                    k = s.kind
-                    kind.append(kinds[k] if 0 <= k < 6 else "Unspecified")
+                    kind_no = s.kind
+                    kind.append(kinds[kind_no] if 0 <= kind_no < 6 else "Unspecified")
                     status = s.status
                     c = status.code
                     st_code.append(codes[c] if 0 <= c < 3 else "Unset")
