@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: up test lint typecheck bench clean
+.PHONY: up test lint typecheck bench bench-compiled clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,12 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+bench-compiled: $(STAMP)  ## bench/ingest.py on the processors compiled with mypyc (setup.py), as in the Docker image
+	rm -rf build/compiled
+	AGENTSTATE_COMPILE=1 $(BIN)/python -m pip wheel --no-deps --no-build-isolation -q -w build/compiled/dist .
+	$(BIN)/python -m pip install --no-deps -q --target build/compiled/site build/compiled/dist/*.whl
+	PYTHONPATH=build/compiled/site $(BIN)/python bench/ingest.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

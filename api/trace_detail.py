@@ -2,6 +2,8 @@
 
 The trace's time window comes from ``otel_traces_trace_id_ts`` (ordered by TraceId), so the span read
 is pruned by the sorting key to the caller's projects and those hours, then by the TraceId bloom index.
+That row is written by a materialized view committed just after the spans' own part: in the moment
+between, no window is found (``w.2 <= 2``) and the read goes on without the time pruning.
 A trace ID that exists only in a project the caller cannot read answers exactly like an unknown one.
 """
 
@@ -28,7 +30,7 @@ SELECT SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, toUnixTimestamp64N
        CacheReadTokens, CacheWriteTokens, ReasoningTokens, AgentName, ToolName, SessionId, UserId, ProjectId
 FROM {db}.otel_traces
 WHERE ProjectId IN {projects:Array(String)} AND TraceId = {trace_id:String}
-  AND Timestamp >= toDateTime64(w.1, 9) AND Timestamp < toDateTime64(w.2, 9)
+  AND (w.2 <= 2 OR (Timestamp >= toDateTime64(w.1, 9) AND Timestamp < toDateTime64(w.2, 9)))
 ORDER BY ProjectId, Timestamp, SpanId
 LIMIT 1 BY ProjectId, SpanId
 LIMIT {limit:UInt32}

@@ -1,6 +1,7 @@
 """Ingest benchmark: OTLP/HTTP protobuf → receiver → Redis → writer (+ processors) → chDB.
 
     python bench/ingest.py [--duration 60] [--senders 4]
+    make bench-compiled          # the same on the mypyc-compiled processors, as the Docker image runs
 
 Starts the platform from scratch (embedded Valkey with AOF, receiver, writer, and the security and
 cost workers when installed), sends GenAI-shaped requests (500 spans, ~10 spans per trace, 1–2 KB
@@ -164,6 +165,18 @@ def receiver_alone(template: bytes, spr: int, senders: int, seconds: float) -> d
             "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000, "rss_mb": rss}
 
 
+def processors_build() -> str:
+    """``mypyc`` when the processors' per-span modules are compiled (``AGENTSTATE_COMPILE=1``), else ``pure``.
+
+    The platform's processes inherit this process's environment, so they import the same build.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("agentstate.processors.normalize")
+    origin = spec.origin if spec is not None else None
+    return "mypyc" if origin is not None and not origin.endswith(".py") else "pure"
+
+
 def peak_rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -208,8 +221,9 @@ def main() -> int:
 
     template = build_template(args.spans_per_request)
     spr = args.spans_per_request
+    build = processors_build()
     print(f"payload: {spr} spans/request, {len(template) / 1024:.0f} KiB, {args.senders} senders, "
-          f"{args.duration:.0f} s", flush=True)
+          f"{args.duration:.0f} s, processors {build}", flush=True)
     base = baseline(template, spr)
     print(f"baseline (upb parse + pipelined XADD, one thread): {base:,.0f} spans/s", flush=True)
     alone = receiver_alone(template, spr, args.senders, args.burst)
@@ -308,6 +322,7 @@ def main() -> int:
     per_cpu = {n: round(stored / c) for n, c in cpu.items() if n in ("writer", "security", "cost") and c > 0}
     max_lag = {g: max((lg.get(g, 0) for _, lg in lags), default=0) for g in ["writer", "security", "cost"]}
     report = {
+        "processors_build": build,
         "baseline_spans_per_s": round(base),
         "receiver_alone_accepted_spans_per_s": round(alone["spans_per_s"]),
         "receiver_alone_ratio_to_baseline": round(alone["spans_per_s"] / base, 3),

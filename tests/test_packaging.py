@@ -4,8 +4,11 @@ alone needs nothing but OpenTelemetry."""
 from __future__ import annotations
 
 import email
+import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -65,3 +68,32 @@ def test_cli_help_documents_settings() -> None:
     for cmd in (["receiver"], ["worker", "writer"], ["migrate"], ["api"], ["ui"]):
         res = subprocess.run([sys.executable, "-m", "agentstate.cli", *cmd, "--help"], capture_output=True, text=True)
         assert res.returncode == 0 and "AGENTSTATE_" in res.stdout
+
+
+def test_compiled_build_runs_the_processor_tests(tmp_path: Path) -> None:
+    """``AGENTSTATE_COMPILE=1`` builds the hot processor modules with mypyc; the processors' and
+    detectors' own tests then pass against the compiled modules (mypyc checks declared types at run
+    time, so a mistyped value would fail here rather than in a worker)."""
+    pytest.importorskip("mypyc")
+    if shutil.which("cc") is None or not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
+        pytest.skip("no C compiler or Python headers: the compiled build is optional")
+    out = tmp_path / "dist"
+    env = {**os.environ, "AGENTSTATE_COMPILE": "1"}
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(out), str(ROOT)], check=True, timeout=900, env=env, capture_output=True)
+    (whl,) = out.glob("agentstate_sdk-*.whl")
+    names = zipfile.ZipFile(whl).namelist()
+    compiled = {n.split("/")[-1].split(".")[0] for n in names if n.startswith("agentstate/") and n.endswith(".so")}
+    assert {"normalize", "engine", "injection", "otlp_rows"} <= compiled, compiled
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(whl)],
+                   check=True, timeout=300)
+    probe = "import agentstate.processors.normalize as m; print(m.__file__)"
+    where = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONPATH": str(target)},
+                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    assert where.strip().endswith(".so") and where.startswith(str(target)), where
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                          "tests/processors", "tests/semconv"],
+                         env={**os.environ, "PYTHONPATH": f"{target}{os.pathsep}{ROOT}"},
+                         capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -115,3 +116,20 @@ def test_unknown_trace_is_404(api: Api, dataset: Dataset) -> None:
     with api.http(api.admin) as c:
         assert c.get("/traces/" + "ab" * 16).status_code == 404
         assert c.get("/traces/" + "ab" * 16 + "/steps").status_code == 404
+
+
+def test_detail_found_before_the_trace_window_row_lands(api: Api) -> None:
+    """``otel_traces_trace_id_ts`` is filled by a materialized view committed just after the spans:
+    a trace read in between (simulated by deleting its window row) still returns every span."""
+    from tests.api import otlp
+
+    project = api.new_project("window")
+    key = api.new_key(project)
+    tid = otlp.new_trace_id()
+    api.ingest(key, otlp.agent_run(tid, time.time_ns(), model="gpt-4o"), service="shop")
+    api.wait_spans(project, 4)
+    api.platform.query("DELETE FROM agentstate.otel_traces_trace_id_ts WHERE TraceId = {t:String}", {"t": tid})
+    assert api.platform.query("SELECT count() FROM agentstate.otel_traces_trace_id_ts WHERE TraceId = {t:String}",
+                              {"t": tid}) == [(0,)]
+    detail = _get(api, f"/traces/{tid}")
+    assert detail["span_count"] == 4 and len(detail["spans"]) == 4
