@@ -257,14 +257,7 @@ def main() -> int:
         child_env = {**env, "AGENTSTATE_NICE": "5"} if name in ("security", "cost") else env  # as `agentstate up`
         procs[name] = subprocess.Popen(argv, env=child_env, stdout=open(work / f"{name}.log", "wb"),  # noqa: SIM115
                                        stderr=subprocess.STDOUT)
-    import urllib.request
-
-    for _ in range(200):
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200:
-                break
-        except Exception:
-            time.sleep(0.1)
+    _wait_ready(port)
     time.sleep(2)  # workers: chDB start + schema
 
     lags: list[tuple[float, dict[str, int]]] = []
