@@ -149,6 +149,16 @@ class Api:
             f"SELECT count() FROM {self.platform.database}.otel_traces WHERE ProjectId = {{p:String}}",
             {"p": project}, expected)
         assert n >= expected, f"only {n}/{expected} spans of {project} stored"
+        # The trace list reads the per-trace tables, which materialized views fill in the same insert
+        # but commit after the source part: wait for them too, or a list can miss the newest trace.
+        db = self.platform.database
+        for table, count in (("trace_roots", "count()"), ("trace_summary", "uniqExact(TraceId)")):
+            want = int(self.platform.query(
+                f"SELECT {count} FROM {db}.otel_traces WHERE ProjectId = {{p:String}}"
+                + (" AND ParentSpanId = ''" if table == "trace_roots" else ""), {"p": project})[0][0])
+            got = self.platform.wait_rows(f"SELECT {count} FROM {db}.{table} WHERE ProjectId = {{p:String}}",
+                                          {"p": project}, want)
+            assert got >= want, f"only {got}/{want} rows of {project} in {table}"
 
 
 @pytest.fixture(scope="session")
