@@ -221,7 +221,9 @@ class _Tokens:
         inp = self.input
 
         def cost(price: Price, count: int) -> Decimal:
-            return calc_unit_price(price, count, inp, _MTOK)
+            # Most components of a call are zero (no cache, no reasoning): skip genai-prices' Decimal
+            # arithmetic for them (price × 0 is 0 for flat and tiered prices alike).
+            return calc_unit_price(price, count, inp, _MTOK) if count else _ZERO
 
         return (
             cost(quote.input, inp - self.cache_read - self.cache_write),
