@@ -243,6 +243,7 @@ def run_up(args: argparse.Namespace) -> int:
     _shutdown(children)
     if valkey is not None:
         valkey.stop(timeout=10)
+    print(f"stopped; everything is kept in {data_dir}", flush=True)
     return 0
 
 
