@@ -323,7 +323,11 @@ def test_ctrl_c_stops_up_in_order_and_keeps_every_span(tmp_path: Path) -> None:
             code, body, _ = _post(url + "/v1/traces", make_request(t, 200),
                                   {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"})
             assert code == 200, body
-        redis_url = next(ln.split()[1] for ln in log.read_text().splitlines() if ln.strip().startswith("Redis "))
+        deadline, banner = time.monotonic() + 30, []
+        while not banner and time.monotonic() < deadline:  # the receiver can be ready before the banner
+            banner = [ln.split()[1] for ln in log.read_text().splitlines() if ln.strip().startswith("Redis ")]
+            time.sleep(0.1)
+        redis_url = banner[0]
         assert wait_until_persisted(redis_url, 60)  # the writer has stored everything
         started = time.monotonic()
         os.killpg(up.pid, signal.SIGINT)
