@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import uuid
 
 import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from agentstate.processors.clickhouse import connect, migrate
+from agentstate.processors.clickhouse import migrate
 from agentstate.processors.clickhouse_schema import COMPACT_PART_BYTES
 from agentstate.processors.otlp_rows import traces_to_arrow
+from tests.conftest import Platform
 
 
 def _table(spans: int, offset: int) -> pa.Table:
@@ -26,20 +27,22 @@ def _table(spans: int, offset: int) -> pa.Table:
     return traces_to_arrow([("p", req.SerializeToString())])
 
 
-def test_inserts_write_compact_parts_and_migrate_sets_it_on_old_tables(tmp_path: Path) -> None:
-    client = connect(f"chdb://{tmp_path / 'ch'}")
-    migrate(client, "agentstate")
+def test_inserts_write_compact_parts_and_migrate_sets_it_on_old_tables(platform: Platform) -> None:
+    client, db = platform.client, f"parts_{uuid.uuid4().hex[:8]}"  # one chDB engine per process: own database
+    migrate(client, db)
+    client.command(f"SYSTEM STOP MERGES {db}.otel_traces")  # keep the two parts apart while we look
     # An existing table without the setting (created by an older release or by the collector).
-    client.command("ALTER TABLE agentstate.otel_traces RESET SETTING min_bytes_for_wide_part")
-    client.command("ALTER TABLE agentstate.otel_traces MODIFY SETTING min_bytes_for_wide_part = 0")
-    client.insert_arrow("agentstate.otel_traces", _table(200, 0))
-    migrate(client, "agentstate")  # idempotent, and brings the old table up to date
-    client.insert_arrow("agentstate.otel_traces", _table(200, 1000))
+    client.command(f"ALTER TABLE {db}.otel_traces RESET SETTING min_bytes_for_wide_part")
+    client.command(f"ALTER TABLE {db}.otel_traces MODIFY SETTING min_bytes_for_wide_part = 0")
+    client.insert_arrow(f"{db}.otel_traces", _table(200, 0))
+    migrate(client, db)  # idempotent, and brings the old table up to date
+    client.insert_arrow(f"{db}.otel_traces", _table(200, 1000))
     parts = client.query(
-        "SELECT part_type, rows FROM system.parts WHERE database = 'agentstate' AND table = 'otel_traces' "
-        "AND active ORDER BY min_block_number").result_rows
+        "SELECT part_type, rows FROM system.parts WHERE database = {d:String} AND table = 'otel_traces' "
+        "AND active ORDER BY min_block_number", parameters={"d": db}).result_rows
     assert [p[0] for p in parts] == ["Wide", "Compact"]
-    setting = client.query("SELECT create_table_query FROM system.tables WHERE database = 'agentstate' "
-                           "AND name = 'otel_traces'").result_rows[0][0]
+    setting = client.query("SELECT create_table_query FROM system.tables WHERE database = {d:String} "
+                           "AND name = 'otel_traces'", parameters={"d": db}).result_rows[0][0]
     assert f"min_bytes_for_wide_part = {COMPACT_PART_BYTES}" in setting
-    assert client.query("SELECT count() FROM agentstate.otel_traces FINAL").result_rows[0][0] == 400
+    assert client.query(f"SELECT count() FROM {db}.otel_traces FINAL").result_rows[0][0] == 400
+    client.command(f"DROP DATABASE {db}")
