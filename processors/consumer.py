@@ -132,6 +132,12 @@ class StreamConsumer(abc.ABC):
                     return  # drained
             except (RedisError, OSError) as exc:
                 self.counters["redis_errors"] += 1
+                if self._stopping.is_set():
+                    # Nothing can be drained or acked without Redis, and what is unacked stays
+                    # pending there for the next start: stop now instead of retrying to the deadline.
+                    log.warning("%s/%s: redis unavailable while stopping (%s); the rest stays pending",
+                                self.stream, self.group, exc)
+                    return
                 log.warning("%s/%s: redis unavailable (%s); retrying", self.stream, self.group, exc)
                 self._recovering = True
                 await self._sleep(1.0)
