@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 import threading
@@ -24,6 +25,7 @@ Settings come from environment variables (pydantic-settings, prefix AGENTSTATE_)
   AGENTSTATE_HIGH_WATER_ENTRIES backlog above which ingest answers 503 + Retry-After
   AGENTSTATE_RATE_LIMIT_SPANS_PER_SECOND  per-project ingest rate limit (0 = none)
   AGENTSTATE_CONSUMER_NAME      stable consumer name of this worker replica (default hostname)
+  AGENTSTATE_SECURITY_WORKERS / _COST_WORKERS   processes of each under `up` (default: by CPU count)
   AGENTSTATE_RETENTION_DAYS     TTL of stored telemetry (0 = keep)
 Run `agentstate <command> --help` for each command.
 """
@@ -142,6 +144,17 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args.endpoint, args.api_key, args.traces)
 
 
+def _replicas(raw: str) -> int:
+    """A worker count for ``up``: an integer from 1 to 32."""
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 32:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a worker count (an integer from 1 to 32)")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -157,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--demo", action="store_true", help="send a demo agent's traces once started")
     up.add_argument("--no-ui", action="store_true", help="do not start the Streamlit UI")
     up.add_argument("--exit-after-demo", action="store_true", help="stop once the demo traces are stored")
+    up.add_argument("--security-workers", type=_replicas, metavar="N", default=os.environ.get("AGENTSTATE_SECURITY_WORKERS"),
+                    help="security engine processes in its consumer group (default: $AGENTSTATE_SECURITY_WORKERS, "
+                         "else one per two CPU cores)")
+    up.add_argument("--cost-workers", type=_replicas, metavar="N", default=os.environ.get("AGENTSTATE_COST_WORKERS"),
+                    help="cost calculator processes (default: $AGENTSTATE_COST_WORKERS, else one per eight cores)")
     up.set_defaults(func=_up)
 
     rec = sub.add_parser("receiver", help="OTLP receiver (HTTP 4318, gRPC 4317)", epilog=_ENV_HELP,

@@ -121,7 +121,18 @@ def register_bootstrap_key(redis_url: str, key: str, project: str, secret: str) 
     client.close()
 
 
-def _components(args: argparse.Namespace) -> list[Child]:
+def worker_counts(cpus: int | None, security: int | None, cost: int | None) -> dict[str, int]:
+    """Processes of each span processor: as asked, else from the CPU count.
+
+    The security engine takes about half the CPU of a span's whole journey (the writer a third, the
+    cost calculator a seventh; see the README), so it gets one process per two cores and the cost
+    calculator one per eight. The replicas share their consumer group: Redis splits the stream.
+    """
+    n = cpus or 1
+    return {"security": security or max(1, n // 2), "cost": cost or max(1, n // 8)}
+
+
+def _components(args: argparse.Namespace, consumer: str) -> list[Child]:
     py = [sys.executable, "-m", "agentstate.cli"]
     children = [
         Child("receiver", [*py, "receiver"]),
@@ -129,13 +140,19 @@ def _components(args: argparse.Namespace) -> list[Child]:
     ]
     try:
         from agentstate.processors import worker_main  # noqa: F401
-
-        # Analysis yields the CPU to storage when the machine is busy (alerts lag, spans do not).
-        nice = {"AGENTSTATE_NICE": os.environ.get("AGENTSTATE_NICE", "5")}
-        children += [Child("security", [*py, "worker", "security"], nice),
-                     Child("cost", [*py, "worker", "cost"], nice)]
     except ImportError:
         pass
+    else:
+        # Analysis yields the CPU to storage when the machine is busy (alerts lag, spans do not).
+        nice = os.environ.get("AGENTSTATE_NICE", "5")
+        counts = worker_counts(os.cpu_count(), getattr(args, "security_workers", None),
+                               getattr(args, "cost_workers", None))
+        for kind, count in counts.items():
+            for i in range(count):  # replica 1 keeps the plain names: its pending list survives upgrades
+                env = {"AGENTSTATE_NICE": nice}
+                if i:
+                    env["AGENTSTATE_CONSUMER_NAME"] = f"{consumer}-{i + 1}"
+                children.append(Child(kind if i == 0 else f"{kind}-{i + 1}", [*py, "worker", kind], env))
     if not args.no_ui and _ui_available():
         children.append(Child("ui", [*py, "ui"]))
     return children
@@ -202,7 +219,7 @@ def run_up(args: argparse.Namespace) -> int:
     http_port = env.get("AGENTSTATE_HTTP_PORT", "4318")
     api_port = env.get("AGENTSTATE_API_PORT", "8000")
     env.setdefault("AGENTSTATE_API_URL", f"http://127.0.0.1:{api_port}")
-    children = _components(args)
+    children = _components(args, env["AGENTSTATE_CONSUMER_NAME"])
     stopping = False
 
     def _stop(*_: object) -> None:
@@ -221,6 +238,9 @@ def run_up(args: argparse.Namespace) -> int:
     print(f"  API         http://127.0.0.1:{api_port}   (docs at /docs)")
     if "ui" in names:
         print(f"  UI          http://127.0.0.1:{env.get('AGENTSTATE_UI_PORT', '8501')}")
+    workers = ", ".join(f"{k} ×{n}" for k in ("security", "cost") if (n := sum(c.argv[-1] == k for c in children)))
+    if workers:
+        print(f"  Workers     writer, {workers}  (--security-workers / --cost-workers)")
     print(f"  Redis       {redis_url}\n  ClickHouse  {ch_url}\n  Data dir    {data_dir}  (logs in {data_dir / 'logs'})")
     print(f"  Ingest key  {key}   (project 'default'; send as 'Authorization: Bearer <key>')")
     shown = "from AGENTSTATE_ADMIN_PASSWORD" if os.environ.get("AGENTSTATE_ADMIN_PASSWORD") else (

@@ -342,3 +342,48 @@ def test_ctrl_c_stops_up_in_order_and_keeps_every_span(tmp_path: Path) -> None:
     assert "stopped; everything is kept in" in log.read_text()
     rows = chdb_rows(data / "clickhouse", "SELECT count(), uniqExact(SpanId) FROM agentstate.otel_traces FINAL")
     assert rows[0] == [600, 600]
+
+
+def test_up_runs_worker_replicas_in_one_group_and_stops_them(tmp_path: Path) -> None:
+    """``--security-workers 2``: two processes, two consumers of the ``security`` group, one clean stop."""
+    from tests.conftest import wait_http
+
+    ports = {"AGENTSTATE_HTTP_PORT": str(free_port()), "AGENTSTATE_GRPC_PORT": str(free_port()),
+             "AGENTSTATE_API_PORT": str(free_port())}
+    url = f"http://127.0.0.1:{ports['AGENTSTATE_HTTP_PORT']}"
+    data, log = tmp_path / "data", tmp_path / "up.log"
+    key = "as_test0000_bootstrapkeyforrestarttest"
+    env = {**os.environ, **ports, "AGENTSTATE_BOOTSTRAP_API_KEY": key}
+    env.pop("AGENTSTATE_REDIS_URL", None)
+    env.pop("AGENTSTATE_CLICKHOUSE_URL", None)
+    with open(log, "ab") as out:
+        up = subprocess.Popen([sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(data), "--no-ui",
+                               "--security-workers", "2", "--cost-workers", "1"],
+                              env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_http(url + "/readyz", 60)
+        for t in range(1, 7):
+            code, body, _ = _post(url + "/v1/traces", make_request(t, 100),
+                                  {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"})
+            assert code == 200, body
+        deadline, names = time.monotonic() + 30, set()
+        while time.monotonic() < deadline:
+            banner = [ln.split()[1] for ln in log.read_text().splitlines() if ln.strip().startswith("Redis ")]
+            if banner:
+                client = redis.Redis.from_url(banner[0])
+                groups = {g["name"].decode(): g for g in client.xinfo_groups(SPANS_STREAM)}
+                names = {c["name"].decode() for c in client.xinfo_consumers(SPANS_STREAM, "security")}
+                done = all(int(g["pending"]) == 0 and int(g.get("lag") or 0) == 0 for g in groups.values())
+                client.close()
+                if names == {"embedded", "embedded-2"} and done:
+                    break
+            time.sleep(0.3)
+        assert names == {"embedded", "embedded-2"}, names
+        assert done, groups
+        assert "security ×2, cost ×1" in log.read_text()
+        os.killpg(up.pid, signal.SIGINT)
+        assert up.wait(60) == 0, log.read_text()
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGKILL)
+    assert {p.name for p in (data / "logs").glob("*.log")} >= {"security.log", "security-2.log", "cost.log"}
