@@ -170,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--demo", action="store_true", help="send a demo agent's traces once started")
     up.add_argument("--no-ui", action="store_true", help="do not start the Streamlit UI")
     up.add_argument("--exit-after-demo", action="store_true", help="stop once the demo traces are stored")
-    up.add_argument("--security-workers", type=_replicas, metavar="N", default=os.environ.get("AGENTSTATE_SECURITY_WORKERS"),
+    up.add_argument("--security-workers", type=_replicas, metavar="N",
+                    default=os.environ.get("AGENTSTATE_SECURITY_WORKERS"),
                     help="security engine processes in its consumer group (default: $AGENTSTATE_SECURITY_WORKERS, "
                          "else one per two CPU cores)")
     up.add_argument("--cost-workers", type=_replicas, metavar="N", default=os.environ.get("AGENTSTATE_COST_WORKERS"),
