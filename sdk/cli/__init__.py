@@ -25,7 +25,7 @@ Settings come from environment variables (pydantic-settings, prefix AGENTSTATE_)
   AGENTSTATE_HIGH_WATER_ENTRIES backlog above which ingest answers 503 + Retry-After
   AGENTSTATE_RATE_LIMIT_SPANS_PER_SECOND  per-project ingest rate limit (0 = none)
   AGENTSTATE_CONSUMER_NAME      stable consumer name of this worker replica (default hostname)
-  AGENTSTATE_SECURITY_WORKERS / _COST_WORKERS   processes of each under `up` (default: by CPU count)
+  AGENTSTATE_SECURITY_WORKERS / _COST_WORKERS   processes of each under `up` (default 1)
   AGENTSTATE_RETENTION_DAYS     TTL of stored telemetry (0 = keep)
 Run `agentstate <command> --help` for each command.
 """
@@ -172,10 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--exit-after-demo", action="store_true", help="stop once the demo traces are stored")
     up.add_argument("--security-workers", type=_replicas, metavar="N",
                     default=os.environ.get("AGENTSTATE_SECURITY_WORKERS"),
-                    help="security engine processes in its consumer group (default: $AGENTSTATE_SECURITY_WORKERS, "
-                         "else one per two CPU cores)")
+                    help="security engine processes sharing its consumer group (default: $AGENTSTATE_SECURITY_WORKERS, "
+                         "else 1; loop counts and baselines are per process)")
     up.add_argument("--cost-workers", type=_replicas, metavar="N", default=os.environ.get("AGENTSTATE_COST_WORKERS"),
-                    help="cost calculator processes (default: $AGENTSTATE_COST_WORKERS, else one per eight cores)")
+                    help="cost calculator processes (default: $AGENTSTATE_COST_WORKERS, else 1)")
     up.set_defaults(func=_up)
 
     rec = sub.add_parser("receiver", help="OTLP receiver (HTTP 4318, gRPC 4317)", epilog=_ENV_HELP,

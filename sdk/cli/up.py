@@ -121,15 +121,15 @@ def register_bootstrap_key(redis_url: str, key: str, project: str, secret: str) 
     client.close()
 
 
-def worker_counts(cpus: int | None, security: int | None, cost: int | None) -> dict[str, int]:
-    """Processes of each span processor: as asked, else from the CPU count.
+def worker_counts(security: int | None, cost: int | None) -> dict[str, int]:
+    """Processes of each span processor: one each unless asked.
 
-    The security engine takes about half the CPU of a span's whole journey (the writer a third, the
-    cost calculator a seventh; see the README), so it gets one process per two cores and the cost
-    calculator one per eight. The replicas share their consumer group: Redis splits the stream.
+    More replicas share their consumer group (Redis splits the stream between them), so the security
+    engine, the costliest consumer, can use more cores. Not the default: loop counts, rolling
+    baselines and per-trace alert aggregation are per process, so a runaway loop whose calls reach
+    different replicas may stay under the threshold in each.
     """
-    n = cpus or 1
-    return {"security": security or max(1, n // 2), "cost": cost or max(1, n // 8)}
+    return {"security": security or 1, "cost": cost or 1}
 
 
 def _components(args: argparse.Namespace, consumer: str) -> list[Child]:
@@ -145,8 +145,7 @@ def _components(args: argparse.Namespace, consumer: str) -> list[Child]:
     else:
         # Analysis yields the CPU to storage when the machine is busy (alerts lag, spans do not).
         nice = os.environ.get("AGENTSTATE_NICE", "5")
-        counts = worker_counts(os.cpu_count(), getattr(args, "security_workers", None),
-                               getattr(args, "cost_workers", None))
+        counts = worker_counts(getattr(args, "security_workers", None), getattr(args, "cost_workers", None))
         for kind, count in counts.items():
             for i in range(count):  # replica 1 keeps the plain names: its pending list survives upgrades
                 env = {"AGENTSTATE_NICE": nice}
@@ -239,7 +238,7 @@ def run_up(args: argparse.Namespace) -> int:
     if "ui" in names:
         print(f"  UI          http://127.0.0.1:{env.get('AGENTSTATE_UI_PORT', '8501')}")
     workers = ", ".join(f"{k} ×{n}" for k in ("security", "cost") if (n := sum(c.argv[-1] == k for c in children)))
-    if workers:
+    if workers and any(c.name.endswith("-2") for c in children):
         print(f"  Workers     writer, {workers}  (--security-workers / --cost-workers)")
     print(f"  Redis       {redis_url}\n  ClickHouse  {ch_url}\n  Data dir    {data_dir}  (logs in {data_dir / 'logs'})")
     print(f"  Ingest key  {key}   (project 'default'; send as 'Authorization: Bearer <key>')")

@@ -9,17 +9,14 @@ from agentstate.cli.up import worker_counts
 
 
 @pytest.mark.parametrize(
-    ("cpus", "security", "cost", "expected"),
+    ("security", "cost", "expected"),
     [
-        pytest.param(2, None, None, {"security": 1, "cost": 1}, id="two-cores"),
-        pytest.param(8, None, None, {"security": 4, "cost": 1}, id="eight-cores"),
-        pytest.param(16, None, None, {"security": 8, "cost": 2}, id="sixteen-cores"),
-        pytest.param(None, None, None, {"security": 1, "cost": 1}, id="unknown-cpus"),
-        pytest.param(8, 3, 2, {"security": 3, "cost": 2}, id="as-asked"),
+        pytest.param(None, None, {"security": 1, "cost": 1}, id="one-each-by-default"),
+        pytest.param(3, 2, {"security": 3, "cost": 2}, id="as-asked"),
     ],
 )
-def test_worker_counts(cpus: int | None, security: int | None, cost: int | None, expected: dict[str, int]) -> None:
-    assert worker_counts(cpus, security, cost) == expected
+def test_worker_counts(security: int | None, cost: int | None, expected: dict[str, int]) -> None:
+    assert worker_counts(security, cost) == expected
 
 
 def test_flags_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
