@@ -213,25 +213,53 @@ def test_rate_limit_is_429_with_retry_after(tmp_path: Path) -> None:
         v.server.stop()
 
 
-def _up(data_dir: Path, ports: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **ports, "AGENTSTATE_BOOTSTRAP_API_KEY": "as_test0000_bootstrapkeyforrestarttest"}
+UP_KEY = "as_test0000_bootstrapkeyforrestarttest"
+
+
+def _ports() -> dict[str, str]:
+    return {"AGENTSTATE_HTTP_PORT": str(free_port()), "AGENTSTATE_GRPC_PORT": str(free_port()),
+            "AGENTSTATE_API_PORT": str(free_port())}
+
+
+def _up(data_dir: Path, ports: dict[str, str], log: Path, *extra: str, group: bool = False) -> subprocess.Popen[bytes]:
+    """``agentstate up`` on embedded Valkey + chDB; ``group``: its own process group, like a shell's job."""
+    env = {**os.environ, **ports, "AGENTSTATE_BOOTSTRAP_API_KEY": UP_KEY}
     env.pop("AGENTSTATE_REDIS_URL", None)
     env.pop("AGENTSTATE_CLICKHOUSE_URL", None)
-    out = open(log, "ab")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(data_dir), "--no-ui"],
-                            env=env, stdout=out, stderr=subprocess.STDOUT)
-    out.close()
-    return proc
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(data_dir), "--no-ui", *extra],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=group)
+
+
+def _ready_and_send(url: str, traces: range, spans: int) -> None:
+    """Wait for the receiver at ``url``, then send one request of ``spans`` spans per trace number."""
+    from tests.conftest import wait_http
+
+    wait_http(url + "/readyz", 60)
+    for t in traces:
+        code, body, _ = _post(url + "/v1/traces", make_request(t, spans),
+                              {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {UP_KEY}"})
+        assert code == 200, body
+
+
+def _redis_url(log: Path, timeout: float = 30) -> str:
+    """The Redis URL from the banner ``up`` prints (the receiver can be ready before it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in log.read_text().splitlines():
+            if line.strip().startswith("Redis "):
+                return line.split()[1]
+        time.sleep(0.1)
+    raise AssertionError(f"no Redis URL in {log}")
 
 
 def test_up_restart_keeps_every_span_and_refuses_a_second_instance(tmp_path: Path) -> None:
     from tests.conftest import wait_http
 
-    ports = {"AGENTSTATE_HTTP_PORT": str(free_port()), "AGENTSTATE_GRPC_PORT": str(free_port()),
-             "AGENTSTATE_API_PORT": str(free_port())}
+    ports = _ports()
     url = f"http://127.0.0.1:{ports['AGENTSTATE_HTTP_PORT']}"
-    data = tmp_path / "data"
-    key = "as_test0000_bootstrapkeyforrestarttest"
+    data, key = tmp_path / "data", UP_KEY
     sent = 0
     for round_ in range(2):
         up = _up(data, ports, tmp_path / "up.log")
@@ -304,31 +332,13 @@ def test_ctrl_c_stops_up_in_order_and_keeps_every_span(tmp_path: Path) -> None:
     "redis unavailable" retries before the supervisor gave up on them.
     """
     from agentstate.cli.demo import wait_until_persisted
-    from tests.conftest import wait_http
 
-    ports = {"AGENTSTATE_HTTP_PORT": str(free_port()), "AGENTSTATE_GRPC_PORT": str(free_port()),
-             "AGENTSTATE_API_PORT": str(free_port())}
-    url = f"http://127.0.0.1:{ports['AGENTSTATE_HTTP_PORT']}"
+    ports = _ports()
     data, log = tmp_path / "data", tmp_path / "up.log"
-    key = "as_test0000_bootstrapkeyforrestarttest"
-    env = {**os.environ, **ports, "AGENTSTATE_BOOTSTRAP_API_KEY": key}
-    env.pop("AGENTSTATE_REDIS_URL", None)
-    env.pop("AGENTSTATE_CLICKHOUSE_URL", None)
-    with open(log, "ab") as out:  # its own group, like a shell's foreground job
-        up = subprocess.Popen([sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(data), "--no-ui"],
-                              env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    up = _up(data, ports, log, group=True)
     try:
-        wait_http(url + "/readyz", 60)
-        for t in range(1, 4):
-            code, body, _ = _post(url + "/v1/traces", make_request(t, 200),
-                                  {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"})
-            assert code == 200, body
-        deadline, banner = time.monotonic() + 30, []
-        while not banner and time.monotonic() < deadline:  # the receiver can be ready before the banner
-            banner = [ln.split()[1] for ln in log.read_text().splitlines() if ln.strip().startswith("Redis ")]
-            time.sleep(0.1)
-        redis_url = banner[0]
-        assert wait_until_persisted(redis_url, 60)  # the writer has stored everything
+        _ready_and_send(f"http://127.0.0.1:{ports['AGENTSTATE_HTTP_PORT']}", range(1, 4), 200)
+        assert wait_until_persisted(_redis_url(log), 60)  # the writer has stored everything
         started = time.monotonic()
         os.killpg(up.pid, signal.SIGINT)
         assert up.wait(60) == 0, log.read_text()
@@ -346,38 +356,21 @@ def test_ctrl_c_stops_up_in_order_and_keeps_every_span(tmp_path: Path) -> None:
 
 def test_up_runs_worker_replicas_in_one_group_and_stops_them(tmp_path: Path) -> None:
     """``--security-workers 2``: two processes, two consumers of the ``security`` group, one clean stop."""
-    from tests.conftest import wait_http
-
-    ports = {"AGENTSTATE_HTTP_PORT": str(free_port()), "AGENTSTATE_GRPC_PORT": str(free_port()),
-             "AGENTSTATE_API_PORT": str(free_port())}
-    url = f"http://127.0.0.1:{ports['AGENTSTATE_HTTP_PORT']}"
+    ports = _ports()
     data, log = tmp_path / "data", tmp_path / "up.log"
-    key = "as_test0000_bootstrapkeyforrestarttest"
-    env = {**os.environ, **ports, "AGENTSTATE_BOOTSTRAP_API_KEY": key}
-    env.pop("AGENTSTATE_REDIS_URL", None)
-    env.pop("AGENTSTATE_CLICKHOUSE_URL", None)
-    with open(log, "ab") as out:
-        up = subprocess.Popen([sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(data), "--no-ui",
-                               "--security-workers", "2", "--cost-workers", "1"],
-                              env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    up = _up(data, ports, log, "--security-workers", "2", "--cost-workers", "1", group=True)
     try:
-        wait_http(url + "/readyz", 60)
-        for t in range(1, 7):
-            code, body, _ = _post(url + "/v1/traces", make_request(t, 100),
-                                  {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"})
-            assert code == 200, body
-        deadline, names = time.monotonic() + 30, set()
+        _ready_and_send(f"http://127.0.0.1:{ports['AGENTSTATE_HTTP_PORT']}", range(1, 7), 100)
+        client = redis.Redis.from_url(_redis_url(log))
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            banner = [ln.split()[1] for ln in log.read_text().splitlines() if ln.strip().startswith("Redis ")]
-            if banner:
-                client = redis.Redis.from_url(banner[0])
-                groups = {g["name"].decode(): g for g in client.xinfo_groups(SPANS_STREAM)}
-                names = {c["name"].decode() for c in client.xinfo_consumers(SPANS_STREAM, "security")}
-                done = all(int(g["pending"]) == 0 and int(g.get("lag") or 0) == 0 for g in groups.values())
-                client.close()
-                if names == {"embedded", "embedded-2"} and done:
-                    break
+            groups = {g["name"].decode(): g for g in client.xinfo_groups(SPANS_STREAM)}
+            names = {c["name"].decode() for c in client.xinfo_consumers(SPANS_STREAM, "security")}
+            done = all(int(g["pending"]) == 0 and int(g.get("lag") or 0) == 0 for g in groups.values())
+            if names == {"embedded", "embedded-2"} and done:
+                break
             time.sleep(0.3)
+        client.close()
         assert names == {"embedded", "embedded-2"}, names
         assert done, groups
         assert "security ×2, cost ×1" in log.read_text()
