@@ -132,7 +132,7 @@ def worker_counts(security: int | None, cost: int | None) -> dict[str, int]:
     return {"security": security or 1, "cost": cost or 1}
 
 
-def _components(args: argparse.Namespace, consumer: str) -> list[Child]:
+def _components(args: argparse.Namespace, consumer: str, counts: dict[str, int]) -> list[Child]:
     py = [sys.executable, "-m", "agentstate.cli"]
     children = [
         Child("receiver", [*py, "receiver"]),
@@ -145,7 +145,6 @@ def _components(args: argparse.Namespace, consumer: str) -> list[Child]:
     else:
         # Analysis yields the CPU to storage when the machine is busy (alerts lag, spans do not).
         nice = os.environ.get("AGENTSTATE_NICE", "5")
-        counts = worker_counts(getattr(args, "security_workers", None), getattr(args, "cost_workers", None))
         for kind, count in counts.items():
             for i in range(count):  # replica 1 keeps the plain names: its pending list survives upgrades
                 env = {"AGENTSTATE_NICE": nice}
@@ -218,7 +217,8 @@ def run_up(args: argparse.Namespace) -> int:
     http_port = env.get("AGENTSTATE_HTTP_PORT", "4318")
     api_port = env.get("AGENTSTATE_API_PORT", "8000")
     env.setdefault("AGENTSTATE_API_URL", f"http://127.0.0.1:{api_port}")
-    children = _components(args, env["AGENTSTATE_CONSUMER_NAME"])
+    counts = worker_counts(args.security_workers, args.cost_workers)
+    children = _components(args, env["AGENTSTATE_CONSUMER_NAME"], counts)
     stopping = False
 
     def _stop(*_: object) -> None:
@@ -237,8 +237,8 @@ def run_up(args: argparse.Namespace) -> int:
     print(f"  API         http://127.0.0.1:{api_port}   (docs at /docs)")
     if "ui" in names:
         print(f"  UI          http://127.0.0.1:{env.get('AGENTSTATE_UI_PORT', '8501')}")
-    workers = ", ".join(f"{k} ×{n}" for k in ("security", "cost") if (n := sum(c.argv[-1] == k for c in children)))
-    if workers and any(c.name.endswith("-2") for c in children):
+    if max(counts.values()) > 1:
+        workers = ", ".join(f"{kind} ×{n}" for kind, n in counts.items())
         print(f"  Workers     writer, {workers}  (--security-workers / --cost-workers)")
     print(f"  Redis       {redis_url}\n  ClickHouse  {ch_url}\n  Data dir    {data_dir}  (logs in {data_dir / 'logs'})")
     print(f"  Ingest key  {key}   (project 'default'; send as 'Authorization: Bearer <key>')")
