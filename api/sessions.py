@@ -10,11 +10,20 @@ from agentstate.api.params import SessionQuery, decode_cursor, encode_cursor, fr
 from agentstate.api.trace_list import SCOPE
 from agentstate.api.trace_models import SessionPage, SessionSummary
 
-_LIST = ("SELECT SessionId, ProjectId, anyIf(UserId, UserId != ''), min(toUnixTimestamp64Nano(Timestamp)), "  # nosec B608  # noqa: S608
-         "max(toUnixTimestamp64Nano(Timestamp)) AS last, uniqExact(TraceId), uniqExact(SpanId), "
-         "sum(InputTokens), sum(OutputTokens), countIf(StatusCode = 'Error') "
-         f"FROM {{db}}.otel_traces WHERE {SCOPE} AND SessionId != '' {{extra}} "
-         "GROUP BY ProjectId, SessionId {having} ORDER BY last DESC, SessionId DESC LIMIT {limit:UInt32}")
+_SESSION_TRACES = ("SELECT DISTINCT ProjectId, SessionId, TraceId FROM {db}.otel_traces "  # nosec B608  # noqa: S608
+                   f"WHERE {SCOPE} AND SessionId != '' {{extra}}")
+"""The traces of each session: those with at least one span carrying ``session.id`` (often only the root)."""
+
+_LIST = ("SELECT s.SessionId, s.ProjectId, anyIf(t.UserId, t.UserId != ''), "  # nosec B608  # noqa: S608
+         "min(toUnixTimestamp64Nano(t.Timestamp)), max(toUnixTimestamp64Nano(t.Timestamp)) AS last, "
+         "uniqExact(t.TraceId), uniqExact(t.SpanId), sum(t.InputTokens), sum(t.OutputTokens), "
+         "countIf(t.StatusCode = 'Error') "
+         f"FROM {{db}}.otel_traces AS t INNER JOIN ({_SESSION_TRACES}) AS s "
+         "ON t.ProjectId = s.ProjectId AND t.TraceId = s.TraceId "
+         "WHERE t.ProjectId IN {projects:Array(String)} "
+         "GROUP BY s.ProjectId, s.SessionId {having} ORDER BY last DESC, s.SessionId DESC LIMIT {limit:UInt32}")
+"""Session totals over *every* span of the session's traces: the tokens, cost and errors of a run sit on
+its child LLM and tool spans, which rarely repeat ``session.id``."""
 
 
 async def _session_costs(ch: ClickHouse, projects: list[str], window: tuple[int, int],
@@ -22,10 +31,13 @@ async def _session_costs(ch: ClickHouse, projects: list[str], window: tuple[int,
     src = await cost_source(ch)
     if src is None or not sessions:
         return {}
+    traces = _SESSION_TRACES.replace("{extra}", "AND SessionId IN {sessions:Array(String)}")
+    spans = ("SELECT DISTINCT t.SpanId AS SpanId, s.SessionId AS SessionId FROM {db}.otel_traces AS t "  # nosec B608  # noqa: S608
+             f"INNER JOIN ({traces}) AS s ON t.ProjectId = s.ProjectId AND t.TraceId = s.TraceId "
+             "WHERE t.ProjectId IN {projects:Array(String)}")
     sql = (f"SELECT s.SessionId, sum(c.cost) FROM (SELECT SpanId, any(`{src.cost}`) AS cost "  # nosec B608  # noqa: S608
            f"FROM {{db}}.{COST_TABLE} WHERE ProjectId IN {{projects:Array(String)}} GROUP BY SpanId) AS c "
-           "INNER JOIN (SELECT DISTINCT SpanId, SessionId FROM {db}.otel_traces WHERE " + SCOPE +
-           " AND SessionId IN {sessions:Array(String)}) AS s ON c.SpanId = s.SpanId GROUP BY s.SessionId")
+           f"INNER JOIN ({spans}) AS s ON c.SpanId = s.SpanId GROUP BY s.SessionId")
     rows = await ch.rows(sql, {"projects": projects, "from_ns": window[0], "to_ns": window[1], "sessions": sessions})
     return {str(r[0]): float(r[1]) for r in rows}
 
@@ -49,7 +61,7 @@ async def list_sessions(ch: ClickHouse, projects: list[str], query: SessionQuery
         extra = "AND UserId = {user_id:String}"
         params["user_id"] = query.user_id
     if cursor is not None:
-        having = "HAVING (last, SessionId) < ({cv:Int64}, {cs:String})"
+        having = "HAVING (last, s.SessionId) < ({cv:Int64}, {cs:String})"
         params.update(cv=cursor["v"], cs=cursor["s"])
     rows = await ch.rows(_LIST.replace("{extra}", extra).replace("{having}", having), params)
     more = len(rows) > query.limit

@@ -26,6 +26,16 @@ def test_sessions_list_and_detail(api: Api, dataset: Dataset) -> None:
     assert _get(api, "/sessions", project_id=dataset.project_a, user_id="bob")["items"] == []
 
 
+def test_session_totals_cover_every_span_of_its_traces(api: Api, dataset: Dataset) -> None:
+    """Only the root agent span carries ``session.id``; its LLM children carry the tokens."""
+    (s,) = _get(api, "/sessions", project_id=dataset.project_a)["items"]
+    # 3 runs of root + 2 chats + tool: 250 input / 25 output tokens per run, on the chat spans only
+    assert (s["span_count"], s["input_tokens"], s["output_tokens"]) == (12, 750, 75)
+    detail = _get(api, f"/sessions/{dataset.session}")
+    assert (detail["session"]["span_count"], detail["session"]["input_tokens"]) == (12, 750)
+    assert s["cost_usd"] == pytest.approx(sum(t["cost_usd"] for t in detail["traces"]))
+
+
 def test_unknown_session_is_404(api: Api, dataset: Dataset) -> None:
     with api.http(api.admin) as c:
         assert c.get("/sessions/nope-nope").status_code == 404
