@@ -14,8 +14,15 @@ from agentstate.api.params import AnalyticsQuery, from_ns
 from agentstate.api.trace_list import SCOPE
 from agentstate.api.trace_models import CostPoint, CostSeries, UsagePoint, UsageSeries
 
+MODEL_FAMILY = (r"replaceRegexpOne(GenAiRequestModel, "
+                r"'(?:[-@](?:\\d{4}-\\d{2}-\\d{2}|\\d{8}|\\d{4})(?:-v\\d+(?::\\d+)?)?|-v\\d+(?::\\d+)?|-latest)$', '')")
+"""The model family: the request model without its release suffix (``gpt-4o-mini-2024-07-18`` → ``gpt-4o-mini``,
+``claude-3-5-sonnet-20241022`` → ``claude-3-5-sonnet``, ``gpt-4-0613`` → ``gpt-4``, Bedrock's ``…-20240307-v1:0``),
+so one model's versions are one series; ``model_version`` keeps the exact name."""
+
 GROUP_COLUMNS = {
-    "model": "GenAiRequestModel",
+    "model": MODEL_FAMILY,
+    "model_version": "GenAiRequestModel",
     "provider": "GenAiProvider",
     "agent": "AgentName",
     "user": "UserId",

@@ -63,7 +63,7 @@ class SessionQuery(Window):
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
-GroupBy = Literal["model", "provider", "agent", "user", "service"]
+GroupBy = Literal["model", "model_version", "provider", "agent", "user", "service"]
 Bucket = Literal["hour", "day", "week"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -76,3 +77,45 @@ def test_usage_has_percentiles_and_error_rate(api: Api, dataset: Dataset) -> Non
 def test_alerts_empty_for_a_project_without_alerts(api: Api) -> None:
     page = _get(api, "/alerts", project_id=api.new_project("quiet"))
     assert page == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    ("model", "family"),
+    [
+        pytest.param("gpt-4o-mini-2024-07-18", "gpt-4o-mini", id="openai-dated"),
+        pytest.param("gpt-4o-mini", "gpt-4o-mini", id="openai-alias"),
+        pytest.param("gpt-4-0613", "gpt-4", id="openai-mmdd"),
+        pytest.param("claude-3-5-sonnet-20241022", "claude-3-5-sonnet", id="anthropic"),
+        pytest.param("claude-3-7-sonnet-latest", "claude-3-7-sonnet", id="latest"),
+        pytest.param("anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-haiku", id="bedrock"),
+        pytest.param("gemini-2.0-flash-001", "gemini-2.0-flash-001", id="gemini-kept"),
+        pytest.param("llama-3.1-8b-instant", "llama-3.1-8b-instant", id="llama-kept"),
+        pytest.param("o1-preview-2024-09-12", "o1-preview", id="o1"),
+    ],
+)
+def test_model_family_expression(api: Api, model: str, family: str) -> None:
+    from agentstate.api.analytics import MODEL_FAMILY
+
+    rows = api.platform.query(f"SELECT {MODEL_FAMILY} FROM (SELECT {{m:String}} AS GenAiRequestModel)", {"m": model})
+    assert rows[0][0] == family
+
+
+def test_cost_by_model_groups_versions_with_the_exact_one_a_click_away(api: Api) -> None:
+    from tests.api import otlp
+
+    project = api.new_project("versions")
+    key = api.new_key(project)
+    base = time.time_ns() - 600_000_000_000
+    spans = otlp.agent_run(otlp.new_trace_id(), base, model="gpt-4o-mini")
+    spans += otlp.agent_run(otlp.new_trace_id(), base + 1_000_000_000, model="gpt-4o-mini-2024-07-18")
+    api.ingest(key, spans)
+    api.wait_spans(project, len(spans))
+
+    def calls(group_by: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for p in _get(api, "/analytics/cost", project_id=project, group_by=group_by, bucket="day")["points"]:
+            out[p["key"]] = out.get(p["key"], 0) + p["calls"]
+        return out
+
+    assert calls("model") == {"gpt-4o-mini": 4}
+    assert calls("model_version") == {"gpt-4o-mini": 2, "gpt-4o-mini-2024-07-18": 2}

@@ -52,13 +52,20 @@ def _section(title: str, chart: alt.Chart | None, frame: pd.DataFrame, file_name
     download_csv("CSV", frame, file_name, key=f"csv_{file_name}")
 
 
+_GROUP_LABELS = {"model": "model (family)", "model_version": "model (exact version)"}
+
+
+def _group_label(group: str) -> str:
+    return _GROUP_LABELS.get(group, group)
+
+
 def _page() -> None:
     st.title("Analytics")
     cols = st.columns([2, 1, 1, 4])
     since = time_range("analytics_range", default="Last 7 days", container=cols[0])
     bucket = str(cols[1].selectbox("Bucket", ["hour", "day", "week"], key="analytics_bucket"))
-    group = str(cols[2].selectbox("Cost by", ["model", "provider", "agent", "user", "service"],
-                                  key="analytics_group"))
+    group = str(cols[2].selectbox("Cost by", ["model", "model_version", "provider", "agent", "user", "service"],
+                                  format_func=_group_label, key="analytics_group"))
     url, token = session.api_url(), session.token() or ""
     params = {**scope(), "since": since, "bucket": bucket, "group_by": group}
     cost_series = data.cost(url, token, data.freeze(params))
