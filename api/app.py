@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from agentstate.api import routes_auth, routes_data, routes_live, routes_projects
 from agentstate.api.bootstrap import prepare_store, resync_registry
+from agentstate.api.docs import mount_docs
 from agentstate.api.chstore import ClickHouse
 from agentstate.api.limits import LoginGuard, RateLimiter
 from agentstate.api.live import LiveHub
@@ -65,9 +66,11 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
             await state.live.stop()
 
     app = FastAPI(title="AgentState API", version="1", lifespan=lifespan, responses=_COMMON_RESPONSES,
+                  docs_url=None, redoc_url=None,
                   description="Query API over AgentState's ClickHouse store. Authenticate with a Bearer token "
                               "from POST /api/v1/auth/login.")
     app.state.api = state
+    mount_docs(app)
     for module in (routes_auth, routes_projects, routes_data, routes_live):
         app.include_router(module.router, prefix=API_PREFIX)
 
