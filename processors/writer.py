@@ -33,7 +33,10 @@ FaultHook = Callable[[str], None]
 the process there to prove at-least-once delivery. ``None`` in production."""
 
 
-def _pairs(entries: list[Entry]) -> list[tuple[str, bytes]]:
+Converter = Callable[[list[tuple[str, bytes]]], pa.Table]
+
+
+def _pairs(entries: Sequence[Entry]) -> list[tuple[str, bytes]]:
     out = []
     for eid, fields in entries:
         project, body = fields.get(S.FIELD_PROJECT), fields.get(S.FIELD_BODY)
@@ -41,6 +44,39 @@ def _pairs(entries: list[Entry]) -> list[tuple[str, bytes]]:
             raise PermanentError(f"entry {eid.decode()} lacks the project or body field")
         out.append((project.decode(), body))
     return out
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, PermanentError):
+        return str(exc)
+    if isinstance(exc, DecodeError):
+        return f"undecodable protobuf: {exc}"
+    return f"unconvertible entry: {exc.__class__.__name__}: {exc}"
+
+
+def convert_bisecting(
+    entries: Sequence[Entry], convert: Converter
+) -> tuple[list[Entry], list[pa.Table], list[tuple[Entry, str]]]:
+    """Convert ``entries``; on failure split the batch until each bad entry stands alone.
+
+    Conversion is pure (no I/O), so any exception it raises (``OverflowError`` of a timestamp
+    past int64, ``ValueError``, ``ArrowInvalid``, an undecodable body, a missing field) is a
+    property of the data: it fails the same way on every retry. Treating it as transient jammed the
+    whole batch for minutes and then dead-lettered every entry in it, so it is permanent, but only
+    for the entry that causes it. Returns the good entries, their tables and ``(bad entry, reason)``.
+    A clean batch costs one conversion; one bad entry in ``n`` costs about ``2 log2 n`` more.
+    """
+    try:
+        return list(entries), [convert(_pairs(entries))], []
+    except MemoryError:
+        raise  # the machine, not the entry
+    except Exception as exc:
+        if len(entries) == 1:
+            return [], [], [(entries[0], _reason(exc))]
+    half = len(entries) // 2
+    good_a, tables_a, bad_a = convert_bisecting(entries[:half], convert)
+    good_b, tables_b, bad_b = convert_bisecting(entries[half:], convert)
+    return good_a + good_b, tables_a + tables_b, bad_a + bad_b
 
 
 def dedup_token(stream: str, entries: Sequence[Entry]) -> str:
@@ -79,25 +115,36 @@ class OtlpWriter(StreamConsumer):
 
     def _convert(self, pairs: list[tuple[str, bytes]]) -> pa.Table:
         convert = traces_to_arrow if self.signal == "traces" else logs_to_arrow
-        try:
-            return convert(pairs, self.max_value_len, self.scrub)
-        except DecodeError as exc:
-            raise PermanentError(f"undecodable protobuf: {exc}") from exc
+        return convert(pairs, self.max_value_len, self.scrub)
 
-    def _write(self, pairs: list[tuple[str, bytes]], token: str) -> pa.Table:
-        table = self._convert(pairs)
+    def _write(self, entries: list[Entry]) -> tuple[pa.Table | None, list[tuple[Entry, str]]]:
+        good, tables, bad = convert_bisecting(entries, self._convert)
+        table = None
+        if tables:
+            table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         if self.fault_hook:
             self.fault_hook("before_insert")
-        if table.num_rows:
+        if table is not None and table.num_rows:
+            # The token covers the stored entries only: a redelivery of the same batch splits the
+            # same way (conversion is deterministic), so its insert is dropped as a duplicate.
+            token = dedup_token(self.stream, good)
             self.client.insert_arrow(self.table, table, settings={"insert_deduplication_token": token})
         if self.fault_hook:
             self.fault_hook("after_insert")
-        return table
+        return table, bad
 
     async def handle(self, entries: list[Entry]) -> None:
-        """Insert the batch; returns only once ClickHouse has it."""
-        pairs = _pairs(entries)
-        table = await asyncio.to_thread(self._write, pairs, dedup_token(self.stream, entries))
+        """Insert the batch's convertible entries; dead-letter the others, each with its reason.
+
+        Returns only once ClickHouse has the good entries. Bad ones go to the DLQ after the insert,
+        so a failed insert (transient) never leaves a dead-lettered entry to be retried again.
+        """
+        table, bad = await asyncio.to_thread(self._write, entries)
+        for entry, reason in bad:
+            self.counters["unconvertible"] += 1
+            await self._dead_letter(entry, reason)
+        if table is None:
+            return
         self.rows_written += table.num_rows
         if self.signal == "traces" and table.num_rows:
             await self._announce(table)

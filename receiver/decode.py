@@ -27,6 +27,17 @@ _ZERO_TRACE = bytes(16)
 _ZERO_SPAN = bytes(8)
 _MAX_REASONS = 3
 
+MAX_TIME_UNIX_NANO = 4_102_444_800 * 1_000_000_000
+"""Latest accepted span, event or log time: 2100-01-01T00:00:00Z, in Unix nanoseconds.
+
+Storage bounds it twice: ``Timestamp`` is DateTime64(9), an int64 of nanoseconds (2262-04-11; a
+larger value cannot even be converted, and ``2**64-1`` once jammed the writer), and the API's
+buckets, summaries and trace look-ups use DateTime, a UInt32 of seconds that ends 2106-02-07 (a
+2107 span was listed, but its trace answered 404). The horizon sits safely before both. Zero and
+other pre-2000 times stay accepted as before: they store and read back consistently.
+"""
+_HORIZON = "2100-01-01"
+
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
@@ -146,8 +157,15 @@ def _span_problem(span: Any) -> str | None:
         return f"span {span.name!r}: span_id must be 8 non-zero bytes, got {len(sid)}"
     if pid and len(pid) != 8:
         return f"span {span.name!r}: parent_span_id must be 8 bytes, got {len(pid)}"
+    if span.start_time_unix_nano > MAX_TIME_UNIX_NANO:
+        return f"span {span.name!r}: start time {span.start_time_unix_nano} is after {_HORIZON}"
+    if span.end_time_unix_nano > MAX_TIME_UNIX_NANO:
+        return f"span {span.name!r}: end time {span.end_time_unix_nano} is after {_HORIZON}"
     if span.end_time_unix_nano and span.end_time_unix_nano < span.start_time_unix_nano:
         return f"span {span.name!r}: end time before start time"
+    for ev in span.events:
+        if ev.time_unix_nano > MAX_TIME_UNIX_NANO:
+            return f"span {span.name!r}: event time {ev.time_unix_nano} is after {_HORIZON}"
     return None
 
 
@@ -204,6 +222,8 @@ def _parse_logs(body: bytes, mt: str) -> ExportLogsServiceRequest:
 def _log_problem(rec: Any) -> str | None:
     if not rec.time_unix_nano and not rec.observed_time_unix_nano:
         return "log record has neither time_unix_nano nor observed_time_unix_nano"
+    if max(rec.time_unix_nano, rec.observed_time_unix_nano) > MAX_TIME_UNIX_NANO:
+        return f"log record time is after {_HORIZON}"
     if rec.trace_id and len(rec.trace_id) != 16:
         return f"log record trace_id must be 16 bytes, got {len(rec.trace_id)}"
     if rec.span_id and len(rec.span_id) != 8:
