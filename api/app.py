@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 
 from agentstate.api import routes_auth, routes_data, routes_live, routes_projects
 from agentstate.api.bootstrap import prepare_store, resync_registry
-from agentstate.api.docs import mount_docs
 from agentstate.api.chstore import ClickHouse
+from agentstate.api.docs import mount_docs
 from agentstate.api.limits import LoginGuard, RateLimiter
 from agentstate.api.live import LiveHub
 from agentstate.api.middleware import LimitsMiddleware
