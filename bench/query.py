@@ -133,6 +133,7 @@ async def run(total_spans: int, n: int) -> None:
     from agentstate.api.app import create_app
     from agentstate.api.settings import ApiSettings
     from agentstate.processors.clickhouse import connect, migrate
+    from agentstate.processors.summary_schema import ensure as ensure_summaries
     from agentstate.semconv.tables import TRACE_TABLES as summary_tables
 
     tmp = Path(tempfile.mkdtemp(prefix="agentstate-bench-"))
@@ -141,6 +142,7 @@ async def run(total_spans: int, n: int) -> None:
     client = connect(f"chdb://{tmp / 'ch'}")
     db = "agentstate"
     migrate(client, db)
+    ensure_summaries(client, db)  # the per-trace tables the trace list reads (the writer creates them in production)
     redis = Redis.from_url(valkey.connection_url + "/0")
     settings = ApiSettings(secret_key=SECRET, database_url=f"sqlite:///{tmp / 'api.db'}", clickhouse_database=db,
                            admin_email="bench@example.com", admin_password="bench-password", rate_limit_per_minute=0)  # noqa: S106
@@ -157,7 +159,7 @@ async def run(total_spans: int, n: int) -> None:
             "start_ns": start + WEEK_NS // 2 + k * 1_000_000_000, "step_ns": 0, "first": 20_000_000 + k,
             "count": 1, "per": 200, "project": PROJECT, "big": trace_id(20_000_000), "spread": 0})
     small, big = trace_id(10_000_000), trace_id(20_000_000)
-    stages = sorted({100_000, total_spans})
+    stages = sorted({min(100_000, total_spans), total_spans})
     loaded = 0
     results: dict[int, dict[str, tuple[float, float]]] = {}
     async with app.router.lifespan_context(app):
@@ -201,9 +203,11 @@ async def run(total_spans: int, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--spans", type=int, default=1_000_000, help="spans in the last stage (>= 100000)")
+    parser.add_argument("--spans", type=int, default=1_000_000, help="spans in the last stage (a first stage at 100000 when larger; small sizes for smoke tests)")
     parser.add_argument("--iterations", type=int, default=30, help="timed requests per read")
     args = parser.parse_args()
+    if args.spans < 100 or args.iterations < 1:
+        parser.error("--spans must be >= 100 and --iterations >= 1")
     asyncio.run(run(args.spans, args.iterations))
 
 
