@@ -206,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--api-key", required=True)
     demo.add_argument("--traces", type=int, default=5)
     demo.set_defaults(func=_demo)
+    from agentstate.cli import health
+
+    health.add_parser(sub)
     return parser
 
 
