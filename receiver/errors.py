@@ -35,6 +35,11 @@ def too_large(limit: int) -> IngestError:
     )
 
 
+def client_gone() -> IngestError:
+    """408: the body did not arrive (client disconnected or cut off by the body deadline)."""
+    return IngestError(408, "request body not received in time", grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
 def unsupported_media(message: str) -> IngestError:
     """415: content type or encoding we do not speak."""
     return IngestError(415, message, grpc.StatusCode.INVALID_ARGUMENT)

@@ -21,13 +21,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agentstate.receiver.auth import extract_key
 from agentstate.receiver.decode import JSON, PROTOBUF, Decoded, decompress, media_type
-from agentstate.receiver.errors import IngestError, too_large
+from agentstate.receiver.errors import IngestError, client_gone, too_large
 from agentstate.receiver.service import IngestService
 
 _DRAIN_FACTOR = 4
@@ -68,14 +68,18 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     instead of a connection reset, then refuse."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            chunks.clear()
-            if size > _DRAIN_FACTOR * limit:
-                break
-            continue
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                chunks.clear()
+                if size > _DRAIN_FACTOR * limit:
+                    break
+                continue
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Gone, or cut off by the body deadline (receiver/deadlines.py), which already answered 408.
+        raise client_gone() from None
     if size > limit:
         raise too_large(limit)
     return b"".join(chunks)

@@ -11,6 +11,7 @@ import uvicorn
 from redis.asyncio import Redis
 
 from agentstate.receiver.auth import KeyResolver
+from agentstate.receiver.deadlines import deadline_protocol
 from agentstate.receiver.grpc_app import create_server
 from agentstate.receiver.http_app import create_app
 from agentstate.receiver.publisher import Publisher, RateLimiter
@@ -53,7 +54,8 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
     http = _Server(
         uvicorn.Config(
             app, host=settings.host, port=settings.http_port, log_level="warning",
-            access_log=False, timeout_keep_alive=30, lifespan="off",
+            access_log=False, timeout_keep_alive=settings.keep_alive_seconds, lifespan="off", ws="none",
+            http=deadline_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds),
         )
     )
     http_task = asyncio.create_task(http.serve(), name="otlp-http")
