@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from agentstate.semconv import _pii_checks as checks
+from agentstate.semconv import _secret_rules as secret_checks
 
 _F: Final = re.ASCII
 
@@ -379,10 +380,18 @@ def keyed_secret(m: re.Match[str]) -> tuple[str, int, int] | None:
     return kind, start, start + len(value)
 
 
+_MIN_ANTHROPIC: Final = 48
+"""Shortest Anthropic key taken (real ones are ~108 characters; docs show ~36-character prefixes)."""
+
+
 def prefixed_ok(kind: str, value: str) -> bool:
     """Return whether a :data:`PREFIXED_SECRET` candidate is real rather than a placeholder."""
     if kind == "CRYPTO":
         return checks.bech32_ok(value) if value.startswith("bc1") else checks.base58check_ok(value)
+    if kind == "JWT":
+        return secret_checks.jwt_ok(value)
+    if kind == "ANTHROPIC_KEY" and len(value) < _MIN_ANTHROPIC:
+        return False  # ``sk-ant-api03-f-SD8U…``: a truncated key in docs or logs, not a usable one
     body = value.split("_")[-1] if kind in ("STRIPE_KEY", "GITHUB_TOKEN") else value[4:]
     return checks.looks_like_secret(body, min_len=8, min_distinct=8)
 

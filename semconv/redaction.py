@@ -21,19 +21,21 @@ no recogniser fires on it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from agentstate.semconv import _pii_patterns as P
+from agentstate.semconv._secret_rules import RULE_TYPES, SecretRules, keyed_ok, plausible
 
 DEFAULT_TYPES: Final = frozenset({
     "EMAIL", "PHONE", "US_SSN", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "CRYPTO", "AWS_ACCESS_KEY",
     "AWS_SECRET_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY",
     "GOOGLE_API_KEY", "HUGGINGFACE_TOKEN", "JWT", "PRIVATE_KEY", "URL_CREDENTIALS", "SECRET",
-})  # fmt: skip
-"""Types a :class:`Redactor` finds unless disabled."""
+}) | RULE_TYPES  # fmt: skip
+"""Types a :class:`Redactor` finds unless disabled (with every provider rule's type)."""
 
 EXTENDED_TYPES: Final = frozenset({"DATE_TIME", "URL", "UK_NHS"})
 """Opt-in types (HIPAA-style identifiers); too frequent in ordinary LLM text to redact by default."""
@@ -42,8 +44,9 @@ SECRET_TYPES: Final = frozenset({
     "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN",
     "SLACK_TOKEN", "STRIPE_KEY", "GOOGLE_API_KEY", "HUGGINGFACE_TOKEN", "JWT", "PRIVATE_KEY",
     "URL_CREDENTIALS", "SECRET",
-})  # fmt: skip
-"""Types that are credentials rather than personal data (detectors rate them higher)."""
+}) | RULE_TYPES  # fmt: skip
+"""Types that are credentials rather than personal data (detectors rate them higher), with the
+provider rules' types (Nosey Parker's rules also name cloud identifiers such as buckets and ARNs)."""
 
 SAFE_KEYS: Final = frozenset({
     "gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system", "gen_ai.request.model",
@@ -144,7 +147,7 @@ class Redactor:
         ValueError: If an extra pattern does not compile or a type name is unknown.
     """
 
-    __slots__ = ("_date", "_extra", "_ipv4", "_ipv6", "_phone", "_run_recs", "_types")
+    __slots__ = ("_date", "_extra", "_ipv4", "_ipv6", "_phone", "_rule_types", "_run_recs", "_types")
 
     def __init__(
         self,
@@ -168,6 +171,7 @@ class Redactor:
         self._ipv6 = next((r for r in numeric if r.needs_colon), None)
         self._phone = next((r for r in numeric if r.type == "PHONE"), None)
         self._date = next((r for r in numeric if r.type == "DATE_TIME"), None)
+        self._rule_types = self._types & RULE_TYPES
 
     @property
     def types(self) -> frozenset[str]:
@@ -183,7 +187,7 @@ class Redactor:
         if "PRIVATE_KEY" in types and "-----BEGIN" in text:
             found.extend(("PRIVATE_KEY", *m.span()) for m in P.PRIVATE_KEY.finditer(text))
         if "AWS_ACCESS_KEY" in types and ("AKIA" in text or "ASIA" in text):
-            found.extend(("AWS_ACCESS_KEY", *m.span()) for m in P.AWS_ACCESS_KEY.finditer(text))
+            found.extend(("AWS_ACCESS_KEY", *m.span()) for m in P.AWS_ACCESS_KEY.finditer(text) if plausible(m.group()))
         if types & _KEYED_TYPES and ("=" in text or ":" in text):
             self._keyed(text, found)
         has_digit = any(d in text for d in _DIGITS)
@@ -195,6 +199,8 @@ class Redactor:
             self._search(self._date, text, 0, len(text), found)
         if "URL" in types:
             found.extend(("URL", *m.span()) for m in P.URL.finditer(text))
+        if self._rule_types:
+            secret_rules().find(text, self._rule_types, found)
         for kind, pattern in self._extra:
             found.extend((kind, *m.span()) for m in pattern.finditer(text) if m.end() > m.start())
         if not found:
@@ -244,7 +250,7 @@ class Redactor:
                     if m.start() > at:
                         break
                     hit = P.keyed_secret(m)
-                    if hit is not None and hit[0] in self._types:
+                    if hit is not None and hit[0] in self._types and keyed_ok(text[hit[1] : hit[2]]):
                         found.append(hit)
                         done = hit[2]
                 at = lowered.find(word, at + len(word))
@@ -347,6 +353,12 @@ class Redactor:
             kind = m.lastgroup
             if kind is not None and kind in self._types and P.prefixed_ok(kind, m.group()):
                 found.append((kind, *m.span()))
+
+
+@functools.cache
+def secret_rules() -> SecretRules:
+    """The provider rules, loaded (and their Hyperscan database compiled) on first use."""
+    return SecretRules()
 
 
 _KEY_REACH: Final = 48

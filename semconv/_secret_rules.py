@@ -1,0 +1,174 @@
+"""Provider secret rules: Nosey Parker's rules, screened at once and confirmed one by one.
+
+The rules come from praetorian-inc/noseyparker (Apache-2.0, Copyright Praetorian Security, Inc.;
+see ``rules/NOTICE``), converted once by ``rules/build_secret_rules.py`` into the shipped
+``rules/secret_rules.json``. A :class:`~agentstate.semconv._screen.Screen` tells which rules can
+match a text; each of those is confirmed with Python's :mod:`re`, and the captured secret must
+look real (:func:`plausible`) before it is reported. Work per text is bounded: at most
+:data:`MAX_MATCHES_PER_RULE` confirmed matches per rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Final
+
+from agentstate.semconv._screen import Screen, ScreenPattern
+
+MAX_MATCHES_PER_RULE: Final = 64
+"""Matches confirmed per rule and text; a text dense with one pattern costs no more than this."""
+
+_PLACEHOLDERS: Final = (
+    "xxxx", "****", "....", "your", "placeholder", "changeme", "change_me", "redacted", "dummy",
+    "insert", "&lt;", "fake", "not_long", "notapassword", "...",
+)  # fmt: skip
+"""Lower-case substrings of documentation placeholders (``YOUR_API_KEY``, ``<your-token>``, ``sk-...``)."""
+
+_TEMPLATE: Final = re.compile(
+    r"\$\{?[A-Za-z_][\w.]*\}?|\$\(.*\)|\{\{[^{}]*\}\}|\{[0-9]*\}|<[^<>]*>|<%.*%>|%\(?\w*\)?[sd]"
+    r"|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?|[A-Z][A-Z0-9_]+|[a-z_]+\(.*\)|#+|true|false|null|none|nil"
+    r"|[A-Za-z_][\w.]*[\[(].*|\\?\$.*|#[\w{-].*|arn:.*|[A-Za-z ]+:|[+'\"./].*"
+    r"|(?i:passw(?:or)?d|secret|pass|pwd|token|key)",
+    re.ASCII,
+)
+"""A value that is a reference, not a secret: ``${VAR}``, ``{{ x }}``, ``<token>``, ``%s``,
+``os.environ["KEY"]``, ``API_KEY_ENV``, ``getPassword()``, ``$var``, ``#{x}``, ``#####``, ``null``,
+an ARN, a form label (``Password:``), code (``+ var``, ``'$X'``), a path, or a credential word itself."""
+
+_SYMBOLS: Final = frozenset("{}$#@!%^&*()[]<>~|\\+=/")
+_UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
+_JWT_HEADER_KEYS: Final = ('"alg"', '"typ"', '"enc"', '"kid"')
+
+_MIN_DISTINCT: Final = 4
+"""Fewer distinct characters than this in 8 or more is filler (``aaaaaaaa``, ``12121212``)."""
+
+
+@functools.cache
+def load_rules() -> dict[str, Any]:
+    """The shipped rules document (``rules/secret_rules.json``), read once."""
+    text = resources.files("agentstate.semconv").joinpath("rules/secret_rules.json").read_text("utf-8")
+    doc: dict[str, Any] = json.loads(text)
+    return doc
+
+
+RULE_TYPES: Final = frozenset(r["type"] for r in load_rules()["rules"])
+"""Every finding type the provider rules report."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRule:
+    """One provider rule.
+
+    Attributes:
+        id: Nosey Parker's rule id, e.g. ``np.github.1``.
+        name: Its human-readable name.
+        type: The finding type reported, e.g. ``GITHUB_TOKEN``.
+        regex: The compiled pattern (``re.ASCII``).
+        groups: Capture groups whose spans are reported (0: the whole match).
+        check: Validator of each captured value.
+    """
+
+    id: str
+    name: str
+    type: str
+    regex: re.Pattern[str]
+    groups: tuple[int, ...]
+    check: Callable[[str], bool]
+
+
+def plausible(value: str) -> bool:
+    """Return whether a captured secret is real-looking rather than a placeholder or filler."""
+    if len(value) >= 8 and len(set(value)) < _MIN_DISTINCT:
+        return False
+    if len(value) >= 12 and any(value == (value[:k] * (len(value) // k + 1))[: len(value)] for k in (2, 3, 4)):
+        return False  # ``asdfasdfasdf``: a short unit repeated
+    lowered = value.lower()
+    return not any(word in lowered for word in _PLACEHOLDERS)
+
+
+def keyed_ok(value: str) -> bool:
+    """A value assigned to a credential name: no placeholder, no reference to something else."""
+    if value != value.strip() or _UUID.fullmatch(value):
+        return False
+    return plausible(value) and _TEMPLATE.fullmatch(value) is None and len(set(value)) >= 3
+
+
+def keyed_colon_ok(value: str) -> bool:
+    """``secret: value`` is prose as often as YAML: the value needs a digit or a symbol to count."""
+    return keyed_ok(value) and any(c.isdigit() or c in _SYMBOLS for c in value)
+
+
+def random_ok(value: str) -> bool:
+    """A value behind a bare ``key``/``token`` name: it must look random (letters and digits, varied)."""
+    if not plausible(value) or _UUID.fullmatch(value) or _TEMPLATE.fullmatch(value):
+        return False
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c.isalpha() for c in value)
+    return digits >= 2 and letters >= 4 and len(set(value)) >= 8
+
+
+def jwt_ok(value: str) -> bool:
+    """Whether the first part of a JWT/JWE decodes to a JSON header (``alg``, ``typ``...)."""
+    head = value.split(".", 1)[0]
+    try:
+        decoded = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)).decode("utf-8")
+    except (ValueError, binascii.Error):
+        return False
+    return decoded.startswith("{") and any(k in decoded for k in _JWT_HEADER_KEYS) and decoded.rstrip().endswith("}")
+
+
+def identifier_ok(value: str) -> bool:
+    """Cloud identifiers (buckets, ARNs, shop domains) are named, not random: only reject filler."""
+    return not (len(value) >= 8 and len(set(value)) < _MIN_DISTINCT)
+
+
+def long_ok(value: str) -> bool:
+    """Tokens with a fixed prefix and a long body (PyPI): a truncated copy is not a usable secret."""
+    return len(value) >= 100 and plausible(value)
+
+
+CHECKS: Final[dict[str | None, Callable[[str], bool]]] = {
+    None: plausible, "keyed": keyed_ok, "keyed_colon": keyed_colon_ok, "random": random_ok, "jwt": jwt_ok,
+    "identifier": identifier_ok, "long": long_ok,
+}  # fmt: skip
+"""Validators by the ``check`` name a rule carries in ``secret_rules.json``."""
+
+
+class SecretRules:
+    """The provider rules with their screen.
+
+    Args:
+        use_hyperscan: ``False`` forces the pure-``re`` path; ``None`` uses Hyperscan if installed.
+    """
+
+    def __init__(self, *, use_hyperscan: bool | None = None) -> None:
+        rules, patterns = [], []
+        for r in load_rules()["rules"]:
+            regex = re.compile(r["pattern"], re.ASCII)
+            rules.append(SecretRule(r["id"], r["name"], r["type"], regex, tuple(r["groups"]), CHECKS[r["check"]]))
+            keywords = tuple(r["keywords"]) if r["keywords"] else None
+            patterns.append(ScreenPattern(r["pattern"], keywords, r["max_width"], r["hyperscan"] == "prefilter"))
+        self.rules: tuple[SecretRule, ...] = tuple(rules)
+        self.types: frozenset[str] = frozenset(r.type for r in rules)
+        self.screen = Screen(patterns, use_hyperscan=use_hyperscan)
+
+    def find(self, text: str, types: frozenset[str], found: list[tuple[str, int, int]]) -> None:
+        """Append ``(type, start, end)`` for each confirmed secret of a type in ``types``."""
+        for index, start in self.screen.candidates(text).items():
+            rule = self.rules[index]
+            if rule.type not in types:
+                continue
+            for count, m in enumerate(rule.regex.finditer(text, start)):
+                if count == MAX_MATCHES_PER_RULE:
+                    break
+                for group in rule.groups:
+                    s, e = m.span(group)
+                    if e > s and rule.check(text[s:e]):
+                        found.append((rule.type, s, e))
