@@ -6,6 +6,7 @@ cap (chunked uploads included), so a client can never make the receiver hold mor
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -104,8 +105,19 @@ def _endpoint(service: IngestService, signal: str, limit: int) -> Callable[[Requ
     return handle
 
 
-def create_app(service: IngestService, max_body_bytes: int) -> Starlette:
-    """Build the OTLP/HTTP ASGI app."""
+def _stats_allowed(request: Request, token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <stats token>`` (never true without one)."""
+    scheme, _, given = (request.headers.get("authorization") or "").strip().partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def create_app(service: IngestService, max_body_bytes: int, stats_token: str = "") -> Starlette:
+    """Build the OTLP/HTTP ASGI app.
+
+    ``/stats`` counts every project's traffic, so it is for the operator alone: it answers only to
+    ``stats_token`` (``AGENTSTATE_STATS_TOKEN``) and is closed when none is configured. An ingest key
+    would not do: it speaks for one project. The probes stay open (they reveal no counts).
+    """
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -116,7 +128,14 @@ def create_app(service: IngestService, max_body_bytes: int) -> Starlette:
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "not ready", "reason": refusal}, 503)
 
-    async def stats(_: Request) -> Response:
+    async def stats(request: Request) -> Response:
+        if not _stats_allowed(request, stats_token):
+            message = (
+                "send 'Authorization: Bearer <AGENTSTATE_STATS_TOKEN>'"
+                if stats_token
+                else "/stats is disabled: set AGENTSTATE_STATS_TOKEN to enable it"
+            )
+            return JSONResponse({"message": message}, 401, headers={"WWW-Authenticate": "Bearer"})
         s = service.stats
         return JSONResponse(
             {

@@ -50,7 +50,7 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
     redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
     service = build_service(settings, redis)
     await service.publisher.start()
-    app = create_app(service, settings.max_body_bytes)
+    app = create_app(service, settings.max_body_bytes, settings.stats_token)
     http = _Server(
         uvicorn.Config(
             app, host=settings.host, port=settings.http_port, log_level="warning",

@@ -21,6 +21,9 @@ class ReceiverSettings(BaseSettings):
     secret_key: str = Field(
         "", description="Server pepper for ingest-key hashes; must match the API's. Required in production."
     )
+    stats_token: str = Field(
+        "", description="Bearer token for GET /stats (every project's ingest counts); empty = /stats disabled."
+    )
     key_cache_seconds: float = Field(
         30.0, ge=0, le=60, description="How long key lookups (hits and misses) are cached; revocation delay."
     )
