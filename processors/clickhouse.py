@@ -16,6 +16,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
 from agentstate.processors.clickhouse_schema import ddl
+from agentstate.processors.cluster_ddl import clusterize
 
 _locks: dict[str, IO[str]] = {}
 
@@ -75,7 +76,9 @@ def connect(url: str, database: str | None = None) -> Client:
     return clickhouse_connect.get_client(dsn=url, database=database, settings=settings)
 
 
-def migrate(client: Client, database: str, retention_days: int = 0, extra: list[str] | None = None) -> None:
-    """Create every table idempotently."""
-    for statement in ddl(database, retention_days) + (extra or []):
+def migrate(client: Client, database: str, retention_days: int = 0, extra: list[str] | None = None,
+            cluster: str = "") -> None:
+    """Create every table idempotently (``cluster``: replicated shards behind distributed tables)."""
+    statements = ddl(database, retention_days) + (extra or [])
+    for statement in clusterize(statements, cluster) if cluster else statements:
         client.command(statement)

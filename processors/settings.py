@@ -25,6 +25,10 @@ class WorkerSettings(BaseSettings):
         description="ClickHouse: http(s)://user:pass@host:8123 for a server, chdb:///dir for embedded.",
     )
     clickhouse_database: str = Field("agentstate", description="ClickHouse database of all tables.")
+    clickhouse_cluster: str = Field(
+        "", description="ClickHouse cluster (remote_servers) for replicated local tables behind distributed ones; "
+        "empty: the single-node schema.",
+    )
     retention_days: int = Field(0, ge=0, description="TTL of stored telemetry in days (0 = keep).")
     consumer_name: str = Field(
         default_factory=socket.gethostname,
@@ -55,6 +59,13 @@ class WorkerSettings(BaseSettings):
         "that storing spans keeps priority over analysing them on a small machine.",
     )
     scrub_on_write: bool = Field(True, description="Scrub PII/secrets of spans the SDK did not scrub.")
+
+    @field_validator("clickhouse_cluster")
+    @classmethod
+    def _cluster(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", v):
+            raise ValueError("must be empty or a plain identifier")
+        return v
 
     @field_validator("clickhouse_database")
     @classmethod

@@ -29,6 +29,7 @@ import logging
 
 from clickhouse_connect.driver.client import Client
 
+from agentstate.processors.cluster_ddl import clusterize
 from agentstate.semconv.tables import TRACE_FACETS_TABLE, TRACE_ROOTS_TABLE, TRACE_SUMMARY_TABLE, TRACE_TABLES
 
 log = logging.getLogger(__name__)
@@ -142,15 +143,18 @@ def backfill(database: str) -> dict[str, str]:
     }
 
 
-def ensure(client: Client, database: str, retention_days: int = 0) -> None:
+def ensure(client: Client, database: str, retention_days: int = 0, cluster: str = "") -> None:
     """Create the tables and views if missing, backfilling each new table from ``otel_traces``.
 
-    The views are created before the backfill, so no span inserted meanwhile is missed.
+    The views are created before the backfill, so no span inserted meanwhile is missed. With a
+    ``cluster`` the backfill goes through the distributed tables, whose sharding key (the trace) puts
+    each row on the shard that holds its trace's spans.
     """
     rows = client.query("SELECT name FROM system.tables WHERE database = {d:String} AND name IN {t:Array(String)}",
                         parameters={"d": database, "t": list(TABLES)}).result_rows
     new = [t for t in TABLES if t not in {str(r[0]) for r in rows}]
-    for statement in ddl(database, retention_days):
+    statements = ddl(database, retention_days)
+    for statement in clusterize(statements, cluster) if cluster else statements:
         client.command(statement)
     fill = backfill(database)
     for table in new:

@@ -49,8 +49,9 @@ async def run_writer(
 ) -> None:
     """Run the trace, log and row writers (and ``companion``) until ``stop`` (set by the CLI on SIGTERM)."""
     client = connect(settings.clickhouse_url)
-    migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings))
-    ensure_summaries(client, settings.clickhouse_database, settings.retention_days)
+    migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings),
+            cluster=settings.clickhouse_cluster)
+    ensure_summaries(client, settings.clickhouse_database, settings.retention_days, cluster=settings.clickhouse_cluster)
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
     tune_gc()
     common: dict[str, Any] = {

@@ -108,8 +108,9 @@ def _migrate(args: argparse.Namespace) -> int:
 
     settings = WorkerSettings()
     client = connect(settings.clickhouse_url)
-    migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings))
-    ensure_summaries(client, settings.clickhouse_database, settings.retention_days)
+    migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings),
+            cluster=settings.clickhouse_cluster)
+    ensure_summaries(client, settings.clickhouse_database, settings.retention_days, cluster=settings.clickhouse_cluster)
     print(f"schema up to date in {settings.clickhouse_database}")
     return 0
 
