@@ -6,10 +6,12 @@ collector can insert into the same tables. AgentState's additions are *extra* co
 
 * ``ProjectId`` — the tenant, from the ingest key. First in the sorting key: every query is scoped.
 * Normalised GenAI columns (model, tokens, session, user, agent, tool …) are ``DEFAULT`` expressions
-  over ``SpanAttributes`` covering the OTel GenAI, OpenInference and OpenLLMetry dialects. ClickHouse
-  computes them at insert time in C++, so the writer does no per-attribute Python work for them and
-  rows written by the official collector get them too. ``processors/normalize.py`` is the Python
-  twin used by the stream processors; a test keeps the two in agreement on the real fixtures.
+  over ``SpanAttributes`` generated from the dialect table (``agentstate.semconv.dialects``), like
+  ``processors/normalize.py``, the Python twin the stream processors use; the golden test keeps the
+  two in agreement span by span. ClickHouse computes them at insert time in C++, so the writer does
+  no per-attribute Python work for them and rows written by the official collector get them too.
+  ``ddl`` re-applies the expressions to an existing table (a metadata-only change: rows already
+  stored keep the values computed when they were inserted).
 
 The trace table is a ``ReplacingMergeTree`` whose sorting key ends in ``(TraceId, SpanId)``: a span
 redelivered after a crash collapses into one row on merge, and ``FINAL`` reads are exact. Insert
@@ -18,58 +20,27 @@ deduplication tokens (``non_replicated_deduplication_window``) drop an identical
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from agentstate.semconv import attributes_keys as K
-
-
-def _first_nonempty(keys: Sequence[str], col: str = "SpanAttributes") -> str:
-    """SQL: the first non-empty ``col[key]`` among ``keys``, else ''."""
-    parts: list[str] = []
-    for key in keys:
-        parts += [f"{col}['{key}'] != ''", f"{col}['{key}']"]
-    return f"multiIf({', '.join(parts)}, '')"
-
-
-def _first_uint(keys: Sequence[str]) -> str:
-    return f"toUInt64OrZero({_first_nonempty(keys)})"
-
-
-_OPERATION = (
-    "multiIf("
-    f"SpanAttributes['{K.OPERATION}'] != '', SpanAttributes['{K.OPERATION}'], "
-    "SpanAttributes['openinference.span.kind'] = 'LLM', 'chat', "
-    "SpanAttributes['openinference.span.kind'] = 'EMBEDDING', 'embeddings', "
-    "SpanAttributes['openinference.span.kind'] = 'RETRIEVER', 'retrieval', "
-    "SpanAttributes['openinference.span.kind'] = 'TOOL', 'execute_tool', "
-    "SpanAttributes['openinference.span.kind'] = 'AGENT', 'invoke_agent', "
-    "SpanAttributes['openinference.span.kind'] = 'CHAIN', 'invoke_workflow', "
-    "SpanAttributes['openinference.span.kind'] != '', lower(SpanAttributes['openinference.span.kind']), "
-    "SpanAttributes['llm.request.type'] = 'completion', 'text_completion', "
-    "SpanAttributes['llm.request.type'] = 'embedding', 'embeddings', "
-    "SpanAttributes['llm.request.type'] != '', SpanAttributes['llm.request.type'], "
-    "SpanAttributes['traceloop.span.kind'] = 'agent', 'invoke_agent', "
-    "SpanAttributes['traceloop.span.kind'] = 'tool', 'execute_tool', "
-    "SpanAttributes['traceloop.span.kind'] IN ('workflow', 'task'), 'invoke_workflow', "
-    "'')"
-)
+from agentstate.processors import dialect_sql as sql
+from agentstate.semconv import dialects as D
 
 NORMALISED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    # (name, type, DEFAULT expression)
-    ("GenAiOperation", "LowCardinality(String)", _OPERATION),
-    ("GenAiProvider", "LowCardinality(String)", _first_nonempty(K.PROVIDER_KEYS)),
-    ("GenAiRequestModel", "LowCardinality(String)", _first_nonempty(K.REQUEST_MODEL_KEYS)),
-    ("GenAiResponseModel", "LowCardinality(String)", _first_nonempty(K.RESPONSE_MODEL_KEYS)),
-    ("InputTokens", "UInt64", _first_uint(K.INPUT_TOKEN_KEYS)),
-    ("OutputTokens", "UInt64", _first_uint(K.OUTPUT_TOKEN_KEYS)),
-    ("CacheReadTokens", "UInt64", _first_uint(K.CACHE_READ_TOKEN_KEYS)),
-    ("CacheWriteTokens", "UInt64", _first_uint(K.CACHE_WRITE_TOKEN_KEYS)),
-    ("ReasoningTokens", "UInt64", _first_uint(K.REASONING_TOKEN_KEYS)),
-    ("SessionId", "String", _first_nonempty(K.SESSION_KEYS)),
-    ("UserId", "String", _first_nonempty(K.USER_KEYS)),
-    ("AgentName", "LowCardinality(String)", _first_nonempty(K.AGENT_KEYS)),
-    ("ToolName", "LowCardinality(String)", _first_nonempty(K.TOOL_KEYS)),
+    # (name, type, DEFAULT expression), generated from the dialect table (processors/dialect_sql.py)
+    ("GenAiOperation", "LowCardinality(String)", sql.operation()),
+    ("GenAiProvider", "LowCardinality(String)", sql.provider()),
+    ("GenAiRequestModel", "LowCardinality(String)", sql.first_nonempty(D.FIELD_KEYS["request_model"])),
+    ("GenAiResponseModel", "LowCardinality(String)", sql.first_nonempty(D.MODEL_KEYS)),
+    ("InputTokens", "UInt64", sql.input_tokens("CacheReadTokens", "CacheWriteTokens")),
+    ("OutputTokens", "UInt64", sql.tokens("output_tokens")),
+    ("CacheReadTokens", "UInt64", sql.tokens("cache_read_tokens")),
+    ("CacheWriteTokens", "UInt64", sql.tokens("cache_write_tokens")),
+    ("ReasoningTokens", "UInt64", sql.tokens("reasoning_tokens")),
+    ("SessionId", "String", sql.first_nonempty(D.FIELD_KEYS["session_id"])),
+    ("UserId", "String", sql.first_nonempty(D.FIELD_KEYS["user_id"])),
+    ("AgentName", "LowCardinality(String)", sql.entity_fallback("agent_name")),
+    ("ToolName", "LowCardinality(String)", sql.entity_fallback("tool_name", " AND GenAiOperation = 'execute_tool'")),
 )
+"""The normalised GenAI columns. ``GenAiResponseModel`` is the model that answered, else the one
+requested (the in-process ``NormalizedSpan.model``); ``GenAiOperation`` is ``''`` when unknown."""
 
 TRACE_COLUMNS: tuple[str, ...] = (
     "Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind",
@@ -150,6 +121,8 @@ ORDER BY (ProjectId, toStartOfHour(Timestamp), TraceId, SpanId)
 {_ttl("Timestamp", retention_days)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000,
     min_bytes_for_wide_part = {COMPACT_PART_BYTES}""",
+        # Tables created before the dialect table get its expressions (metadata only; rows keep theirs).
+        *(f"ALTER TABLE {db}.otel_traces MODIFY COLUMN IF EXISTS `{n}` DEFAULT {e}" for n, _, e in NORMALISED_COLUMNS),
         # Tables created before the setting existed (or by the official collector) get it too.
         f"ALTER TABLE {db}.otel_traces MODIFY SETTING min_bytes_for_wide_part = {COMPACT_PART_BYTES}",
         f"""CREATE TABLE IF NOT EXISTS {db}.otel_traces_trace_id_ts (

@@ -1,10 +1,9 @@
 """Span normalisation: any attribute dialect in, one :class:`NormalizedSpan` out.
 
-Dialects (reference §4.3): OpenTelemetry GenAI (``gen_ai.*``, both generations), OpenInference
-(``openinference.span.kind``, ``llm.*``), OpenLLMetry / Traceloop (``traceloop.*``,
-``llm.request.type``, indexed ``gen_ai.prompt.*``) and the Vercel AI SDK (``ai.*``). Each canonical
-field is read from an ordered list of keys, so mixed spans (OpenLLMetry writes ``gen_ai.*`` too)
-resolve the same way. The attributes are never modified.
+Generated from the dialect table (``agentstate.semconv.dialects``), like the ClickHouse column
+DEFAULT expressions: each canonical field is read from the table's ordered list of keys, the dialect
+and the operation from its detection and operation rules. Only the content fields (messages,
+documents) need code of their own (``normalize_messages``). The attributes are never modified.
 """
 
 from __future__ import annotations
@@ -23,113 +22,75 @@ from agentstate.processors.attr_values import (
     as_str_list,
     flattened_roots,
 )
-from agentstate.semconv import attributes_keys as K
+from agentstate.semconv import dialects as D
 from agentstate.semconv.record import Dialect, NormalizedSpan, Operation
 
-_OPERATIONS: Final = {op.value: op for op in Operation} | {
-    "completion": Operation.TEXT_COMPLETION,
-    "embedding": Operation.EMBEDDINGS,
-    "embed": Operation.EMBEDDINGS,
-    "tool": Operation.EXECUTE_TOOL,
-    "agent": Operation.INVOKE_AGENT,
-    "workflow": Operation.INVOKE_WORKFLOW,
-    "chain": Operation.INVOKE_WORKFLOW,
-}
-"""``gen_ai.operation.name``, ``llm.request.type`` and ``traceloop.span.kind`` values."""
+_OPERATIONS: Final = {alias: Operation(op) for alias, op in D.OPERATION_ALIASES.items()}
+"""Span-name words → operation."""
 
-_OI_KINDS: Final = {
-    "LLM": Operation.CHAT,
-    "EMBEDDING": Operation.EMBEDDINGS,
-    "RETRIEVER": Operation.RETRIEVAL,
-    "RERANKER": Operation.RERANK,
-    "TOOL": Operation.EXECUTE_TOOL,
-    "AGENT": Operation.INVOKE_AGENT,
-    "CHAIN": Operation.INVOKE_WORKFLOW,
-    "GUARDRAIL": Operation.GUARDRAIL,
-    "EVALUATOR": Operation.EVALUATION,
-}
-"""``openinference.span.kind`` → operation."""
+_FOLD: Final[dict[str, Callable[[str], str]]] = {"lower": str.lower, "upper": str.upper, "": str}
 
-_PROVIDERS: Final = {
-    "az.ai.openai": "azure.ai.openai",
-    "azure": "azure.ai.openai",
-    "azure_openai": "azure.ai.openai",
-    "mistralai": "mistral_ai",
-    "mistral": "mistral_ai",
-    "vertexai": "gcp.vertex_ai",
-    "vertex_ai": "gcp.vertex_ai",
-    "google": "gcp.gemini",
-    "gemini": "gcp.gemini",
-    "aws": "aws.bedrock",
-    "bedrock": "aws.bedrock",
-    "xai": "x_ai",
-    "watsonx": "ibm.watsonx.ai",
-}
-"""Legacy, capitalised or vendor-specific provider names → OTel ``gen_ai.provider.name`` values."""
 
-_VERCEL_MODEL_CALL: Final = re.compile(r"^ai\.(?:generate|stream)(?:Text|Object)\.do(?:Generate|Stream)$")
-_SPAN_NAME_OP: Final = re.compile(
-    r"^(chat|text_completion|generate_content|embeddings|execute_tool|invoke_agent|create_agent|"
-    r"invoke_workflow|retrieval)\b|\.(chat|completion|embeddings?)$"
-)
+_Extra = tuple[
+    tuple[tuple[re.Pattern[str], Operation], ...],
+    tuple[tuple[str, Operation], ...],
+    Operation,
+    tuple[tuple[Operation, str, Operation], ...],
+]
 
-_INPUT_TOKENS: Final = (*K.INPUT_TOKEN_KEYS, "ai.usage.inputTokens", "ai.usage.promptTokens", "ai.usage.tokens")
-_OUTPUT_TOKENS: Final = (*K.OUTPUT_TOKEN_KEYS, "ai.usage.outputTokens", "ai.usage.completionTokens")
-_CACHE_READ: Final = (*K.CACHE_READ_TOKEN_KEYS, "ai.usage.cachedInputTokens")
-_REASONING: Final = (*K.REASONING_TOKEN_KEYS, "ai.usage.reasoningTokens")
-_TOTAL: Final = ("gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total", "ai.usage.totalTokens")
-_PROVIDER: Final = (*K.PROVIDER_KEYS, "ai.model.provider")
-_REQUEST_MODEL: Final = (*K.REQUEST_MODEL_KEYS, "ai.model.id")
-_RESPONSE_MODEL: Final = ("gen_ai.response.model", "llm.response.model_name", "ai.response.model")
-_FINISH: Final = ("gen_ai.response.finish_reasons", "llm.finish_reason", "gen_ai.response.finish_reason",
-                  "llm.response.finish_reason", "ai.response.finishReason")  # fmt: skip
-_SESSION: Final = (*K.SESSION_KEYS, "ai.telemetry.metadata.sessionId", "ai.telemetry.metadata.session_id")
-_USER: Final = (*K.USER_KEYS, "ai.telemetry.metadata.userId", "ai.telemetry.metadata.user_id")
-_MAX_TOKENS: Final = ("gen_ai.request.max_tokens", "llm.request.max_tokens", "ai.settings.maxOutputTokens")
-_CONTENT_PREFIXES: Final = (
-    "gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.prompt",
-    "gen_ai.completion", "gen_ai.retrieval.documents", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result",
-    "llm.input_messages", "llm.output_messages", "llm.prompts", "llm.choices", "ai.prompt", "ai.response.",
-    "ai.toolCall.args", "ai.toolCall.result", "retrieval.documents", "reranker.output_documents", "input.value",
-    "output.value", "traceloop.entity.input", "traceloop.entity.output",
-)  # fmt: skip
-"""Every attribute the content fields (messages, documents, tool I/O, generic I/O) are read from."""
 
-_FIELDS: Final = FirstOf({
-    "input_tokens": _INPUT_TOKENS, "output_tokens": _OUTPUT_TOKENS, "cache_read": _CACHE_READ,
-    "cache_write": K.CACHE_WRITE_TOKEN_KEYS, "total": _TOTAL, "finish": _FINISH, "provider": _PROVIDER,
-    "request_model": _REQUEST_MODEL, "response_model": _RESPONSE_MODEL,
-    "response_id": ("gen_ai.response.id", "ai.response.id"), "reasoning": _REASONING, "max_tokens": _MAX_TOKENS,
-    "session": _SESSION, "user": _USER, "agent": K.AGENT_KEYS,
-    "tool_call_id": ("gen_ai.tool.call.id", "tool.id", "tool_call.id", "ai.toolCall.id"),
-    "workflow": ("gen_ai.workflow.name", "traceloop.workflow.name", "ai.telemetry.functionId"),
-    "tool": (*K.TOOL_KEYS, "ai.toolCall.name"),
-    "tool_arguments": ("gen_ai.tool.call.arguments", "ai.toolCall.args"),
-    "tool_result": ("gen_ai.tool.call.result", "ai.toolCall.result"),
-    "input_text": ("input.value", "traceloop.entity.input", "ai.prompt"),
-    "output_text": ("output.value", "traceloop.entity.output", "ai.response.text"),
-    "tool_input": ("input.value", "traceloop.entity.input"),
-    "tool_output": ("output.value", "traceloop.entity.output"),
-})
-"""Every canonical field read from a list of keys (first non-empty wins), resolved in one pass."""
+def _compile(rule: D.OperationRule) -> tuple[str, Callable[[str], str], dict[str, Operation], bool, _Extra | None]:
+    """One table rule as ``(key, fold, values, decisive, extra)``; ``extra`` only when needed (speed)."""
+    extra = (
+        tuple((re.compile(rx), Operation(op)) for rx, op in rule.patterns),
+        tuple((suffix, Operation(op)) for suffix, op in rule.suffixes),
+        Operation(rule.default),
+        tuple((Operation(a), prefix, Operation(b)) for a, prefix, b in rule.refine),
+    )
+    needed = rule.decisive or rule.patterns or rule.suffixes or rule.refine
+    values = {value: Operation(op) for value, op in rule.values.items()}
+    return rule.key, _FOLD[rule.fold], values, rule.decisive, extra if needed else None
+
+
+_RULES: Final = tuple(_compile(rule) for rule in D.OPERATION_RULES)
+"""The table's operation rules, compiled, in the order they are tried."""
+
+_SPAN_NAME_OP: Final = re.compile("|".join(D.SPAN_NAME_PATTERNS))
+
+
+def _detection() -> tuple[tuple[Dialect, tuple[str, ...], tuple[str, ...]], ...]:
+    """The table's detection rules, consecutive ones of the same dialect merged (one pass over keys)."""
+    merged: list[tuple[Dialect, tuple[str, ...], tuple[str, ...]]] = []
+    for dialect, keys, prefixes in D.DETECTION:
+        if merged and merged[-1][0].value == dialect:
+            _, held_keys, held_prefixes = merged.pop()
+            keys, prefixes = held_keys + keys, held_prefixes + prefixes
+        merged.append((Dialect(dialect), keys, prefixes))
+    return tuple(merged)
+
+
+_DETECTION: Final = _detection()
+_CONTENT_PREFIXES: Final = D.CONTENT_PREFIXES
+_FIELDS: Final = FirstOf(D.FIELD_KEYS)
+"""Every canonical field read from the table's list of keys (first non-empty wins), in one pass."""
+_PROVIDERS: Final = dict(D.PROVIDER_ALIASES)
+_AGENT_KIND: Final = D.ENTITY_FALLBACKS["agent_name"]
+_TOOL_KIND: Final = D.ENTITY_FALLBACKS["tool_name"]
 
 Got = Callable[[str], object]
 """``dict.get`` of :meth:`FirstOf.pick`'s result."""
 
 
 def detect_dialect(attributes: Attributes) -> Dialect:
-    """Return the attribute dialect; the first rule of reference §4.3 that matches wins."""
-    if "openinference.span.kind" in attributes:
-        return Dialect.OPENINFERENCE
-    if "llm.request.type" in attributes or "llm.usage.total_tokens" in attributes:
-        return Dialect.OPENLLMETRY
-    for key in attributes:
-        if key.startswith(("traceloop.", "gen_ai.prompt.0.", "gen_ai.completion.0.")):
-            return Dialect.OPENLLMETRY
-    if "ai.operationId" in attributes:
-        return Dialect.VERCEL_AI
-    if any(k in attributes for k in ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system")):
-        return Dialect.OTEL_GENAI
+    """Return the attribute dialect: the first detection rule of the dialect table that matches."""
+    for dialect, keys, prefixes in _DETECTION:
+        for key in keys:
+            if key in attributes:
+                return dialect
+        if prefixes:
+            for key in attributes:
+                if key.startswith(prefixes):
+                    return dialect
     return Dialect.UNKNOWN
 
 
@@ -148,25 +109,23 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
     got = _FIELDS.pick(attributes).get
     operation = _operation(attributes, span_name, dialect, got("input_tokens") is not None)
     tool_like = operation is Operation.EXECUTE_TOOL
-    tl_kind = as_str(attributes.get("traceloop.span.kind"))
-    tl_entity = as_str(attributes.get("traceloop.entity.name"))
+    tl_kind = as_str(attributes.get(D.ENTITY_KIND_KEY))
+    tl_entity = as_str(attributes.get(D.ENTITY_NAME_KEY))
 
     input_tokens = as_int(got("input_tokens"))
     output_tokens = as_int(got("output_tokens"))
-    cache_read = as_int(got("cache_read"))
-    cache_write = as_int(got("cache_write"))
+    cache_read = as_int(got("cache_read_tokens"))
+    cache_write = as_int(got("cache_write_tokens"))
     cached = (cache_read or 0) + (cache_write or 0)
     if input_tokens is not None and cached > input_tokens:
         input_tokens += cached  # the instrumentation reported uncached input only (Anthropic style)
-    total = as_int(got("total"))
+    total = as_int(got("total_tokens"))
     if total is None and input_tokens is not None and output_tokens is not None:
         total = input_tokens + output_tokens
 
     roots = flattened_roots(attributes) if content else frozenset()
     output_messages = msgs.output_messages(attributes, roots) if content else ()
-    finish = as_str_list(got("finish")) or tuple(
-        m.finish_reason for m in output_messages if m.finish_reason
-    )
+    finish = as_str_list(got("finish_reasons")) or tuple(m.finish_reason for m in output_messages if m.finish_reason)
 
     return NormalizedSpan(
         dialect=dialect,
@@ -179,67 +138,63 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
         output_tokens=output_tokens,
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
-        reasoning_tokens=as_int(got("reasoning")),
+        reasoning_tokens=as_int(got("reasoning_tokens")),
         total_tokens=total,
         finish_reasons=finish,
-        request_max_tokens=as_int(got("max_tokens")),
-        session_id=as_str(got("session")),
-        user_id=as_str(got("user")),
-        agent_name=as_str(got("agent")) or (tl_entity if tl_kind == "agent" else None),
+        request_max_tokens=as_int(got("request_max_tokens")),
+        session_id=as_str(got("session_id")),
+        user_id=as_str(got("user_id")),
+        agent_name=as_str(got("agent_name")) or (tl_entity if tl_kind == _AGENT_KIND else None),
         workflow_name=_workflow(attributes, got, span_name, operation),
         tool_name=_tool_name(got, tl_kind, tl_entity, tool_like),
         tool_call_id=as_str(got("tool_call_id")),
-        tool_arguments=_tool_io(got, "tool_arguments", "tool_input", tool_like)
-        if content
-        else None,
-        tool_result=_tool_io(got, "tool_result", "tool_output", tool_like)
-        if content
-        else None,
+        tool_arguments=_tool_io(got, "tool_arguments", "tool_input", tool_like) if content else None,
+        tool_result=_tool_io(got, "tool_result", "tool_output", tool_like) if content else None,
         input_messages=msgs.input_messages(attributes, roots) if content else (),
         output_messages=output_messages,
         documents=msgs.documents(attributes, roots) if content else (),
-        input_text=as_str(got("input_text"))
-        if content
-        else None,
-        output_text=as_str(got("output_text"))
-        if content
-        else None,
-        reported_cost_usd=as_float(attributes.get("llm.cost.total")),
+        input_text=as_str(got("input_text")) if content else None,
+        output_text=as_str(got("output_text")) if content else None,
+        reported_cost_usd=as_float(got("reported_cost_usd")),
     )
 
 
 def _operation(attributes: Attributes, span_name: str, dialect: Dialect, has_input_tokens: bool) -> Operation:
-    name = as_str(attributes.get("gen_ai.operation.name"))
-    if name and (op := _OPERATIONS.get(name.lower())) is not None:
-        return op
-    if (kind := as_str(attributes.get("openinference.span.kind"))) is not None:
-        op = _OI_KINDS.get(kind.upper(), Operation.UNKNOWN)
-        if op is Operation.CHAT and any(k.startswith("llm.prompts.") for k in attributes):
-            return Operation.TEXT_COMPLETION
-        return op
-    for key in ("llm.request.type", "traceloop.span.kind"):
-        value = as_str(attributes.get(key))
-        if value and (op := _OPERATIONS.get(value.lower())) is not None:
+    for key, fold, values, decisive, extra in _RULES:
+        raw = attributes.get(key)
+        if raw is None:
+            continue
+        text = as_str(raw) or ""
+        op = values.get(fold(text)) if text or decisive else None
+        if extra is None:
+            if op is not None:
+                return op
+            continue
+        patterns, suffixes, default, refine = extra
+        if op is None:
+            for rx, o in patterns:
+                if rx.search(text):
+                    op = o
+                    break
+            else:
+                for suffix, o in suffixes:
+                    if text.endswith(suffix):
+                        op = o
+                        break
+        if op is not None:
+            for when, prefix, then in refine:
+                if op is when and any(k.startswith(prefix) for k in attributes):
+                    return then
             return op
-    if (vercel := as_str(attributes.get("ai.operationId"))) is not None:
-        return _vercel_operation(vercel)
+        if decisive:
+            return default
     match = _SPAN_NAME_OP.search(span_name)
     if match is not None:
-        word = match.group(1) or match.group(2)
+        word = next(g for g in match.groups() if g)
         return _OPERATIONS.get(word, Operation.UNKNOWN)
-    if dialect is not Dialect.UNKNOWN and has_input_tokens:
+    if D.TOKENS_MEAN_CHAT and dialect is not Dialect.UNKNOWN and has_input_tokens:
         return Operation.CHAT
     return Operation.UNKNOWN
-
-
-def _vercel_operation(operation_id: str) -> Operation:
-    if _VERCEL_MODEL_CALL.match(operation_id):
-        return Operation.CHAT
-    if operation_id.endswith(".doEmbed"):
-        return Operation.EMBEDDINGS
-    if operation_id == "ai.toolCall":
-        return Operation.EXECUTE_TOOL
-    return Operation.INVOKE_WORKFLOW  # ai.generateText, ai.streamText, ai.embed …: the wrapper span
 
 
 def _provider(raw: str | None) -> str | None:
@@ -249,21 +204,21 @@ def _provider(raw: str | None) -> str | None:
     if name in _PROVIDERS:
         return _PROVIDERS[name]
     head = name.split(".", 1)[0]  # Vercel "openai.responses", "anthropic.messages"
-    if head in ("openai", "anthropic", "cohere", "groq", "deepseek", "perplexity", "mistral", "google"):
+    if head in D.PROVIDER_HEADS:
         return _PROVIDERS.get(head, head)
     return name
 
 
 def _workflow(attributes: Attributes, got: Got, span_name: str, operation: Operation) -> str | None:
-    name = as_str(got("workflow"))
-    if name is None and operation is Operation.INVOKE_WORKFLOW and "openinference.span.kind" in attributes:
+    name = as_str(got("workflow_name"))
+    if name is None and operation is Operation.INVOKE_WORKFLOW and D.SPAN_NAME_IS_WORKFLOW in attributes:
         return span_name or None
     return name
 
 
 def _tool_name(got: Got, tl_kind: str | None, tl_entity: str | None, tool_like: bool) -> str | None:
-    name = as_str(got("tool"))
-    if name is None and tool_like and tl_kind == "tool":
+    name = as_str(got("tool_name"))
+    if name is None and tool_like and tl_kind == _TOOL_KIND:
         return tl_entity
     return name
 

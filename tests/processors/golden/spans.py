@@ -62,7 +62,7 @@ def _json_cases(path: Path) -> Iterator[Case]:
 
 
 def _cassette_cases(path: Path) -> Iterator[Case]:
-    from tests.processors.test_normalize import openllmetry_attributes  # noqa: PLC0415 - test-only helper
+    from tests.processors.test_normalize import openllmetry_attributes
 
     pairs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     for generation in ("legacy", "current"):
