@@ -21,6 +21,8 @@ Settings come from environment variables (pydantic-settings, prefix AGENTSTATE_)
   AGENTSTATE_SECRET_KEY         server pepper for API-key hashes and JWTs (>= 16 chars; `up` makes one)
   AGENTSTATE_BOOTSTRAP_API_KEY  make the ingest key printed by `up` deterministic
   AGENTSTATE_HOST / _HTTP_PORT / _GRPC_PORT   receiver bind address and ports (4318 / 4317)
+  AGENTSTATE_API_PORT / AGENTSTATE_UI_PORT   query API and Streamlit UI ports (8000 / 8501)
+  AGENTSTATE_CLICKHOUSE_CLUSTER   ClickHouse cluster for replicated + distributed tables (empty: single node)
   AGENTSTATE_MAX_BODY_BYTES     OTLP request limit after decompression (default 5 MiB)
   AGENTSTATE_HIGH_WATER_ENTRIES backlog above which ingest answers 503 + Retry-After
   AGENTSTATE_RATE_LIMIT_SPANS_PER_SECOND  per-project ingest rate limit (0 = none)
