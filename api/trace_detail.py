@@ -81,7 +81,7 @@ def _genai(s: dict[str, Any]) -> GenAi:
         reasoning_tokens=s["reasoning_tokens"], cost_usd=s["cost_usd"], agent_name=s["agent_name"],
         tool_name=s["tool_name"], session_id=s["session_id"], user_id=s["user_id"],
         input_messages=genai.messages(attrs, "input"), output_messages=genai.messages(attrs, "output"),
-        system_instructions=genai.parse_value(attrs.get("gen_ai.system_instructions")),
+        system_instructions=genai.system_instructions(attrs),
         tool_arguments=genai.tool_arguments(attrs), tool_result=genai.tool_result(attrs),
     )
 
@@ -142,7 +142,7 @@ def to_steps(trace_id: str, spans: list[dict[str, Any]], truncated: bool) -> Ste
         attrs = s["attributes"]
         states.append({
             "span_id": s["span_id"], "parent_span_id": s["parent_span_id"], "start_ns": s["start_ns"],
-            "name": s["name"], "type": genai.step_type(s["operation"], attrs),
+            "name": s["name"], "type": genai.step_type(s["operation"]),
             "model": s["response_model"] or s["request_model"], "agent_name": s["agent_name"],
             "tool_name": s["tool_name"], "input": genai.io_value(attrs, "input"),
             "output": genai.io_value(attrs, "output"), "input_messages": genai.messages(attrs, "input"),

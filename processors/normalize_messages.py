@@ -1,6 +1,6 @@
 """Chat messages and retrieved documents, read from any attribute dialect.
 
-Sources, first found wins (reference §4.3):
+Where they are read from is the dialect table's (``agentstate.semconv.dialects``); first found wins:
 
 * input: ``gen_ai.input.messages`` (+ ``gen_ai.system_instructions``), OpenInference
   ``llm.input_messages.*``, OpenLLMetry ``gen_ai.prompt.*``, OpenInference ``llm.prompts.*``,
@@ -17,28 +17,32 @@ from __future__ import annotations
 from typing import Any, Final
 
 from agentstate.processors.attr_values import Attributes, as_json, as_str, get_path, unflatten
+from agentstate.semconv import dialects as D
 from agentstate.semconv.record import Message, ToolCall
 
 _TEXT_PARTS: Final = frozenset({"text", "input_text", "output_text"})
 _CALL_PARTS: Final = frozenset({"tool_call", "tool-call", "function_call", "tool_use"})
 _RESULT_PARTS: Final = frozenset({"tool_call_response", "tool-result", "tool_result", "function_call_output"})
+_PROMPTS: Final = D.PROMPT_TEXT_LIST + "."
+_CHOICES: Final = D.CHOICE_TEXT_LIST + "."
+_DOCUMENTS: Final = tuple(key + "." for key in D.DOCUMENT_LISTS)
 
 
 def input_messages(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[Message, ...]:
     """Return the messages sent to the model, system instructions first (``roots``: see ``unflatten``)."""
     system = _system_instructions(attributes)
-    for key in ("gen_ai.input.messages", "llm.input_messages", "gen_ai.prompt", "ai.prompt.messages"):
+    for key in D.INPUT_MESSAGE_LISTS:
         raw = unflatten(attributes, key + ".", roots)
         if raw:
             return system + _messages(raw)
-    prompts = unflatten(attributes, "llm.prompts.", roots)
+    prompts = unflatten(attributes, _PROMPTS, roots)
     if prompts:
         texts = (as_str(get_path(p, "prompt", "text")) if isinstance(p, dict) else as_str(p) for p in prompts)
         return system + tuple(Message("user", t) for t in texts if t)
-    legacy = attributes.get("gen_ai.prompt")
+    legacy = attributes.get(D.LEGACY_PROMPT_TEXT)
     if isinstance(legacy, str) and legacy:
         return (*system, Message("user", legacy))
-    vercel = as_json(attributes.get("ai.prompt"))
+    vercel = as_json(attributes.get(D.VERCEL_PROMPT))
     if isinstance(vercel, dict):
         out = [Message("system", s)] if isinstance(s := vercel.get("system"), str) and s else []
         if isinstance(vercel.get("messages"), list):
@@ -51,21 +55,22 @@ def input_messages(attributes: Attributes, roots: frozenset[str] | None = None) 
 
 def output_messages(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[Message, ...]:
     """Return the messages the model produced."""
-    for key in ("gen_ai.output.messages", "llm.output_messages", "gen_ai.completion"):
+    for key in D.OUTPUT_MESSAGE_LISTS:
         raw = unflatten(attributes, key + ".", roots)
         if raw:
             return tuple(m if m.role != "user" else _as_assistant(m) for m in _messages(raw))
-    choices = unflatten(attributes, "llm.choices.", roots)
+    choices = unflatten(attributes, _CHOICES, roots)
     if choices:
         texts = (as_str(get_path(c, "completion", "text")) if isinstance(c, dict) else as_str(c) for c in choices)
         return tuple(Message("assistant", t) for t in texts if t)
-    legacy = attributes.get("gen_ai.completion")
+    legacy = attributes.get(D.LEGACY_COMPLETION_TEXT)
     if isinstance(legacy, str) and legacy:
         return (Message("assistant", legacy),)
-    text = as_str(attributes.get("ai.response.text") or attributes.get("ai.response.object"))
-    calls = _tool_calls(as_json(attributes.get("ai.response.toolCalls")))
+    text_key, object_key = D.VERCEL_OUTPUT_TEXT_KEYS
+    text = as_str(attributes.get(text_key) or attributes.get(object_key))
+    calls = _tool_calls(as_json(attributes.get(D.VERCEL_TOOL_CALLS)))
     if text or calls:
-        reason = as_str(attributes.get("ai.response.finishReason"))
+        reason = as_str(attributes.get(D.VERCEL_FINISH_REASON))
         return (Message("assistant", text or "", calls, finish_reason=reason),)
     return ()
 
@@ -73,13 +78,12 @@ def output_messages(attributes: Attributes, roots: frozenset[str] | None = None)
 def documents(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[str, ...]:
     """Return the text of retrieved documents (OpenInference and OTel GenAI retrieval spans)."""
     out: list[str] = []
-    for doc in unflatten(attributes, "retrieval.documents.", roots) or unflatten(
-        attributes, "reranker.output_documents.", roots
-    ):
+    retrieved, reranked = _DOCUMENTS
+    for doc in unflatten(attributes, retrieved, roots) or unflatten(attributes, reranked, roots):
         text = get_path(doc, "document", "content") if isinstance(doc, dict) else doc
         if (s := as_str(text)) is not None:
             out.append(s)
-    raw = as_json(attributes.get("gen_ai.retrieval.documents"))
+    raw = as_json(attributes.get(D.DOCUMENTS_JSON))
     for doc in raw if isinstance(raw, list) else ():
         text = _first_text(doc, "content", "text", "page_content") if isinstance(doc, dict) else doc
         if (s := as_str(text)) is not None:
@@ -88,7 +92,7 @@ def documents(attributes: Attributes, roots: frozenset[str] | None = None) -> tu
 
 
 def _system_instructions(attributes: Attributes) -> tuple[Message, ...]:
-    raw = attributes.get("gen_ai.system_instructions")
+    raw = attributes.get(D.SYSTEM_INSTRUCTIONS_KEY)
     if raw is None:
         return ()
     parsed = as_json(raw)

@@ -294,20 +294,31 @@ DIALECTS: Final[tuple[DialectEntry, ...]] = (
         ),
         content_prefixes=("ai.prompt", "ai.response.", "ai.toolCall.args", "ai.toolCall.result"),
     ),
+    DialectEntry(  # our SDK writes gen_ai.operation.name too; this covers its kind-only spans
+        name="agentstate", dialect="otel_genai", detect_rank=None, detect_keys=(), detect_prefixes=(),
+        fields=_F({}),
+        operations=(
+            OperationRule("agentstate.span.kind", rank=5, values=_F({
+                "agent": "invoke_agent", "llm": "chat", "tool": "execute_tool", "retrieval": "retrieval",
+                "chain": "invoke_workflow", "workflow": "invoke_workflow", "embedding": "embeddings",
+            })),
+        ),
+    ),
 )  # fmt: skip
 """Every dialect, in field-precedence order (see the module docstring)."""
 
 
-def _merge() -> Mapping[str, tuple[str, ...]]:
+def field_keys(entries: tuple[DialectEntry, ...]) -> Mapping[str, tuple[str, ...]]:
+    """Every field's keys over ``entries``, in entry order then each entry's order, without repeats."""
     merged: dict[str, tuple[str, ...]] = {}
-    for entry in DIALECTS:
+    for entry in entries:
         for field, keys in entry.fields.items():
             held = merged.get(field, ())
             merged[field] = held + tuple(k for k in keys if k not in held)
     return MappingProxyType(merged)
 
 
-FIELD_KEYS: Final[Mapping[str, tuple[str, ...]]] = _merge()
+FIELD_KEYS: Final[Mapping[str, tuple[str, ...]]] = field_keys(DIALECTS)
 """Normalised field -> every key it is read from, in precedence order (first non-empty wins)."""
 
 MODEL_KEYS: Final[tuple[str, ...]] = FIELD_KEYS["response_model"] + FIELD_KEYS["request_model"]
@@ -389,17 +400,23 @@ DOCUMENT_LISTS: Final[tuple[str, ...]] = ("retrieval.documents", "reranker.outpu
 DOCUMENTS_JSON: Final = "gen_ai.retrieval.documents"
 """OTel GenAI retrieved documents, a JSON list."""
 
+# --- What the trace API shows as the instrumentation wrote it (no re-shaping) -----------------------
+
 API_MESSAGE_LISTS: Final[Mapping[str, tuple[str, tuple[str, ...]]]] = MappingProxyType({
-    "input": (
-        "gen_ai.input.messages", (r"^llm\.input_messages\.(\d+)\.message\.(.+)$", r"^gen_ai\.prompt\.(\d+)\.(.+)$"),
-    ),
-    "output": (
-        "gen_ai.output.messages",
-        (r"^llm\.output_messages\.(\d+)\.message\.(.+)$", r"^gen_ai\.completion\.(\d+)\.(.+)$"),
-    ),
-})
-"""Direction -> (JSON key, flattened-key regexes with groups index and field): how the trace API
-shows a span's messages as the instrumentation wrote them (no re-shaping)."""
+    "input": ("gen_ai.input.messages",
+              (r"^llm\.input_messages\.(\d+)\.message\.(.+)$", r"^gen_ai\.prompt\.(\d+)\.(.+)$")),
+    "output": ("gen_ai.output.messages",
+               (r"^llm\.output_messages\.(\d+)\.message\.(.+)$", r"^gen_ai\.completion\.(\d+)\.(.+)$")),
+})  # fmt: skip
+"""Direction -> (JSON key, flattened-key regexes with groups index and field) of a span's messages."""
 
 API_TOOL_ARGUMENTS: Final[tuple[str, ...]] = ("gen_ai.tool.call.arguments", "tool.parameters")
-"""Keys the trace API shows as a tool's arguments, first non-empty wins."""
+"""A tool's arguments, first non-empty wins."""
+
+API_TOOL_RESULT: Final[tuple[str, ...]] = ("gen_ai.tool.call.result",)
+"""What a tool returned."""
+
+API_IO: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {"input": FIELD_KEYS["tool_input"], "output": FIELD_KEYS["tool_output"]}
+)
+"""Direction -> keys of any span's generic input or output (OpenInference, OpenLLMetry entities)."""

@@ -39,20 +39,19 @@ _OPERATIONS: Final[dict[str, str]] = {
     "retrieval": "retrieval", "retriever": "retrieval", "retrieve": "retrieval",
     "invoke_workflow": "chain", "workflow": "chain", "chain": "chain",
 }
-_OPENINFERENCE_KIND: Final = "openinference.span.kind"
+"""The API's normalised operation (and spellings older rows may hold) -> how the span is drawn. The
+operation already folds in every dialect's span kind (OpenInference ``RETRIEVER`` arrives as
+``retrieval``), so the UI never reads raw attribute keys."""
 
 
-def classify(operation: str, openinference_kind: str = "") -> str:
-    """The kind of a span from its GenAI operation, else its OpenInference span kind, else ``span``."""
-    kind = _OPERATIONS.get(operation.strip().lower())
-    if kind is None:
-        kind = _OPERATIONS.get(openinference_kind.strip().lower(), "span")
-    return kind
+def classify(operation: str) -> str:
+    """The kind of a span from its normalised GenAI operation, else ``span``."""
+    return _OPERATIONS.get(operation.strip().lower(), "span")
 
 
 def span_kind(span: Span) -> str:
     """The kind of an API span."""
-    return classify(span["genai"]["operation"], span["attributes"].get(_OPENINFERENCE_KIND, ""))
+    return classify(span["genai"]["operation"])
 
 
 def style(kind: str) -> KindStyle:

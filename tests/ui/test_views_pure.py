@@ -30,12 +30,12 @@ def test_client_params_bools_and_blanks() -> None:
     assert _clean({"a": None, "b": "", "c": True, "d": False, "e": 3}) == {"c": "true", "d": "false", "e": 3}
 
 
-@pytest.mark.parametrize(("op", "oi", "kind"), [
-    ("chat", "", "llm"), ("execute_tool", "", "tool"), ("invoke_agent", "", "agent"), ("", "RETRIEVER", "retrieval"),
-    ("", "CHAIN", "chain"), ("embeddings", "", "embedding"), ("", "", "span"), ("weird", "", "span"),
+@pytest.mark.parametrize(("op", "kind"), [
+    ("chat", "llm"), ("execute_tool", "tool"), ("invoke_agent", "agent"), ("retrieval", "retrieval"),
+    ("invoke_workflow", "chain"), ("embeddings", "embedding"), ("", "span"), ("weird", "span"),
 ])
-def test_classify(op: str, oi: str, kind: str) -> None:
-    assert classify(op, oi) == kind
+def test_classify(op: str, kind: str) -> None:
+    assert classify(op) == kind
 
 
 def test_kind_styles_are_distinct() -> None:
