@@ -46,7 +46,8 @@ def build_state(settings: ApiSettings, client: Client, redis: Redis) -> ApiState
         settings=settings, db=Database(settings.database_url), ch=ClickHouse(client, settings.clickhouse_database),
         redis=redis, jwt_key=signing_key(settings.secret_key), pepper=settings.secret_key.encode(),
         limiter=RateLimiter(redis, settings.rate_limit_per_minute),
-        logins=LoginGuard(redis, settings.login_max_failures, settings.login_window_seconds),
+        logins=LoginGuard(redis, settings.login_max_failures, settings.login_window_seconds,
+                          settings.login_ip_max_failures, settings.login_account_max_failures),
         live=LiveHub(redis),
     )
 

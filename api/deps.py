@@ -31,6 +31,11 @@ def get_state(request: Request) -> ApiState:
 State = Annotated[ApiState, Depends(get_state)]
 
 
+def client_ip(request: Request) -> str:
+    """The socket peer's address (``X-Forwarded-For`` is not trusted: the API is not told about proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
 def unauthorized(detail: str = "not authenticated") -> HTTPException:
     """401 with the Bearer challenge."""
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})

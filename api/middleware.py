@@ -12,10 +12,29 @@ from agentstate.api.limits import RateLimiter
 _EXEMPT = frozenset({"/healthz", "/readyz"})
 
 
+_JSON_POLICY = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+"""JSON answers load and run nothing, and may not be framed."""
+
+_DOCS_POLICY = (b"default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+                b"style-src 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+                b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+                b"https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
+                b"base-uri 'none'; form-action 'none'")
+"""FastAPI's Swagger UI and ReDoc pages: their CDN bundles and inline start-up script (no user data)."""
+
+_DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+
+
+def _security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    policy = _DOCS_POLICY if path in _DOCS_PATHS else _JSON_POLICY
+    return [*_SECURITY_HEADERS, (b"content-security-policy", policy)]
+
+
 async def _reply(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    raw += _security_headers("")
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
@@ -71,7 +90,7 @@ class LimitsMiddleware:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_SECURITY_HEADERS]
+                message["headers"] = [*message.get("headers", []), *_security_headers(scope["path"])]
             await send(message)
 
         await self.app(scope, replay, with_headers)

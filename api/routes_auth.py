@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from agentstate.api import repo, tokens
-from agentstate.api.deps import CurrentUser, State, Superuser
+from agentstate.api.deps import CurrentUser, State, Superuser, client_ip
+from agentstate.api.live import access_changed
 from agentstate.api.models import LoginIn, PasswordChange, TokenOut, UserCreate, UserOut
 from agentstate.api.passwords import hash_password, verify_password
 from agentstate.api.repo import User
@@ -30,24 +31,30 @@ def _check(db: Database, email: str, password: str) -> User | None:
     return found[0] if ok and found else None
 
 
+def _wait(seconds: int) -> JSONResponse:
+    return JSONResponse(_LOCKED, 429, headers={"Retry-After": str(seconds)})
+
+
 @router.post("/auth/login", response_model=TokenOut,
-             responses={401: {"description": "Bad credentials"}, 429: {"description": "Locked"}})
-async def login(body: LoginIn, state: State) -> TokenOut | JSONResponse:
+             responses={401: {"description": "Bad credentials"}, 429: {"description": "Too many failures"}})
+async def login(body: LoginIn, request: Request, state: State) -> TokenOut | JSONResponse:
     """Exchange email and password for an access token (24 h).
 
-    Unknown email and wrong password get the same answer. After 5 failures in 15 minutes the email
-    is locked for the window (429 with ``Retry-After``), even for the right password.
+    Unknown email and wrong password get the same answer. Failures are limited per client IP, per
+    (email, IP) with exponential back-off and per email (see :mod:`agentstate.api.limits`): a limited
+    attempt gets 429 with ``Retry-After`` before its password is checked, even the right one.
     """
-    locked = await state.logins.locked_for(body.email)
-    if locked:
-        return JSONResponse(_LOCKED, 429, headers={"Retry-After": str(locked)})
+    ip = client_ip(request)
+    wait = await state.logins.wait_for(body.email, ip)
+    if wait:
+        return _wait(wait)
     user = await run_in_threadpool(_check, state.db, body.email, body.password)
     if user is None:
-        locked = await state.logins.failed(body.email)
-        if locked:
-            return JSONResponse(_LOCKED, 429, headers={"Retry-After": str(locked)})
+        wait = await state.logins.failed(body.email, ip)
+        if wait:
+            return _wait(wait)
         return JSONResponse(_BAD_LOGIN, 401, headers={"WWW-Authenticate": "Bearer"})
-    await state.logins.succeeded(body.email)
+    await state.logins.succeeded(body.email, ip)
     token = tokens.issue(state.jwt_key, user.id, user.token_version, state.settings.jwt_ttl_seconds)
     return TokenOut(access_token=token, expires_at=tokens.verify(state.jwt_key, token).expires_at)
 
@@ -58,12 +65,28 @@ def me(user: CurrentUser) -> UserOut:
     return user_out(user)
 
 
-@router.patch("/users/me", response_model=UserOut, responses={400: {"description": "Current password is wrong"}})
-def change_password(body: PasswordChange, user: CurrentUser, state: State) -> UserOut:
-    """Change the caller's password; every token issued before stops working."""
-    if _check(state.db, user.email, body.current_password) is None:
+@router.patch("/users/me", response_model=UserOut,
+              responses={400: {"description": "Current password is wrong"},
+                         429: {"description": "Too many wrong current passwords"}})
+async def change_password(body: PasswordChange, user: CurrentUser, request: Request,
+                          state: State) -> UserOut | JSONResponse:
+    """Change the caller's password; every token issued before stops working, open live feeds too.
+
+    A wrong current password counts as a failed login of the caller's email from this IP.
+    """
+    ip = client_ip(request)
+    wait = await state.logins.wait_for(user.email, ip)
+    if wait:
+        return _wait(wait)
+    if await run_in_threadpool(_check, state.db, user.email, body.current_password) is None:
+        wait = await state.logins.failed(user.email, ip)
+        if wait:
+            return _wait(wait)
         raise HTTPException(400, "current password is wrong")
-    repo.set_password(state.db, user.id, hash_password(body.new_password))
+    await state.logins.succeeded(user.email, ip)
+    new_hash = await run_in_threadpool(hash_password, body.new_password)
+    await run_in_threadpool(repo.set_password, state.db, user.id, new_hash)
+    await access_changed(state.redis, state.live, user.id)
     return user_out(user)
 
 

@@ -2,6 +2,11 @@
 
 Authenticate with ``Authorization: Bearer <token>`` on the handshake, or (browsers cannot set
 headers) by sending ``{"token": "<token>"}`` as the first message within 5 seconds.
+
+Access is checked again while the socket is open: the token (expiry, and its version, which a
+password change bumps) and the caller's read access to every subscribed project, at once when the
+caller's access is announced as changed and otherwise every ``live_recheck_seconds``. A socket that
+lost access is closed with 1008 (policy violation).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from fastapi.concurrency import run_in_threadpool
 
 from agentstate.api.deps import scope_projects, user_from_token
+from agentstate.api.live import Subscriber
 from agentstate.api.state import ApiState
 
 router = APIRouter(tags=["live"])
@@ -51,23 +57,49 @@ async def live(ws: WebSocket, project_id: Annotated[str | None, Query(max_length
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             await ws.close(_POLICY_VIOLATION, "not authorized")
         return
-    sub = state.live.add(frozenset(projects))
+    sub = state.live.add(frozenset(projects), user.id)
     try:
         await ws.send_json({"kind": "ready", "projects": sorted(projects)})
         reader = asyncio.create_task(_drain(ws))
-        while not reader.done():
-            getter = asyncio.create_task(sub.queue.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if getter in done:
-                await ws.send_json(getter.result())
-            else:
-                getter.cancel()
+        watcher = asyncio.create_task(_watch(state, token, sub))
+        try:
+            while not reader.done() and not watcher.done():
+                getter = asyncio.create_task(sub.queue.get())
+                done, _ = await asyncio.wait({getter, reader, watcher}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    await ws.send_json(getter.result())
+                else:
+                    getter.cancel()
+        finally:
+            reader.cancel()
+            watcher.cancel()
+        if watcher.done() and not watcher.cancelled():
+            await ws.close(_POLICY_VIOLATION, "access revoked")
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         state.live.remove(sub)
         with contextlib.suppress(Exception):
             await ws.close()
+
+
+def _still_allowed(state: ApiState, token: str, projects: frozenset[str]) -> bool:
+    """True while ``token`` is valid and its user may still read every one of ``projects``."""
+    try:
+        user = user_from_token(state, token)
+        return projects <= frozenset(scope_projects(state, user, None))
+    except HTTPException:
+        return False
+
+
+async def _watch(state: ApiState, token: str, sub: Subscriber) -> None:
+    """Return once the subscriber lost access; re-check when woken or every ``live_recheck_seconds``."""
+    while True:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(sub.recheck.wait(), state.settings.live_recheck_seconds)
+        sub.recheck.clear()
+        if not await run_in_threadpool(_still_allowed, state, token, sub.projects):
+            return
 
 
 async def _drain(ws: WebSocket) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from agentstate.api import repo
 from agentstate.api.deps import Access, CurrentUser, State, Superuser, project_access
+from agentstate.api.live import access_changed
 from agentstate.api.models import (
     KeyCreate,
     KeyCreated,
@@ -21,6 +22,7 @@ from agentstate.api.models import (
     ProjectOut,
 )
 from agentstate.api.roles import Role
+from agentstate.api.state import ApiState
 from agentstate.semconv.apikeys import display_key, generate_key, hash_key
 from agentstate.semconv.streams import API_KEYS_HASH
 
@@ -72,24 +74,30 @@ def list_members(access: Viewer, state: State) -> list[MemberOut]:
             for m in repo.list_members(state.db, access.project_id)]
 
 
-@router.put("/projects/{project_id}/members", response_model=MemberOut)
-def put_member(body: MemberPut, access: Admin, state: State) -> MemberOut:
-    """Add a member or change a member's role (project admins)."""
+def _put_member(state: ApiState, project_id: str, body: MemberPut) -> repo.Member | None:
     user_id = body.user_id
     if user_id is None and body.email is not None:
         found = repo.find_login(state.db, body.email)
         user_id = found[0].id if found else None
-    member = repo.put_member(state.db, access.project_id, user_id, body.role) if user_id else None
+    return repo.put_member(state.db, project_id, user_id, body.role) if user_id else None
+
+
+@router.put("/projects/{project_id}/members", response_model=MemberOut)
+async def put_member(body: MemberPut, access: Admin, state: State) -> MemberOut:
+    """Add a member or change a member's role (project admins)."""
+    member = await run_in_threadpool(_put_member, state, access.project_id, body)
     if member is None:
         raise HTTPException(404, "no such user")
+    await access_changed(state.redis, state.live, member.user_id)
     return MemberOut(user_id=member.user_id, email=member.email, role=member.role, created_at=member.created_at)
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", status_code=204)
-def remove_member(user_id: UserId, access: Admin, state: State) -> Response:
-    """Remove a member (project admins)."""
-    if not repo.remove_member(state.db, access.project_id, user_id):
+async def remove_member(user_id: UserId, access: Admin, state: State) -> Response:
+    """Remove a member (project admins); their open live feeds of the project close."""
+    if not await run_in_threadpool(repo.remove_member, state.db, access.project_id, user_id):
         raise HTTPException(404, "not found")
+    await access_changed(state.redis, state.live, user_id)
     return Response(status_code=204)
 
 

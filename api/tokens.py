@@ -24,7 +24,9 @@ TOKEN_TYPE: Final = "at+jwt"  # noqa: S105 - a media type, not a secret
 """Explicit typing (RFC 8725 §3.11, RFC 9068)."""
 
 KEY_ID: Final = "as1"
-LEEWAY_SECONDS: Final = 30
+LEEWAY_SECONDS: Final = 5
+"""Clock skew tolerated on ``exp``/``nbf``: the servers that check tokens are the ones that issue them
+(clocks kept by NTP), so a few seconds suffice and an expired token stops working almost at once."""
 
 
 class InvalidToken(Exception):
