@@ -1,5 +1,5 @@
-"""The spans the golden tests normalise: every span of every file in ``../shared/data/otlp``, plus
-the hand-written per-dialect spans in ``dialect_spans.json`` (one entry per dialect quirk).
+"""The spans the golden tests normalise: every span of every file in ``../shared/data/otlp``, the
+hand-written per-dialect spans in ``dialect_spans.json`` and those added since (``added_spans.json``).
 
 Each case is ``(case_id, span_name, attributes)`` with attributes as the processors decode them
 (plain Python values). The logs and metrics examples hold no spans and add no case.
@@ -22,7 +22,11 @@ GOLDEN = HERE / "normalized.json"
 """``case_id -> NormalizedSpan as JSON`` captured from the normaliser before the dialect table."""
 
 HANDWRITTEN = HERE / "dialect_spans.json"
-"""Hand-written spans, one per dialect quirk; a new dialect adds its spans here."""
+"""Hand-written spans, one per dialect quirk, captured in :data:`GOLDEN`."""
+
+ADDED = HERE / "added_spans.json"
+"""Spans added after the capture (a new dialect or rule adds its spans here), each with the fields it
+must normalise to; the chDB test checks them like the others."""
 
 Case = tuple[str, str, dict[str, Any]]
 
@@ -44,9 +48,16 @@ def handwritten_cases() -> Iterator[Case]:
         yield f"{HANDWRITTEN.name}:{case['id']}", case["name"], case["attributes"]
 
 
+def added_cases() -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """The spans added after the capture, with their expected fields (as :func:`to_json` gives them)."""
+    for case in json.loads(ADDED.read_text()):
+        yield f"{ADDED.name}:{case['id']}", case["name"], case["attributes"], case["expected"]
+
+
 def all_cases() -> list[Case]:
-    """Shared cases first, then hand-written ones."""
-    return [*shared_cases(), *handwritten_cases()]
+    """Shared cases first, then hand-written ones, then the added ones."""
+    added = [(case_id, name, attributes) for case_id, name, attributes, _ in added_cases()]
+    return [*shared_cases(), *handwritten_cases(), *added]
 
 
 def _json_cases(path: Path) -> Iterator[Case]:

@@ -2,7 +2,8 @@
 
 1. The in-process normaliser gives, for every span of every shared OTLP file and every hand-written
    dialect span, exactly what the normaliser before the dialect table gave (``normalized.json``).
-2. The ClickHouse DEFAULT columns, computed by chDB for those spans inserted through the writer's
+2. Spans added since (``added_spans.json``: new dialects, new rules) normalise as they state.
+3. The ClickHouse DEFAULT columns, computed by chDB for all those spans inserted through the writer's
    conversion, equal the in-process normaliser's scalar fields span by span.
 """
 
@@ -22,7 +23,7 @@ from agentstate.processors.span_view import iter_spans
 from agentstate.semconv.record import NormalizedSpan
 from tests.conftest import SHARED_DATA, Platform
 from tests.processors.golden import otlp_build
-from tests.processors.golden.spans import GOLDEN, all_cases, handwritten_cases, shared_cases, to_json
+from tests.processors.golden.spans import GOLDEN, added_cases, all_cases, handwritten_cases, shared_cases, to_json
 
 _COLUMNS = (
     "GenAiOperation", "GenAiProvider", "GenAiRequestModel", "GenAiResponseModel", "InputTokens", "OutputTokens",
@@ -55,10 +56,17 @@ def test_normaliser_matches_golden(source: str) -> None:
         assert {k: got.get(k) for k in expected} == expected, case_id
 
 
+@pytest.mark.parametrize(
+    ("name", "attributes", "expected"),
+    [pytest.param(name, attributes, expected, id=case_id) for case_id, name, attributes, expected in added_cases()],
+)
+def test_added_spans(name: str, attributes: dict[str, Any], expected: dict[str, Any]) -> None:
+    got = to_json(normalize(attributes, name))
+    assert {k: got[k] for k in expected} == expected
+
+
 def test_clickhouse_defaults_match_normaliser(platform: Platform) -> None:
-    cases = all_cases()
-    if not list(shared_cases()):
-        pytest.skip(f"shared test data not present: {SHARED_DATA / 'otlp'}")
+    cases = all_cases()  # without the shared data, the hand-written spans alone
     database = f"golden_{uuid.uuid4().hex[:8]}"
     client = platform.client
     migrate(client, database)
