@@ -76,7 +76,7 @@ class Screen:
         for i, p in enumerate(self._patterns):
             for word in p.keywords or ():
                 by_word.setdefault(word, []).append(i)
-        self._by_word = tuple((w, tuple(ids)) for w, ids in sorted(by_word.items()))
+        self._by_word = tuple((w, frozenset(w), tuple(ids)) for w, ids in sorted(by_word.items()))
 
     @property
     def uses_hyperscan(self) -> bool:
@@ -93,9 +93,10 @@ class Screen:
         if self._use_hs:
             return self._scan(text)
         lowered = text.lower()
+        chars = frozenset(lowered)
         out = dict.fromkeys(self._always, 0)
-        for word, ids in self._by_word:
-            if word in lowered:
+        for word, letters, ids in self._by_word:
+            if letters <= chars and word in lowered:  # a set test rules most words out cheaply
                 for i in ids:
                     out[i] = 0
         return out

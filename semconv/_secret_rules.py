@@ -20,10 +20,16 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
-from agentstate.semconv._screen import Screen, ScreenPattern
+from agentstate.semconv._screen import ScreenPattern
 
 MAX_MATCHES_PER_RULE: Final = 64
 """Matches confirmed per rule and text; a text dense with one pattern costs no more than this."""
+
+MAX_WINDOWS: Final = 256
+"""Keyword occurrences per rule and text around which a rule is searched (bounds the work)."""
+
+_ASCII_LOWER: Final = {c: c + 32 for c in range(65, 91)}
+"""``str.translate`` table folding only ASCII capitals: keeps offsets where ``str.lower`` may not."""
 
 _PLACEHOLDERS: Final = (
     "xxxx", "****", "....", "your", "placeholder", "changeme", "change_me", "redacted", "dummy",
@@ -73,6 +79,8 @@ class SecretRule:
         regex: The compiled pattern (``re.ASCII``).
         groups: Capture groups whose spans are reported (0: the whole match).
         check: Validator of each captured value.
+        keywords: Lower-case literals one of which every match contains (empty if unknown).
+        width: Longest possible match, or ``None`` when unbounded.
     """
 
     id: str
@@ -81,6 +89,8 @@ class SecretRule:
     regex: re.Pattern[str]
     groups: tuple[int, ...]
     check: Callable[[str], bool]
+    keywords: tuple[str, ...]
+    width: int | None
 
 
 def plausible(value: str) -> bool:
@@ -142,33 +152,84 @@ CHECKS: Final[dict[str | None, Callable[[str], bool]]] = {
 
 
 class SecretRules:
-    """The provider rules with their screen.
+    """The provider rules, with the screen patterns that select which ones to confirm."""
 
-    Args:
-        use_hyperscan: ``False`` forces the pure-``re`` path; ``None`` uses Hyperscan if installed.
-    """
-
-    def __init__(self, *, use_hyperscan: bool | None = None) -> None:
+    def __init__(self) -> None:
         rules, patterns = [], []
         for r in load_rules()["rules"]:
-            regex = re.compile(r["pattern"], re.ASCII)
-            rules.append(SecretRule(r["id"], r["name"], r["type"], regex, tuple(r["groups"]), CHECKS[r["check"]]))
+            regex = re.compile(r.get("python") or r["pattern"], re.ASCII)
             keywords = tuple(r["keywords"]) if r["keywords"] else None
+            rules.append(
+                SecretRule(
+                    r["id"],
+                    r["name"],
+                    r["type"],
+                    regex,
+                    tuple(r["groups"]),
+                    CHECKS[r["check"]],
+                    keywords or (),
+                    r["max_width"],
+                )
+            )
             patterns.append(ScreenPattern(r["pattern"], keywords, r["max_width"], r["hyperscan"] == "prefilter"))
         self.rules: tuple[SecretRule, ...] = tuple(rules)
-        self.types: frozenset[str] = frozenset(r.type for r in rules)
-        self.screen = Screen(patterns, use_hyperscan=use_hyperscan)
+        self.patterns: tuple[ScreenPattern, ...] = tuple(patterns)
 
-    def find(self, text: str, types: frozenset[str], found: list[tuple[str, int, int]]) -> None:
-        """Append ``(type, start, end)`` for each confirmed secret of a type in ``types``."""
-        for index, start in self.screen.candidates(text).items():
+    def confirm(
+        self, text: str, hits: dict[int, int], types: frozenset[str], found: list[tuple[str, int, int]]
+    ) -> None:
+        """Append ``(type, start, end)`` for each confirmed secret of the rules in ``hits``.
+
+        A rule with keywords and a bounded width is searched only in the windows around its
+        keywords (``width`` characters either side, overlapping windows merged): every match
+        contains a keyword and is at most ``width`` long, so it lies inside one window, and a
+        window never ends inside a match. Other rules are searched from the screen's offset.
+
+        Args:
+            text: The text screened.
+            hits: Rule index to the offset where its confirming search may start.
+            types: Types to report.
+            found: Where findings are appended.
+        """
+        lowered = ""
+        for index in sorted(hits):  # rule order, whatever order the screen reported them in
             rule = self.rules[index]
             if rule.type not in types:
                 continue
-            for count, m in enumerate(rule.regex.finditer(text, start)):
+            if rule.keywords and rule.width is not None:
+                lowered = lowered or (text.lower() if text.isascii() else text.translate(_ASCII_LOWER))
+                windows = _windows(lowered, rule.keywords, rule.width)
+            else:
+                windows = [(hits[index], len(text))]
+            count = 0
+            for lo, hi in windows:
+                for m in rule.regex.finditer(text, lo, hi):
+                    for group in rule.groups:
+                        s, e = m.span(group)
+                        if e > s and rule.check(text[s:e]):
+                            found.append((rule.type, s, e))
+                    count += 1
+                    if count == MAX_MATCHES_PER_RULE:
+                        break
                 if count == MAX_MATCHES_PER_RULE:
                     break
-                for group in rule.groups:
-                    s, e = m.span(group)
-                    if e > s and rule.check(text[s:e]):
-                        found.append((rule.type, s, e))
+
+
+def _windows(lowered: str, keywords: tuple[str, ...], width: int) -> list[tuple[int, int]]:
+    """Merged ``[q - width, q + width + 1)`` windows around keyword occurrences ``q``, in order."""
+    n = len(lowered)
+    starts: list[int] = []
+    for word in keywords:
+        at = lowered.find(word)
+        while at != -1 and len(starts) < MAX_WINDOWS:
+            starts.append(at)
+            at = lowered.find(word, at + 1)
+    starts.sort()
+    merged: list[tuple[int, int]] = []
+    for q in starts:
+        lo, hi = max(0, q - width), min(n, q + width + 1)
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged

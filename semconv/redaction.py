@@ -21,14 +21,14 @@ no recogniser fires on it.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from agentstate.semconv import _pii_patterns as P
-from agentstate.semconv._secret_rules import RULE_TYPES, SecretRules, keyed_ok, plausible
+from agentstate.semconv._scan import ALL_GATES, Scanner, scanner
+from agentstate.semconv._secret_rules import RULE_TYPES, keyed_ok, plausible
 
 DEFAULT_TYPES: Final = frozenset({
     "EMAIL", "PHONE", "US_SSN", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "CRYPTO", "AWS_ACCESS_KEY",
@@ -142,12 +142,17 @@ class Redactor:
         extra_patterns: Additional ``{TYPE: regex}`` recognisers, run over the whole text.
         disabled_types: Built-in types not to report (e.g. ``{"IP_ADDRESS"}``).
         extended_types: Opt-in types from :data:`EXTENDED_TYPES` to report as well.
+        use_hyperscan: ``False`` screens with plain ``re`` even where Hyperscan is installed (same
+            findings, slower); ``None`` uses Hyperscan when it is importable.
 
     Raises:
         ValueError: If an extra pattern does not compile or a type name is unknown.
     """
 
-    __slots__ = ("_date", "_extra", "_ipv4", "_ipv6", "_phone", "_rule_types", "_run_recs", "_types")
+    __slots__ = (
+        "_date", "_extra", "_ipv4", "_ipv6", "_phone", "_rule_types", "_run_recs", "_scanner", "_types",
+        "_use_hyperscan",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -155,6 +160,7 @@ class Redactor:
         disabled_types: Iterable[str] = (),
         *,
         extended_types: Iterable[str] = (),
+        use_hyperscan: bool | None = None,
     ) -> None:
         disabled, extended = frozenset(disabled_types), frozenset(extended_types)
         unknown = (disabled | extended) - DEFAULT_TYPES - EXTENDED_TYPES
@@ -172,6 +178,8 @@ class Redactor:
         self._phone = next((r for r in numeric if r.type == "PHONE"), None)
         self._date = next((r for r in numeric if r.type == "DATE_TIME"), None)
         self._rule_types = self._types & RULE_TYPES
+        self._scanner: Scanner | None = None
+        self._use_hyperscan = use_hyperscan
 
     @property
     def types(self) -> frozenset[str]:
@@ -182,30 +190,37 @@ class Redactor:
         """Return the non-overlapping findings in ``text``, ordered by position."""
         found: list[tuple[str, int, int]] = []
         types = self._types
-        if "@" in text:
+        scan = self._scanner or self._load_scanner()
+        rule_hits, gates = scan.scan(text)
+        if "@" in text and ("EMAIL" in gates or "URL_CREDENTIALS" in gates):
             self._around_at(text, found)
-        if "PRIVATE_KEY" in types and "-----BEGIN" in text:
+        if "PRIVATE_KEY" in types and "PRIVATE_KEY" in gates and "-----BEGIN" in text:
             found.extend(("PRIVATE_KEY", *m.span()) for m in P.PRIVATE_KEY.finditer(text))
-        if "AWS_ACCESS_KEY" in types and ("AKIA" in text or "ASIA" in text):
-            found.extend(("AWS_ACCESS_KEY", *m.span()) for m in P.AWS_ACCESS_KEY.finditer(text) if plausible(m.group()))
-        if types & _KEYED_TYPES and ("=" in text or ":" in text):
+        if "AWS_ACCESS_KEY" in types and "AWS_ACCESS_KEY" in gates and ("AKIA" in text or "ASIA" in text):
+            aws = P.AWS_ACCESS_KEY.finditer(text)
+            found.extend(("AWS_ACCESS_KEY", *m.span()) for m in aws if plausible(m.group()))
+        if types & _KEYED_TYPES and "KEYED" in gates and ("=" in text or ":" in text):
             self._keyed(text, found)
         has_digit = any(d in text for d in _DIGITS)
         if has_digit:
-            self._around_digits(text, found)
-        if self._ipv6 is not None and ":" in text:
+            self._around_digits(text, gates, found)
+        if self._ipv6 is not None and "IPV6" in gates and ":" in text:
             self._around_double_colon(self._ipv6, text, has_digit, found)
-        if self._date is not None:
+        if self._date is not None and "DATE_TIME" in gates:
             self._search(self._date, text, 0, len(text), found)
-        if "URL" in types:
+        if "URL" in types and "URL" in gates:
             found.extend(("URL", *m.span()) for m in P.URL.finditer(text))
-        if self._rule_types:
-            secret_rules().find(text, self._rule_types, found)
+        if self._rule_types and rule_hits:
+            scan.rules.confirm(text, rule_hits, self._rule_types, found)
         for kind, pattern in self._extra:
             found.extend((kind, *m.span()) for m in pattern.finditer(text) if m.end() > m.start())
         if not found:
             return []
         return [Finding(k, s, e, text[s:e]) for k, s, e in _resolve(found)]
+
+    def _load_scanner(self) -> Scanner:
+        self._scanner = scanner(self._use_hyperscan)
+        return self._scanner
 
     def redact(self, text: str) -> str:
         """Return ``text`` with each finding replaced by ``[REDACTED:<TYPE>]`` (same object if none)."""
@@ -255,21 +270,33 @@ class Redactor:
                         done = hit[2]
                 at = lowered.find(word, at + len(word))
 
-    def _around_digits(self, text: str, found: list[tuple[str, int, int]]) -> None:
+    def _around_digits(self, text: str, gates: frozenset[str], found: list[tuple[str, int, int]]) -> None:
         """Search numeric recognisers only around anchors found with ``str.find`` on a skeleton.
 
         The skeleton maps digits to ``0`` and letters to ``a``, so ``0000`` finds long digit runs
         (cards, SSNs, phones, IBANs), ``0.0`` dotted numbers (IPv4), ``+0`` international phones,
         and ``a0`` a digit inside a word (random keys and tokens). Compressed IPv6 (``::``) is
-        searched by :meth:`_around_double_colon`, digits or not.
+        searched by :meth:`_around_double_colon`, digits or not. Families whose gate is closed
+        (their pattern matches nowhere in ``text``) are not searched.
         """
+        if gates is ALL_GATES:
+            run_recs, ipv4, ipv6, phone = self._run_recs, self._ipv4, self._ipv6, self._phone
+            tokens = bool(self._types & _TOKEN_TYPES)
+        else:
+            run_recs = tuple(r for r in self._run_recs if r.type in gates)
+            ipv4 = self._ipv4 if "IPV4" in gates else None
+            ipv6 = self._ipv6 if "IPV6" in gates else None
+            phone = self._phone if "PHONE" in gates else None
+            tokens = "PREFIXED" in gates and bool(self._types & _TOKEN_TYPES)
+            if not (run_recs or ipv4 or ipv6 or phone or tokens):
+                return
         skel = _skeleton(text)
         rskel: str | None = None
         n = len(text)
         pos = skel.find("0000")
         while pos != -1:
             if skel.count("0", max(0, pos - 10), pos + 14) < _MIN_RUN_DIGITS and (
-                self._ipv6 is None or skel.find(":", max(0, pos - 5), pos + 9) == -1
+                ipv6 is None or skel.find(":", max(0, pos - 5), pos + 9) == -1
             ):
                 pos = skel.find("0000", pos + 4)
                 continue  # an isolated year or count: no entity of >= 7 digits can be here
@@ -278,28 +305,28 @@ class Redactor:
             digits = skel.count("0", cs, ce)
             if digits >= _MIN_RUN_DIGITS:
                 after_letter = cs > 0 and skel[cs - 1] == "a"
-                for rec in self._run_recs:
+                for rec in run_recs:
                     if digits >= rec.min_digits and (after_letter or rec.type != "IBAN"):
                         self._search(rec, text, cs, ce, found)
-            if self._ipv6 is not None and skel.find(":", cs, ce) != -1:
-                self._search(self._ipv6, text, cs, ce, found)
+            if ipv6 is not None and skel.find(":", cs, ce) != -1:
+                self._search(ipv6, text, cs, ce, found)
             pos = skel.find("0000", ce)
-        if self._ipv4 is not None:
+        if ipv4 is not None:
             pos = skel.find("0.0")
             while pos != -1:
                 rskel = rskel or skel[::-1]
                 cs, ce = _chunk(skel, rskel, pos, _DOT_CHUNK)
                 if skel.count(".", cs, ce) >= 3:
-                    self._search(self._ipv4, text, cs, ce, found)
-                    if self._ipv6 is not None and cs > 0 and text[cs - 1] == ":":
-                        self._search(self._ipv6, text, cs, ce, found)  # 0:0:0:0:0:ffff:1.2.3.4
+                    self._search(ipv4, text, cs, ce, found)
+                    if ipv6 is not None and cs > 0 and text[cs - 1] == ":":
+                        self._search(ipv6, text, cs, ce, found)  # 0:0:0:0:0:ffff:1.2.3.4
                 pos = skel.find("0.0", ce)
-        if self._phone is not None and "+" in text:
+        if phone is not None and "+" in text:
             pos = skel.find("+0")
             while pos != -1:
-                self._search(self._phone, text, pos, min(n, pos + 20), found)
+                self._search(phone, text, pos, min(n, pos + 20), found)
                 pos = skel.find("+0", pos + 2)
-        if self._types & _TOKEN_TYPES:
+        if tokens:
             token_end = -1
             rtext = ""
             pos = skel.find("a0")
@@ -353,12 +380,6 @@ class Redactor:
             kind = m.lastgroup
             if kind is not None and kind in self._types and P.prefixed_ok(kind, m.group()):
                 found.append((kind, *m.span()))
-
-
-@functools.cache
-def secret_rules() -> SecretRules:
-    """The provider rules, loaded (and their Hyperscan database compiled) on first use."""
-    return SecretRules()
 
 
 _KEY_REACH: Final = 48
@@ -420,8 +441,8 @@ def _run_end(chars: re.Pattern[str], text: str, pos: int) -> int:
 
 
 def _resolve(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Drop overlaps: the earliest finding wins, then the longest."""
-    found.sort(key=lambda f: (f[1], f[1] - f[2]))
+    """Drop overlaps: the earliest finding wins, then the longest, then a specific type over ``SECRET``."""
+    found.sort(key=lambda f: (f[1], f[1] - f[2], f[0] == "SECRET"))
     out: list[tuple[str, int, int]] = []
     last_end = -1
     for kind, start, end in found:
