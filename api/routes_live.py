@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
@@ -22,6 +23,8 @@ from fastapi.concurrency import run_in_threadpool
 from agentstate.api.deps import scope_projects, user_from_token
 from agentstate.api.live import Subscriber
 from agentstate.api.state import ApiState
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["live"])
 
@@ -66,7 +69,7 @@ async def live(ws: WebSocket, project_id: Annotated[str | None, Query(max_length
             while not reader.done() and not watcher.done():
                 getter = asyncio.create_task(sub.queue.get())
                 done, _ = await asyncio.wait({getter, reader, watcher}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
+                if getter in done and watcher not in done:  # nothing more once access is gone
                     await ws.send_json(getter.result())
                 else:
                     getter.cancel()
@@ -98,7 +101,13 @@ async def _watch(state: ApiState, token: str, sub: Subscriber) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(sub.recheck.wait(), state.settings.live_recheck_seconds)
         sub.recheck.clear()
-        if not await run_in_threadpool(_still_allowed, state, token, sub.projects):
+        try:
+            allowed = await run_in_threadpool(_still_allowed, state, token, sub.projects)
+        except Exception:
+            # Fail closed: access that cannot be confirmed ends the feed; the client reconnects.
+            log.warning("live feed: access re-check failed; closing", exc_info=True)
+            return
+        if not allowed:
             return
 
 

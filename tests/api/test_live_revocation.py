@@ -110,3 +110,27 @@ def test_a_member_who_keeps_access_stays_connected(api: Api) -> None:
             assert c.put(f"/projects/{project}/members", json={"user_id": uid, "role": "member"}).status_code == 200
         code, _ = _closed_within(ws, 6.5)  # past one interval re-check
     assert code is None
+
+
+async def test_access_announcements_wake_only_that_users_feeds(api: Api) -> None:
+    """Over real Redis pub/sub, as another replica would hear them; an unreadable one wakes every feed."""
+    import asyncio
+
+    from redis.asyncio import Redis
+
+    from agentstate.api.live import ACCESS_CHANNEL, LiveHub
+
+    redis = Redis.from_url(api.platform.redis_url)
+    hub = LiveHub(redis)
+    await hub.start()
+    try:
+        await asyncio.wait_for(hub.ready.wait(), 10)
+        a, b = hub.add(frozenset({"p"}), "user-a"), hub.add(frozenset({"p"}), "user-b")
+        await redis.publish(ACCESS_CHANNEL, json.dumps({"user_id": "user-a"}))
+        await asyncio.wait_for(a.recheck.wait(), 5)
+        assert not b.recheck.is_set()
+        await redis.publish(ACCESS_CHANNEL, b"not json")
+        await asyncio.wait_for(b.recheck.wait(), 5)
+    finally:
+        await hub.stop()
+        await redis.aclose()
