@@ -23,7 +23,9 @@ from agentstate.processors.attr_values import (
     flattened_roots,
 )
 from agentstate.semconv import dialects as D
+from agentstate.semconv.attributes import REDACTED
 from agentstate.semconv.record import Dialect, NormalizedSpan, Operation
+from agentstate.semconv.redacted import parse_redacted
 
 _OPERATIONS: Final = {alias: Operation(op) for alias, op in D.OPERATION_ALIASES.items()}
 """Span-name words → operation."""
@@ -156,6 +158,7 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
         input_text=as_str(got("input_text")) if content else None,
         output_text=as_str(got("output_text")) if content else None,
         reported_cost_usd=as_float(got("reported_cost_usd")),
+        redacted=parse_redacted(attributes.get(REDACTED)),
     )
 
 

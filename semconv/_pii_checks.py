@@ -100,7 +100,16 @@ def ssn_ok(digits: str) -> bool:
     Area ``000``, ``666`` and ``900-999`` are never issued, nor group ``00`` or serial ``0000``;
     repeated digits and published sample numbers are rejected as in presidio.
     """
-    if len(digits) != 9 or digits in _INVALID_SSNS or digits == digits[0] * 9:
+    return ssn_shape_ok(digits) and digits not in _INVALID_SSNS and digits != digits[0] * 9
+
+
+def ssn_shape_ok(digits: str) -> bool:
+    """Return whether nine digits respect the SSN structure (area, group and serial ranges).
+
+    The published sample numbers (``078-05-1120``, ``123-45-6789``) pass: next to an SSN context
+    word they are redacted like any other (:func:`ssn_ok` rejects them elsewhere).
+    """
+    if len(digits) != 9:
         return False
     area = digits[:3]
     return not (area in ("000", "666") or area[0] == "9" or digits[3:5] == "00" or digits[5:] == "0000")

@@ -52,6 +52,11 @@ def _card(m: re.Match[str]) -> tuple[int, int] | None:
 def _ssn(m: re.Match[str]) -> tuple[int, int] | None:
     """Accept ``AAA-GG-SSSS`` (one delimiter, used twice) on its own; weaker shapes need more.
 
+    Right after an SSN context word (``SSN``, ``social security`` ...) the published sample
+    numbers the SSA never issued (``123-45-6789``, ``078-05-1120``) count too: whoever wrote them
+    meant an SSN. The structural rules (area ``000``/``666``/``9xx``, group ``00``, serial
+    ``0000``) hold everywhere.
+
     Undelimited (``AAAGGSSSS``) and half-delimited (``AAA-GGSSSS``, ``AAAGG-SSSS``) numbers are
     presidio's "very weak" patterns: any nine-digit ID or a ZIP+4 has that shape. They count when a
     context word is near (before, or after in the same clause). A value that is nothing but such a
@@ -59,14 +64,14 @@ def _ssn(m: re.Match[str]) -> tuple[int, int] | None:
     them as SSNs would corrupt stored data and raise false leakage alerts.
     """
     d1, d2 = m.group(2), m.group(4)
-    if not checks.ssn_ok(m.group(1) + m.group(3) + m.group(5)):
-        return None
-    if d1 and d1 == d2:
-        return m.span()
-    if d1 and d2:  # mixed delimiters, e.g. ``693-09.4444``
-        return None
+    digits = m.group(1) + m.group(3) + m.group(5)
     text, start, end = m.string, m.start(), m.end()
-    if SSN_CONTEXT.search(text, max(0, start - _SSN_BEFORE), start) is not None:
+    if d1 and d2 and d1 != d2:  # mixed delimiters, e.g. ``693-09.4444``
+        return None
+    context = SSN_CONTEXT.search(text, max(0, start - _SSN_BEFORE), start) is not None
+    if not checks.ssn_ok(digits) and not (context and checks.ssn_shape_ok(digits) and digits != digits[0] * 9):
+        return None  # a published sample counts only where the text says it is an SSN
+    if (d1 and d1 == d2) or context:
         return m.span()
     after = _SSN_AFTER.match(text, end)
     if after is not None and SSN_CONTEXT.search(text, end, after.end()) is not None:

@@ -122,6 +122,12 @@ CODE_FUNCTION: Final = "code.function.name"
 GENERATOR_ITEMS: Final = "agentstate.generator.items"
 """Number of items a decorated generator yielded before it finished or was closed."""
 
+REDACTED: Final = "agentstate.redacted"
+"""What the SDK's scrubber redacted in this span, as counts only: compact JSON mapping each
+attribute key (``<event name>/<key>`` for event attributes) to ``{type: count}``, e.g.
+``{"gen_ai.output.messages":{"US_SSN":1}}``. The security engine alerts on it: a model that
+printed an SSN leaked it even though the value never left the process."""
+
 ERROR_TYPE: Final = "error.type"
 """Fully qualified class name of the exception that ended the span."""
 

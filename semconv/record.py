@@ -153,6 +153,8 @@ class NormalizedSpan:
         input_text: Generic input (``input.value``, ``traceloop.entity.input``) when not messages.
         output_text: Generic output, likewise.
         reported_cost_usd: Cost the instrumentation computed itself (``llm.cost.total``), if any.
+        redacted: What the SDK redacted before export, as ``(attribute key, type, count)``
+            (from ``agentstate.redacted``); the values themselves are gone.
     """
 
     dialect: Dialect = Dialect.UNKNOWN
@@ -183,6 +185,7 @@ class NormalizedSpan:
     input_text: str | None = None
     output_text: str | None = None
     reported_cost_usd: float | None = None
+    redacted: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def category(self) -> SpanCategory:

@@ -21,6 +21,7 @@ no recogniser fires on it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,19 @@ from typing import Final
 from agentstate.semconv import _pii_patterns as P
 from agentstate.semconv._scan import ALL_GATES, Scanner, scanner
 from agentstate.semconv._secret_rules import RULE_TYPES, keyed_ok, plausible
+from agentstate.semconv.redaction_keys import (
+    ENDPOINT_KEYS,
+    SAFE_KEYS,
+    SAFE_PREFIXES,
+    UNSAFE_ID_KEYS,
+    is_endpoint_key,
+    is_safe_key,
+)
+
+__all__ = [
+    "DEFAULT_REDACTOR", "DEFAULT_TYPES", "ENDPOINT_KEYS", "EXTENDED_TYPES", "SAFE_KEYS", "SAFE_PREFIXES",
+    "SECRET_TYPES", "UNSAFE_ID_KEYS", "Finding", "Redactor", "is_endpoint_key", "is_safe_key",
+]  # fmt: skip
 
 DEFAULT_TYPES: Final = frozenset({
     "EMAIL", "PHONE", "US_SSN", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "CRYPTO", "AWS_ACCESS_KEY",
@@ -47,39 +61,6 @@ SECRET_TYPES: Final = frozenset({
 }) | RULE_TYPES  # fmt: skip
 """Types that are credentials rather than personal data (detectors rate them higher), with the
 provider rules' types (Nosey Parker's rules also name cloud identifiers such as buckets and ARNs)."""
-
-SAFE_KEYS: Final = frozenset({
-    "gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system", "gen_ai.request.model",
-    "gen_ai.response.model", "gen_ai.response.finish_reasons", "gen_ai.response.finish_reason",
-    "gen_ai.request.max_tokens", "gen_ai.request.temperature", "gen_ai.request.top_p",
-    "gen_ai.request.top_k", "gen_ai.request.seed", "gen_ai.request.frequency_penalty",
-    "gen_ai.request.presence_penalty", "gen_ai.request.choice.count", "gen_ai.request.stream",
-    "gen_ai.request.encoding_formats", "gen_ai.output.type", "gen_ai.tool.name", "gen_ai.tool.type",
-    "gen_ai.agent.name", "gen_ai.agent.version", "gen_ai.workflow.name", "gen_ai.token.type",
-    "gen_ai.embeddings.dimension.count", "gen_ai.is_streaming", "gen_ai.response.time_to_first_chunk",
-    "openinference.span.kind", "llm.model_name", "llm.provider", "llm.system", "llm.request.type",
-    "llm.is_streaming", "llm.response.finish_reason", "llm.finish_reason", "embedding.model_name",
-    "traceloop.span.kind", "traceloop.entity.name", "traceloop.workflow.name",
-    "traceloop.entity.path", "traceloop.entity.version", "tool.name", "agent.name",
-    "input.mime_type", "output.mime_type", "error.type", "otel.status_code", "span.kind",
-    "http.request.method", "http.response.status_code", "http.method", "http.status_code",
-    "server.address", "server.port", "rpc.system", "rpc.service", "rpc.method", "db.system",
-    "db.system.name", "code.function", "code.function.name", "code.filepath", "code.lineno",
-    "code.namespace", "thread.name",
-})  # fmt: skip
-"""Structural attribute keys whose values are machine-produced and never scrubbed."""
-
-SAFE_PREFIXES: Final = (
-    "gen_ai.usage.", "llm.token_count.", "llm.usage.", "llm.cost.", "service.", "telemetry.",
-    "process.runtime.", "process.pid", "host.arch", "os.type", "os.version", "otel.",
-    "deployment.environment", "k8s.", "container.id", "cloud.provider", "cloud.region",
-)  # fmt: skip
-"""Key prefixes that are structural (usage, cost, resource and instrumentation attributes)."""
-
-UNSAFE_ID_KEYS: Final = frozenset({
-    "user.id", "enduser.id", "user_id", "traceloop.association.properties.user_id", "client.id",
-})  # fmt: skip
-"""``*.id`` keys that are user-supplied and may hold an e-mail or a name: always scanned."""
 
 _DIGITS: Final = "0123456789"
 _SKELETON: Final = str.maketrans({
@@ -101,21 +82,6 @@ _WORDISH: Final = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO
 _MIN_SECRET_TOKEN: Final = 16
 _KEYED_TYPES: Final = frozenset({"SECRET", "AWS_SECRET_KEY"})
 _TOKEN_TYPES: Final = SECRET_TYPES | {"CRYPTO"}
-
-
-def is_safe_key(key: str) -> bool:
-    """Return whether the attribute ``key`` is structural, so its value is never scrubbed.
-
-    Safe: the keys in :data:`SAFE_KEYS`, those starting with one of :data:`SAFE_PREFIXES`, and
-    machine IDs (``*.id`` / ``*_id``) except the user-supplied ones in :data:`UNSAFE_ID_KEYS`.
-    Never safe: message content (``gen_ai.input.messages``, ``input.value``, ``llm.*_messages.*``),
-    tool arguments and results, URLs, ``user.id``.
-    """
-    if key in SAFE_KEYS or key.startswith(SAFE_PREFIXES):
-        return True
-    if key.endswith((".id", "_id")) and key not in UNSAFE_ID_KEYS:
-        return not key.endswith(("user.id", "user_id"))
-    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,9 +190,24 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """Return ``text`` with each finding replaced by ``[REDACTED:<TYPE>]`` (same object if none)."""
+        return self.redact_counting(text)[0]
+
+    def redact_counting(self, text: str, *, endpoint: bool = False) -> tuple[str, dict[str, int]]:
+        """Return :meth:`redact`'s result and how many findings of each type it replaced.
+
+        Args:
+            text: The text to redact.
+            endpoint: ``text`` is the address of a service the application calls (see
+                :func:`is_endpoint_key`): loopback, private and link-local IPs in it are kept.
+        """
         findings = self.find(text)
+        if endpoint and findings:
+            findings = [f for f in findings if not (f.type == "IP_ADDRESS" and _internal_ip(f.value))]
         if not findings:
-            return text
+            return text, {}
+        counts: dict[str, int] = {}
+        for f in findings:
+            counts[f.type] = counts.get(f.type, 0) + 1
         parts: list[str] = []
         pos = 0
         for f in findings:
@@ -234,7 +215,7 @@ class Redactor:
             parts.append(f"[REDACTED:{f.type}]")
             pos = f.end
         parts.append(text[pos:])
-        return "".join(parts)
+        return "".join(parts), counts
 
     def _around_at(self, text: str, found: list[tuple[str, int, int]]) -> None:
         want_email, want_url = "EMAIL" in self._types, "URL_CREDENTIALS" in self._types
@@ -438,6 +419,15 @@ def _run_end(chars: re.Pattern[str], text: str, pos: int) -> int:
     """Return where the run of ``chars`` starting at ``pos`` ends (``chars`` matches empty)."""
     m = chars.match(text, pos)
     return pos if m is None else m.end()
+
+
+def _internal_ip(value: str) -> bool:
+    """Whether an IP finding is loopback, private or link-local (infrastructure, not a person)."""
+    try:
+        ip = ipaddress.ip_address(value.partition("/")[0].partition("%")[0])
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local
 
 
 def _resolve(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:

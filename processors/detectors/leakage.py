@@ -4,16 +4,21 @@ The security engine sees spans before any server-side scrubbing, so it can tell 
 answered with a customer's card number or that a tool was called with an API key. Evidence is
 redacted with the same :class:`~agentstate.semconv.redaction.Redactor`, so alerts never store the
 value. One alert per span and family (``secret_leak``, ``pii_leak``) lists every type found.
+
+Spans our SDK scrubbed arrive without the values, but with ``agentstate.redacted`` counts
+(:attr:`~agentstate.semconv.record.NormalizedSpan.redacted`): a redaction in a model output or a
+tool's arguments or result is a leak all the same, and raises the same alert.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Final
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
-from agentstate.semconv.record import NormalizedSpan, SpanCategory
+from agentstate.semconv.record import NormalizedSpan, Operation, SpanCategory
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, SECRET_TYPES, Finding, Redactor
 
 _SEVERITY: Final = {
@@ -34,8 +39,42 @@ _SEVERITY: Final = {
     "US_SSN": Severity.HIGH,
     "IBAN": Severity.MEDIUM,
     "CRYPTO": Severity.MEDIUM,
+    "CONNECTION_STRING": Severity.CRITICAL,
+    "AWS_SESSION_TOKEN": Severity.CRITICAL,
+    "HTTP_AUTH": Severity.HIGH,
+    "PASSWORD_HASH": Severity.MEDIUM,
+    "JWT_SECRET": Severity.HIGH,
+    "AWS_ARN": Severity.LOW,
+    "AWS_ACCOUNT_ID": Severity.LOW,
+    "CLOUD_STORAGE_BUCKET": Severity.LOW,
+    "SHOPIFY_DOMAIN": Severity.LOW,
+    "AGE_RECIPIENT": Severity.LOW,
+    "CODECLIMATE_REPORTER_ID": Severity.LOW,
 }
-"""Severity per type; anything else (e-mail, phone, IP, opt-in types) is ``low``."""
+"""Severity per type. Other credentials (the provider rules' keys and tokens) are ``high``, and
+identifiers that are not credentials by themselves (client IDs) ``low``; anything else (e-mail,
+phone, IP, opt-in types) is ``low``."""
+
+
+def severity_of(kind: str) -> Severity:
+    """The severity of a finding type (see :data:`_SEVERITY`)."""
+    known = _SEVERITY.get(kind)
+    if known is not None:
+        return known
+    if kind in SECRET_TYPES and not kind.endswith("_CLIENT_ID"):
+        return Severity.HIGH
+    return Severity.LOW
+
+
+@dataclass(frozen=True, slots=True)
+class _Leak:
+    """One finding in a text, or one count of values the SDK already redacted."""
+
+    type: str
+    where: str
+    count: int = 1
+    finding: Finding | None = None
+    text: str = ""
 
 
 def texts_to_scan(span: NormalizedSpan) -> Iterator[tuple[str, str]]:
@@ -54,13 +93,37 @@ def texts_to_scan(span: NormalizedSpan) -> Iterator[tuple[str, str]]:
         yield span.tool_result, f"result of tool {span.tool_name or '?'}"
 
 
+def redacted_places(span: NormalizedSpan) -> Iterator[tuple[str, str, int]]:
+    """Yield ``(type, where, count)`` for the SDK's redactions in places a leak matters."""
+    tool = span.operation is Operation.EXECUTE_TOOL or span.category is SpanCategory.TOOL
+    for key, kind, count in span.redacted:
+        where = _place(key.lower(), tool, span.tool_name)
+        if where is not None:
+            yield kind, where, count
+
+
+def _place(key: str, tool: bool, tool_name: str | None) -> str | None:
+    """Where a redacted attribute sits, or ``None`` for inputs (a user's own data is no leak)."""
+    if "input" in key or "prompt" in key or "argument" in key:
+        if tool:
+            return f"arguments of tool {tool_name or '?'}"
+        return "arguments of a tool call" if "argument" in key and "input" not in key else None
+    if "result" in key or (tool and "output" in key):
+        return f"result of tool {tool_name or '?'}"
+    if any(word in key for word in ("output", "completion", "choice", "response")):
+        return "model output"
+    return None
+
+
 def detect_leakage(span: NormalizedSpan, redactor: Redactor = DEFAULT_REDACTOR) -> list[Alert]:
     """Return up to two alerts (secrets, PII) for the sensitive values leaving through this span."""
-    secrets: list[tuple[Finding, str, str]] = []
-    pii: list[tuple[Finding, str, str]] = []
+    secrets: list[_Leak] = []
+    pii: list[_Leak] = []
     for text, where in texts_to_scan(span):
         for finding in redactor.find(text):
-            (secrets if finding.type in SECRET_TYPES else pii).append((finding, text, where))
+            (secrets if finding.type in SECRET_TYPES else pii).append(_Leak(finding.type, where, 1, finding, text))
+    for kind, where, count in redacted_places(span):
+        (secrets if kind in SECRET_TYPES else pii).append(_Leak(kind, where, count))
     alerts = []
     if secrets:
         alerts.append(_alert(secrets, Category.SECRET_LEAK, redactor))
@@ -69,17 +132,22 @@ def detect_leakage(span: NormalizedSpan, redactor: Redactor = DEFAULT_REDACTOR) 
     return alerts
 
 
-def _alert(found: list[tuple[Finding, str, str]], category: Category, redactor: Redactor) -> Alert:
-    worst = max(found, key=lambda f: _SEVERITY.get(f[0].type, Severity.LOW).rank)
-    finding, text, _ = worst
-    counts = Counter(f.type for f, _, _ in found)
+def _alert(found: list[_Leak], category: Category, redactor: Redactor) -> Alert:
+    worst = max(found, key=lambda leak: severity_of(leak.type).rank)
+    counts: Counter[str] = Counter()
+    for leak in found:
+        counts[leak.type] += leak.count
     summary = ", ".join(f"{kind}×{n}" for kind, n in sorted(counts.items()))
-    places = ", ".join(sorted({w for _, _, w in found}))
+    places = ", ".join(sorted({leak.where for leak in found}))
+    if worst.finding is not None:
+        shown = evidence(worst.text, worst.finding.start, worst.finding.end, redactor)
+    else:
+        shown = f"[REDACTED:{worst.type}] in {worst.where} (redacted by the SDK before export)"
     return Alert(
         rule_id=category.value,
         category=category,
-        severity=_SEVERITY.get(finding.type, Severity.LOW),
-        score=float(len(found)),
-        evidence=evidence(text, finding.start, finding.end, redactor),
+        severity=severity_of(worst.type),
+        score=float(sum(counts.values())),
+        evidence=shown,
         message=f"{summary} in {places}",
     )

@@ -6,12 +6,16 @@ events, and the status message, goes through the shared
 :class:`~agentstate.semconv.redaction.Redactor`; structural keys (IDs, timestamps, token counts …)
 are never touched. A span whose scrubbing fails is not sent as is: each of its non-structural
 strings is replaced by ``[REDACTED:SCRUB_ERROR]``.
+
+What was redacted is recorded on the span as counts only, in ``agentstate.redacted``
+(:data:`agentstate.semconv.attributes.REDACTED`), so the server can still raise a leakage alert
+for a value it never receives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -21,12 +25,19 @@ from opentelemetry.util.types import AttributeValue
 from agentstate._internal.errors import handle_internal_errors
 from agentstate._internal.stats import STATS, Stats
 from agentstate.semconv import attributes as A
-from agentstate.semconv.redaction import Redactor, is_safe_key
+from agentstate.semconv.redacted import format_redacted
+from agentstate.semconv.redaction import Redactor, is_endpoint_key, is_safe_key
 
 SCRUB_ERROR: Final = "[REDACTED:SCRUB_ERROR]"
 """What every non-structural string of a span becomes when scrubbing it failed."""
 
-Rewrite = Callable[[str], str]
+Rewrite = Callable[[str, bool], tuple[str, dict[str, int]]]
+"""``(text, is endpoint)`` to the new text and how many values of each type it replaced."""
+
+Counts = dict[str, dict[str, int]]
+
+_STATUS_KEY: Final = "otel.status_description"
+"""Key under which redactions in the status message are counted."""
 
 _SDK_STRUCTURAL_KEYS: Final = frozenset({A.SPAN_KIND, A.GEN_AI_TOOL_TYPE})
 """Keys the SDK writes from fixed vocabularies: nothing to scrub in them."""
@@ -71,8 +82,14 @@ class _ScrubbedSpan(ReadableSpan):
         return self._dropped[2]
 
 
-def _blank(text: str) -> str:
-    return SCRUB_ERROR
+def _blank(text: str, endpoint: bool = False) -> tuple[str, dict[str, int]]:
+    return SCRUB_ERROR, {}
+
+
+def _add(counts: Counts, key: str, found: dict[str, int]) -> None:
+    slot = counts.setdefault(key, {})
+    for kind, n in found.items():
+        slot[kind] = slot.get(kind, 0) + n
 
 
 class SpanScrubber:
@@ -90,6 +107,9 @@ class SpanScrubber:
         self._stats = stats
         self._safe: dict[str, bool] = {}
 
+    def _redact(self, text: str, endpoint: bool) -> tuple[str, dict[str, int]]:
+        return self._redactor.redact_counting(text, endpoint=endpoint)
+
     def _is_safe(self, key: str) -> bool:
         safe = self._safe.get(key)
         if safe is None:
@@ -99,9 +119,9 @@ class SpanScrubber:
         return safe
 
     def _attributes(
-        self, attrs: Mapping[str, AttributeValue] | None, rewrite: Rewrite
+        self, attrs: Mapping[str, AttributeValue] | None, rewrite: Rewrite, counts: Counts, prefix: str = ""
     ) -> dict[str, AttributeValue] | None:
-        """A rewritten copy of ``attrs``, or ``None`` if nothing changed."""
+        """A rewritten copy of ``attrs``, or ``None`` if nothing changed; counts go to ``counts``."""
         if not attrs:
             return None
         changed: dict[str, AttributeValue] = {}
@@ -109,25 +129,34 @@ class SpanScrubber:
             if type(value) is str:
                 if self._is_safe(key):
                     continue
-                new = rewrite(value)
+                new, found = rewrite(value, is_endpoint_key(key))
                 if new != value:
                     changed[key] = new
+                    if found:
+                        _add(counts, prefix + key, found)
             elif isinstance(value, (tuple, list)) and any(type(item) is str for item in value):
                 if self._is_safe(key):
                     continue
-                items = tuple(rewrite(item) if type(item) is str else item for item in value)
-                if items != tuple(value):
-                    changed[key] = items
+                items: list[Any] = []
+                for item in value:
+                    if type(item) is str:
+                        item, found = rewrite(item, False)
+                        if found:
+                            _add(counts, prefix + key, found)
+                    items.append(item)
+                if tuple(items) != tuple(value):
+                    changed[key] = tuple(items)
         if not changed:
             return None
         return {**attrs, **changed}
 
     def _rewrite(self, span: ReadableSpan, rewrite: Rewrite) -> ReadableSpan:
-        attributes = self._attributes(span.attributes, rewrite)
+        counts: Counts = {}
+        attributes = self._attributes(span.attributes, rewrite, counts)
         events: list[Event] = []
         events_changed = False
         for event in span.events:
-            new = self._attributes(event.attributes, rewrite)
+            new = self._attributes(event.attributes, rewrite, counts, f"{event.name}/")
             if new is None:
                 events.append(event)
             else:
@@ -135,17 +164,22 @@ class SpanScrubber:
                 events.append(Event(event.name, new, event.timestamp))
         status = span.status
         if status.description:
-            description = rewrite(status.description)
+            description, found = rewrite(status.description, False)
             if description != status.description:
                 status = Status(status.status_code, description)
+                if found:
+                    _add(counts, _STATUS_KEY, found)
         if attributes is None and not events_changed and status is span.status:
             return span
+        if counts:
+            attributes = {**(attributes if attributes is not None else span.attributes or {})}
+            attributes[A.REDACTED] = format_redacted(counts)
         return _ScrubbedSpan(span, attributes if attributes is not None else span.attributes, events, status)
 
     def scrub(self, span: ReadableSpan) -> ReadableSpan:
         """Return ``span`` itself if it holds nothing to redact, else a redacted copy."""
         with handle_internal_errors:
-            return self._rewrite(span, self._redactor.redact)
+            return self._rewrite(span, self._redact)
         self._stats.add("spans_scrub_errors")
         return self._rewrite(span, _blank)
 

@@ -82,11 +82,11 @@ def test_a_failing_scrubber_never_leaks_the_raw_text(
 ) -> None:
     from agentstate.semconv import redaction
 
-    def explode(self: Any, text: str) -> str:
+    def explode(self: Any, text: str) -> list[Any]:
         raise RuntimeError("scrubber bug")
 
     before = agentstate.stats()["spans_scrub_errors"]
-    monkeypatch.setattr(redaction.Redactor, "redact", explode)
+    monkeypatch.setattr(redaction.Redactor, "find", explode)  # what redact and redact_counting both use
     assert lookup(EMAIL) == f"found: {EMAIL}"
     attrs = sdk.dicts()[0]["attributes"]
     assert attrs["input.value"] == SCRUB_ERROR
