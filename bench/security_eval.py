@@ -3,18 +3,24 @@
 Usage::
 
     python bench/security_eval.py [CSV ...] [--detector injection|pii] [--pii-extended]
+    python bench/security_eval.py --loso [--data DIR]
 
 Each CSV needs a ``text`` and a ``label`` column (``1``: should be flagged). Without arguments the
 files in ``../shared/data/security/`` (relative to the repository root) are used. Each row's text is
-put in a span where every detector would look at it — the user's message, a tool result and the
-model's answer — and the row counts as flagged when any detector of the selected family fires
-(injection: direct and indirect injection; pii: PII and secret leakage; default: all of them).
+put in one span, where its ``field`` column says it goes — ``user_message``, ``system_prompt``,
+``tool_result``, ``document`` or ``llm_output`` — and judged by the security engine exactly as the
+worker judges spans (so a document is judged as a document). Without a ``field`` column, rows of
+kind ``indirect`` and benign documents or tool outputs (a ``kind``/``category`` column, as in the
+training data) are tool results; other rows are the user's message for the injection detectors and
+the model's answer for the PII detectors. A row counts as flagged when any detector of the selected
+family fires (injection: direct and indirect injection; pii: PII and secret leakage; default: all).
 
 For each file the script prints one line with precision, recall and false positive rate, then the
-same rates per category (``category`` or ``entity_type`` column) and the p50/p99 detection latency
-per span. A file with rows of the types the reference (§3) sets the PII/secret target for gets a
-``reference types`` line under its file line (pii and default families): recall on those rows,
-false positives over every negative row of the file.
+same rates per category (``category`` or ``entity_type`` column) and per source (``source_repo``
+column), the p50/p99 detection latency per span and the CPU time per text. A file with rows of the
+types the reference (§3) sets the PII/secret target for gets a ``reference types`` line under its
+file line (pii and default families): recall on those rows, false positives over every negative row
+of the file. ``--loso`` prints the classifier's leave-one-source-out table from the training data.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentstate.processors.detectors import injection, leakage
+from agentstate.processors.detectors.engine import EngineConfig, SecurityEngine
+from agentstate.processors.pricing import SpanRef
 from agentstate.semconv.record import Message, NormalizedSpan, Operation
 from agentstate.semconv.redaction import EXTENDED_TYPES, Redactor
 
@@ -47,7 +54,14 @@ SSNs, phones, IBANs, IPs and OpenAI/Anthropic/AWS/GitHub/Slack/Stripe keys and J
 the keys-and-tokens category of the shared set). Dates, URLs, passports, NHS numbers and wallets are
 not among them."""
 
-Detector = Callable[[NormalizedSpan], bool]
+FIELDS = ("user_message", "system_prompt", "tool_result", "document", "llm_output")
+DATA_CATEGORIES = frozenset({"benign:agent_env_document", "benign:clean_tool_output", "benign:code_or_docs_chunk",
+                             "benign:document_for_task"})  # fmt: skip
+"""Benign rows of the training data that are documents or tool outputs (judged as tool results)."""
+DEFAULT_FIELD = {"injection": "user_message", "pii": "llm_output"}
+"""Where a row without a ``field`` goes, per detector family."""
+
+Detector = Callable[[Mapping[str, str]], bool]
 
 
 @dataclass
@@ -83,36 +97,50 @@ class FileResult:
     total: Tally = field(default_factory=Tally)
     reference: Tally = field(default_factory=Tally)
     by_category: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_source: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     latencies_us: list[float] = field(default_factory=list)
+    cpu_ns: int = 0
 
 
-def span_for(text: str) -> NormalizedSpan:
-    """A model-call span carrying ``text`` as user input, as a tool result and as the model's answer."""
-    return NormalizedSpan(
-        operation=Operation.CHAT,
-        input_messages=(Message("user", text),),
-        output_messages=(Message("assistant", text),),
-        tool_result=text,
-        tool_name="eval",
-    )
+def span_for(text: str, where: str = "user_message") -> NormalizedSpan:
+    """A span carrying ``text`` in the one place ``where`` names (one of :data:`FIELDS`)."""
+    if where == "tool_result":
+        return NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="eval", tool_result=text)
+    if where == "document":
+        return NormalizedSpan(operation=Operation.RETRIEVAL, documents=(text,))
+    if where == "llm_output":
+        return NormalizedSpan(operation=Operation.CHAT, output_messages=(Message("assistant", text),))
+    if where == "system_prompt":
+        return NormalizedSpan(operation=Operation.CHAT, input_messages=(Message("system", text),))
+    if where == "user_message":
+        return NormalizedSpan(operation=Operation.CHAT, input_messages=(Message("user", text),))
+    raise ValueError(f"unknown field {where!r}; expected one of {', '.join(FIELDS)}")
+
+
+def field_of(row: Mapping[str, str], family: str) -> str:
+    """Where a row's text goes: its ``field``, else a document for data rows, else the family default."""
+    if row.get("field"):
+        return row["field"]
+    if row.get("kind") == "indirect" or row.get("category") in DATA_CATEGORIES:
+        return "tool_result"
+    return DEFAULT_FIELD[family]
 
 
 def detectors(family: str | None, redactor: Redactor) -> Detector:
-    """Return the predicate for the chosen detector family."""
+    """Return the predicate for the chosen detector family (the worker's engine, one family each)."""
+    ref = SpanRef("eval", "trace", "span", 0, "eval")
+    engines = {
+        "injection": SecurityEngine(EngineConfig(leakage=False, anomalies=False, loops=False), redactor=redactor),
+        "pii": SecurityEngine(EngineConfig(injection=False, indirect=False, anomalies=False, loops=False),
+                              redactor=redactor),
+    }  # fmt: skip
+    chosen = [family] if family else list(engines)
 
-    def inject(span: NormalizedSpan) -> bool:
-        return bool(injection.detect_prompt_injection(span) or injection.detect_indirect_injection(span))
+    def detect(row: Mapping[str, str]) -> bool:
+        text = row.get("text") or ""
+        return any(bool(engines[f].detect(ref, span_for(text, field_of(row, f)))) for f in chosen)
 
-    def pii(span: NormalizedSpan) -> bool:
-        return bool(leakage.detect_leakage(span, redactor))
-
-    if family == "injection":
-        return inject
-    if family == "pii":
-        return pii
-    return lambda span: inject(span) or pii(span)
-
-
+    return detect
 def evaluate(path: Path, detect: Detector) -> FileResult:
     """Run ``detect`` over every row of one CSV file."""
     result = FileResult()
@@ -122,14 +150,16 @@ def evaluate(path: Path, detect: Detector) -> FileResult:
             raise SystemExit(f"{path}: needs 'text' and 'label' columns")
         column = next((c for c in CATEGORY_COLUMNS if c in reader.fieldnames), None)
         for row in reader:
-            span = span_for(row["text"] or "")
-            start = time.perf_counter_ns()
-            flagged = detect(span)
+            start, cpu = time.perf_counter_ns(), time.process_time_ns()
+            flagged = detect(row)
+            result.cpu_ns += time.process_time_ns() - cpu
             result.latencies_us.append((time.perf_counter_ns() - start) / 1000)
             label = (row["label"] or "").strip() == "1"
             category = (row.get(column) or "-") if column else "-"
             result.total.add(label, flagged)
             result.by_category[category].add(label, flagged)
+            if row.get("source_repo"):
+                result.by_source[row["source_repo"]].add(label, flagged)
             if not label or category.upper() in REFERENCE_TYPES:
                 result.reference.add(label, flagged)
     return result
@@ -142,11 +172,14 @@ def report(path: Path, result: FileResult, *, reference: bool = True) -> None:
         print(f"  reference types: {result.reference.rates()}")
     for category in sorted(result.by_category):
         print(f"  category {category}: {result.by_category[category].rates()}")
+    for source in sorted(result.by_source):
+        print(f"  source {source}: {result.by_source[source].rates()}")
     lat = sorted(result.latencies_us)
     if lat:
         p50 = statistics.median(lat)
         p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
         print(f"  latency per span: p50={p50:.1f} us p99={p99:.1f} us")
+        print(f"  cpu per text: {result.cpu_ns / len(lat) / 1000:.1f} us")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,7 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--detector", choices=("injection", "pii"), help="run one detector family only")
     parser.add_argument("--pii-extended", action="store_true",
                         help=f"also report the opt-in types {sorted(EXTENDED_TYPES)}")  # fmt: skip
+    parser.add_argument("--loso", action="store_true",
+                        help="print the classifier's leave-one-source-out table from the training data")  # fmt: skip
+    parser.add_argument("--data", type=Path, default=DEFAULT_DIR, help="shared security data folder (--loso)")
     args = parser.parse_args(argv)
+    if args.loso:
+        from agentstate.processors.detectors import loso, train
+
+        loso.run(train.load_rows(args.data))
+        return 0
     files = args.csv or sorted(DEFAULT_DIR.glob("*.csv"))
     if not files:
         print(f"no CSV files given and none in {DEFAULT_DIR}", file=sys.stderr)

@@ -47,9 +47,10 @@ class SpanProcessor(StreamConsumer):
     """Runs ``process`` on every span of each entry and publishes what it returns."""
 
     def __init__(self, redis: Redis, group: str, consumer: str, process: Callable[[SpanRecord], Output],
-                 **kwargs: Any) -> None:
+                 process_batch: Callable[[list[SpanRecord]], Output] | None = None, **kwargs: Any) -> None:
         super().__init__(redis, S.SPANS_STREAM, group, consumer, **kwargs)
         self.process = process
+        self.process_batch = process_batch
         self.spans_seen = 0
 
     async def handle(self, entries: list[Entry]) -> None:
@@ -63,9 +64,10 @@ class SpanProcessor(StreamConsumer):
                 records = list(iter_spans(project.decode(), body))
             except DecodeError as exc:
                 raise PermanentError(f"undecodable protobuf: {exc}") from exc
-            for rec in records:
-                for stream, row in self.process(rec):
-                    out.setdefault(stream, []).append(row)
+            produced = self.process_batch(records) if self.process_batch else [
+                pair for rec in records for pair in self.process(rec)]  # fmt: skip
+            for stream, row in produced:
+                out.setdefault(stream, []).append(row)
             self.spans_seen += len(records)
         for stream, rows in out.items():
             for i in range(0, len(rows), _CHUNK):
@@ -78,6 +80,16 @@ def security_process(engine: SecurityEngine) -> Callable[[SpanRecord], Output]:
     def process(rec: SpanRecord) -> Output:
         rows = engine.evaluate(_ref(rec), normalize(rec.attributes, rec.name), rec.duration_ns)
         return [(S.ALERTS_STREAM, alert_row(r)) for r in rows]
+
+    return process
+
+
+def security_batch(engine: SecurityEngine) -> Callable[[list[SpanRecord]], Output]:
+    """Batch logic of the security engine: the batch's texts are scored together, then each span."""
+
+    def process(recs: list[SpanRecord]) -> Output:
+        items = [(_ref(r), normalize(r.attributes, r.name), r.duration_ns) for r in recs]
+        return [(S.ALERTS_STREAM, alert_row(row)) for row in engine.evaluate_batch(items)]
 
     return process
 
@@ -108,8 +120,9 @@ def build(kind: str, redis: Redis, settings: WorkerSettings) -> SpanProcessor:
     }
     book = PriceBook(load_overrides())
     if kind == "security":
-        return SpanProcessor(redis, S.SECURITY_GROUP, settings.consumer_name,
-                             security_process(SecurityEngine(prices=book)), **common)
+        engine = SecurityEngine(prices=book)
+        return SpanProcessor(redis, S.SECURITY_GROUP, settings.consumer_name, security_process(engine),
+                             security_batch(engine), **common)
     if kind == "cost":
         from agentstate.processors.budget_config import load_budgets
 

@@ -1,12 +1,13 @@
 """The security engine: every detector over one span, alerts stamped and aggregated per trace.
 
 Pure apart from the state it owns (rolling baselines, loop counters, the per-trace aggregator), so
-the ``agentstate worker security`` loop only decodes spans, calls :meth:`SecurityEngine.evaluate`
-and writes the rows it returns.
+the ``agentstate worker security`` loop only decodes spans, calls
+:meth:`SecurityEngine.evaluate_batch` on each batch and writes the rows it returns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agentstate.processors.detectors import anomaly, injection, leakage
@@ -97,6 +98,22 @@ class SecurityEngine:
                                              ref.start_time_unix_nano))  # fmt: skip
             if row is not None:
                 rows.append(row)
+        return rows
+
+    def evaluate_batch(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> list[AlertRow]:
+        """:meth:`evaluate` over a batch, in order; the batch's distinct texts are scored once.
+
+        Agents resend their history, so a batch holds the same messages many times: the injection
+        texts of every span are scored first (each distinct one once, then memoised), and the
+        per-span detectors only look the verdicts up.
+        """
+        c = self.config
+        if c.injection or c.indirect:
+            todo = (t for _, span, _ in items for t in injection.texts_to_score(span) if c.indirect or not t[1])
+            injection.score_texts(dict.fromkeys(todo))
+        rows: list[AlertRow] = []
+        for ref, span, duration_ns in items:
+            rows += self.evaluate(ref, span, duration_ns)
         return rows
 
     def _anomalies(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None) -> list[Alert]:

@@ -5,87 +5,65 @@ answer; earlier ones were scanned when they were new), and the generic input of 
 chain spans. Indirect: text that reaches the model as data — tool results, ``tool`` messages in
 a model's input, retrieved documents — where instructions addressed to the assistant and fake role
 markers are themselves the attack, so those rules weigh more (``Rule.indirect_weight``).
+
+Each text is prepared once (``prepare.py``: clipped, normalised, screened by the tier-0 rules in one
+Hyperscan scan) and scored by the tier-1 classifier (``classifier.py``; the ``direct`` head for
+user input, the ``indirect`` head for data). A text is flagged when the rules' weights reach
+:data:`THRESHOLD` or the classifier's probability reaches its head's threshold; the rule hits, or
+else the classifier's strongest n-gram, give the alert's evidence.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
+from agentstate.processors.detectors import classifier
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
-from agentstate.processors.detectors.injection_gates import GATES, compile_gate, is_open
-from agentstate.processors.detectors.injection_rules import (
-    INDIRECT_RULES,
-    NEGATIONS,
-    RULES,
-    Rule,
-    normalize_text,
-)
+from agentstate.processors.detectors.prepare import MAX_SCAN_CHARS, prepare
+from agentstate.processors.detectors.screen import Hit, rule_score
 from agentstate.semconv.record import Message, NormalizedSpan, SpanCategory
 
+__all__ = ["MAX_SCAN_CHARS", "THRESHOLD", "Hit", "Score", "score_text", "score_texts"]
+
 THRESHOLD: Final = 1.0
-"""Score at which a text is flagged."""
-
-_KEY_LEN: Final = 4
-_STRIP: Final = "\"'`()[]{}<>*#_-.,;:!?/\\|~=+&%$@^"
-
-
-def _key(needle: str) -> str:
-    return needle.split(" ", 1)[0][:_KEY_LEN]
-
-
-_SYMBOLIC: Final = {r.id: tuple(n for n in r.needles if not n[0].isalnum()) for r in (*RULES, *INDIRECT_RULES)}
-_WORDS: Final = {r.id: frozenset(_key(n) for n in r.needles if n[0].isalnum()) for r in (*RULES, *INDIRECT_RULES)}
-"""Per rule: symbol needles (plain substrings) and word needles (first four letters of a word)."""
-_PLAN: Final = tuple(
-    (rule, compile_gate(GATES[rule.id]) if rule.id in GATES else None, rule.indirect_weight)
-    for rule in (*RULES, *INDIRECT_RULES)
-)
-_DIRECT: Final = len(RULES)
-"""Every rule, direct ones first, with its gate and indirect weight (looked up once, not per text)."""
-
-
-def _index(needles: Mapping[str, Iterable[str]]) -> dict[str, tuple[int, ...]]:
-    out: dict[str, list[int]] = {}
-    for i, (rule, _, _) in enumerate(_PLAN):
-        for needle in needles[rule.id]:
-            out.setdefault(needle, []).append(i)
-    return {k: tuple(v) for k, v in out.items()}
-
-
-_BY_WORD: Final = _index(_WORDS)
-_BY_SYMBOL: Final = _index(_SYMBOLIC)
-_WORD_KEYS: Final = frozenset(_BY_WORD)
-"""Positions in :data:`_PLAN` (rule, gate, indirect weight) of the rules each needle lets through."""
-
-MAX_SCAN_CHARS: Final = 32_768
-"""Longest text scanned; beyond it the head and the tail are scanned (attacks sit at either end)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A rule that matched, with its position in the normalised text."""
-
-    rule: Rule
-    start: int
-    end: int
+"""Tier-0 score (summed rule weights) at which a text is flagged whatever the classifier says."""
+HIGH_PROBABILITY: Final = 0.99
+"""Classifier probability from which an alert is of high severity."""
 
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """The verdict on one text."""
+    """The verdict on one text.
+
+    Attributes:
+        score: Tier-0 score (summed weights of the rules that matched).
+        hits: The rules that matched, for the evidence.
+        text: The clipped, normalised text the offsets refer to.
+        probability: Tier-1 classifier probability.
+        threshold: The classifier head's decision threshold.
+        top_ngram: The matched n-gram with the largest weight (evidence when no rule matched).
+    """
 
     score: float
     hits: tuple[Hit, ...]
     text: str
+    probability: float = 0.0
+    threshold: float = 1.0
+    top_ngram: str | None = None
 
     @property
     def flagged(self) -> bool:
-        """Whether the score reaches :data:`THRESHOLD`."""
-        return self.score >= THRESHOLD
+        """Whether the rules reach :data:`THRESHOLD` or the classifier its head's threshold."""
+        return self.score >= THRESHOLD or self.probability >= self.threshold
+
+    @property
+    def strength(self) -> float:
+        """One number to rank verdicts: the stronger of the two tiers (each scaled so 1 is certain)."""
+        return max(self.probability, min(1.0, self.score / (2 * THRESHOLD)))
 
     @property
     def jailbreak(self) -> bool:
@@ -94,54 +72,37 @@ class Score:
         return top is not None and top.rule.id.startswith("jailbreak.")
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=4096)
 def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> Score:
-    """Score one text against the tier-0 rules (memoised: agent traces resend the same messages).
+    """Score one text with both tiers (memoised: agent traces resend the same messages).
 
     Args:
-        text: Raw text (normalised here).
+        text: Raw text (clipped and normalised here).
         indirect: Whether the text is data (tool output, document) rather than user input.
-        precheck: Skip rules none of whose needles occur (``False`` runs every pattern; for tests).
+        precheck: Run only the rules Hyperscan reports (``False`` runs every pattern; for tests).
     """
-    if len(text) > MAX_SCAN_CHARS:
-        half = MAX_SCAN_CHARS // 2
-        text = text[:half] + "\n" + text[-half:]
-    norm = normalize_text(text)
-    hits: list[Hit] = []
-    total = 0.0
-    limit = len(_PLAN) if indirect else _DIRECT
-    vocab = ""
-    if precheck:
-        words = set(norm.split())
-        vocab = " ".join(words)
-        todo: set[int] = set()
-        for key in {w.strip(_STRIP)[:_KEY_LEN] for w in words} & _WORD_KEYS:
-            todo.update(_BY_WORD[key])
-        for symbol, positions in _BY_SYMBOL.items():
-            if symbol in vocab:  # symbol needles hold no space: each lies inside one word
-                todo.update(positions)
-        order: Iterable[int] = sorted(i for i in todo if i < limit)
-    else:
-        order = range(limit)
-    for i in order:
-        rule, gate, weight = _PLAN[i]
-        if precheck and gate is not None and not is_open(gate, norm, vocab):
-            continue  # a literal every match must contain is absent: the pattern cannot match
-        if (m := _search(rule, norm)) is None:
-            continue
-        hits.append(Hit(rule, m.start(), m.end()))
-        total += weight if indirect and weight is not None else rule.weight
-    return Score(total, tuple(hits), norm)
+    p = prepare(text, precheck=precheck)
+    runtime = classifier.shipped()
+    head = runtime.model.heads["indirect" if indirect else "direct"]
+    features = runtime.features(p.stream, p.rule_positions)
+    hits = p.hits if indirect else tuple(h for h in p.hits if not h.rule.id.startswith("indirect."))
+    n = runtime.model.rule_offset
+    grams = [f for f in features if f < n and head.weights[f] > 0]
+    top = runtime.model.ngrams[max(grams, key=lambda f: head.weights[f])] if grams else None
+    return Score(rule_score(p.hits, indirect), hits, p.norm, head.probability(features), head.threshold, top)
 
 
-def _search(rule: Rule, text: str) -> re.Match[str] | None:
-    """The first match of ``rule`` that is not negated."""
-    if not rule.negatable:
-        return rule.pattern.search(text)
-    for m in rule.pattern.finditer(text):
-        if not text[max(0, m.start() - 8) : m.start()].endswith(NEGATIONS):
-            return m
-    return None
+def score_texts(texts: Iterable[tuple[str, bool]]) -> list[Score]:
+    """Score a batch of ``(text, indirect)`` pairs; each distinct pair is scored once."""
+    return [score_text(text, indirect) for text, indirect in texts]
+
+
+def texts_to_score(span: NormalizedSpan) -> Iterator[tuple[str, bool]]:
+    """Every ``(text, indirect)`` pair the two detectors will score for ``span``."""
+    for text in _user_texts(span):
+        yield text, False
+    for text, _ in _data_texts(span):
+        yield text, True
 
 
 def detect_prompt_injection(span: NormalizedSpan) -> list[Alert]:
@@ -149,7 +110,7 @@ def detect_prompt_injection(span: NormalizedSpan) -> list[Alert]:
     best: Score | None = None
     for text in _user_texts(span):
         result = score_text(text)
-        if result.flagged and (best is None or result.score > best.score):
+        if result.flagged and (best is None or result.strength > best.strength):
             best = result
     if best is None:
         return []
@@ -162,7 +123,7 @@ def detect_indirect_injection(span: NormalizedSpan) -> list[Alert]:
     best: tuple[Score, str] | None = None
     for text, where in _data_texts(span):
         result = score_text(text, indirect=True)
-        if result.flagged and (best is None or result.score > best[0].score):
+        if result.flagged and (best is None or result.strength > best[0].strength):
             best = (result, where)
     if best is None:
         return []
@@ -170,13 +131,25 @@ def detect_indirect_injection(span: NormalizedSpan) -> list[Alert]:
 
 
 def _alert(result: Score, rule_id: str, category: Category, where: str) -> Alert:
-    first = min(result.hits, key=lambda h: h.start)
-    techniques = ", ".join(dict.fromkeys(h.rule.id for h in result.hits))
-    severity = Severity.HIGH if result.score >= 2 * THRESHOLD else Severity.MEDIUM
-    snippet = evidence(result.text, first.start, first.end)
-    return Alert(
-        rule_id, category, severity, round(result.score, 2), snippet, f"{category.value} in {where}: {techniques}"
-    )
+    techniques = list(dict.fromkeys(h.rule.id for h in result.hits))
+    if result.probability >= result.threshold:
+        techniques.append(f"classifier p={result.probability:.2f}")
+    high = result.score >= 2 * THRESHOLD or result.probability >= HIGH_PROBABILITY
+    snippet = evidence(result.text, *_where(result))
+    return Alert(rule_id, category, Severity.HIGH if high else Severity.MEDIUM, round(result.strength, 2), snippet,
+                 f"{category.value} in {where}: {', '.join(techniques)}")  # fmt: skip
+
+
+def _where(result: Score) -> tuple[int, int]:
+    """Offsets of the evidence: the first rule hit, else the classifier's strongest n-gram."""
+    if result.hits:
+        first = min(result.hits, key=lambda h: h.start)
+        return first.start, first.end
+    if result.top_ngram is not None:
+        words = r"[^a-z0-9_]+".join(result.top_ngram.split())
+        if (m := re.search(rf"(?<![a-z0-9_]){words}(?![a-z0-9_])", result.text)) is not None:
+            return m.start(), m.end()
+    return 0, min(len(result.text), 80)
 
 
 def _new_turn(span: NormalizedSpan) -> tuple[Message, ...]:

@@ -278,18 +278,28 @@ RULES: Final[tuple[Rule, ...]] = (
 )  # fmt: skip
 """The rule catalogue."""
 
-_QUOTES: Final = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ",
-                                "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": ""})  # fmt: skip
-_SPACES: Final = re.compile(r"[ \t\r\f\v]+")
+_QUOTES: Final = (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u00a0", " "),
+                  ("\u200b", ""), ("\u200c", ""), ("\u200d", ""), ("\u2060", ""), ("\ufeff", ""))  # fmt: skip
+"""Replacements, applied one by one only when present (``str.translate`` with a dict costs ~25 ns a
+character, 50 µs on a 2 KB text)."""
+_BLANKS: Final = ("\t", "\r", "\f", "\v")
+"""Folded to a space; then runs of spaces to one (newlines stay: some rules anchor on them)."""
 
 
 def normalize_text(text: str) -> str:
     """Return ``text`` folded for matching: NFKC, lower case, plain quotes, no zero-width characters."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+        if not unicodedata.is_normalized("NFKC", text):  # a fast check: most text already is
+            text = unicodedata.normalize("NFKC", text)
+        for old, new in _QUOTES:
+            if old in text:
+                text = text.replace(old, new)
     text = text.lower()
-    if "  " in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
-        text = _SPACES.sub(" ", text)
+    for blank in _BLANKS:
+        if blank in text:
+            text = text.replace(blank, " ")
+    while "  " in text:  # str.replace is C; a regex substitution costs ~20 µs on a 2 KB text
+        text = text.replace("  ", " ")
     return text
 
 

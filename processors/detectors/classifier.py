@@ -1,0 +1,115 @@
+"""Tier 1: the shipped linear classifier over n-gram and tier-0 rule features, in pure Python.
+
+The model (``model/injection_model.json``, rebuilt by ``python -m
+agentstate.processors.detectors.train``) lists its n-gram vocabulary and, per head, a bias, one
+weight per feature and a decision threshold. Features ``0 .. len(ngrams)-1`` are the n-grams
+(found by :class:`~agentstate.processors.detectors.features.FeatureScanner`), the next ones the
+tier-0 rules in :data:`~agentstate.processors.detectors.screen.ALL_RULES` order. A score is
+``sigmoid(bias + sum of the weights of the features present)``: a few dozen additions per text.
+
+Heads: ``direct`` judges user input (injection and jailbreaks), ``indirect`` judges data that
+reaches the model (tool results, retrieved documents), where planted instructions are the attack.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+from agentstate.processors.detectors.features import FeatureScanner
+from agentstate.processors.detectors.screen import ALL_RULES
+
+MODEL_FILE: Final = "injection_model.json"
+HEADS: Final = ("direct", "indirect")
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """One decision: bias, weights per feature id, threshold on the probability."""
+
+    bias: float
+    weights: tuple[float, ...]
+    threshold: float
+
+    def probability(self, features: Iterable[int]) -> float:
+        """``sigmoid(bias + sum of weights)`` over the features present."""
+        w = self.weights
+        z = self.bias + sum(w[f] for f in features)
+        if z < -30.0:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """The n-gram vocabulary, the rule ids it was trained with, and its heads."""
+
+    ngrams: tuple[str, ...]
+    rules: tuple[str, ...]
+    heads: Mapping[str, Head]
+
+    @property
+    def rule_offset(self) -> int:
+        """Feature id of the first rule."""
+        return len(self.ngrams)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document this model is stored as."""
+        return {
+            "format": 1,
+            "ngrams": list(self.ngrams),
+            "rules": list(self.rules),
+            "heads": {
+                name: {"bias": h.bias, "threshold": h.threshold, "weights": list(h.weights)}
+                for name, h in self.heads.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Model:
+        """Inverse of :meth:`to_json`."""
+        heads = {
+            name: Head(float(h["bias"]), tuple(float(x) for x in h["weights"]), float(h["threshold"]))
+            for name, h in doc["heads"].items()
+        }
+        return cls(tuple(doc["ngrams"]), tuple(doc["rules"]), heads)
+
+
+def dumps(model: Model) -> str:
+    """Canonical text of a model (what the rebuild test compares)."""
+    return json.dumps(model.to_json(), separators=(",", ":"), sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """A loaded model with its compiled scanner and the map from rule position to feature id."""
+
+    model: Model
+    scanner: FeatureScanner
+    rule_features: tuple[int | None, ...]
+
+    def features(self, stream: bytes, rule_positions: Sequence[int]) -> list[int]:
+        """Feature ids present: n-grams of the token stream plus the rules that matched."""
+        found = self.scanner.scan(stream)
+        for i in rule_positions:
+            if (f := self.rule_features[i]) is not None:
+                found.append(f)
+        return found
+
+
+def runtime_for(model: Model) -> Runtime:
+    """Compile ``model``'s vocabulary and map the current rules onto its rule features."""
+    index = {rule_id: model.rule_offset + k for k, rule_id in enumerate(model.rules)}
+    return Runtime(model, FeatureScanner(model.ngrams), tuple(index.get(r.id) for r in ALL_RULES))
+
+
+@cache
+def shipped() -> Runtime:
+    """The model shipped in the package (loaded and compiled once per process)."""
+    text = resources.files("agentstate.processors.detectors").joinpath("model", MODEL_FILE).read_text("utf-8")
+    return runtime_for(Model.from_json(json.loads(text)))

@@ -1,0 +1,64 @@
+"""Tier-1 features: word n-grams found by one Hyperscan scan of a text's token stream.
+
+A text's token stream is its normalised text (single spaces already) with ASCII letters folded to
+lower case, letters, digits, ``_`` and spaces kept and every other byte — punctuation, line breaks,
+non-ASCII — turned into a `` | `` word, framed by spaces: ``"Ignore the above. Now"`` becomes
+``b" ignore the above |  now "`` (one ``bytes.translate``, one ``replace``). An n-gram feature is the literal
+``b" w1 w2 w3 "``, so n-grams never span punctuation or a line break; a database of a few thousand
+literals compiles in a fraction of a second and scans a 2 KB text in a few microseconds, reporting
+each feature present once (``HS_FLAG_SINGLEMATCH``). Training (``train.py``) and serving use this
+same extractor, so they agree on every feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+_KEEP: Final = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_ ")
+_FOLD: Final = bytes(c if c in _KEEP else c + 32 if 65 <= c <= 90 else 124 for c in range(256))
+"""Byte table: ASCII letters to lower case, word bytes and spaces kept, everything else ``|``."""
+BREAK: Final = "_"
+"""The token :func:`phrases` puts where the stream has a ``|`` (n-grams holding it are dropped)."""
+
+
+def token_stream(norm: str) -> bytes:
+    """The token stream of a normalised text (see the module docstring)."""
+    return b" " + norm.encode("utf-8", "replace").translate(_FOLD).replace(b"|", b" | ") + b" "
+
+
+def phrases(stream: bytes) -> str:
+    """The stream as words for an n-gram counter: each ``|`` becomes a :data:`BREAK` word, so an
+    n-gram spans a break exactly when it holds that word (and can never match the stream)."""
+    return stream.replace(b"|", b" _ ").decode("ascii")
+
+
+def _collect(feature: int, _from: int, _to: int, _flags: int, found: list[int]) -> None:
+    found.append(feature)
+
+
+class FeatureScanner:
+    """Finds which of a fixed list of n-grams occur in a text.
+
+    Args:
+        ngrams: Space-separated words (lower-case ASCII letters, digits, ``_``); the position of
+            each is its feature id.
+    """
+
+    def __init__(self, ngrams: Sequence[str]) -> None:
+        import hyperscan as hs
+
+        self.ngrams = tuple(ngrams)
+        self._db: Any = None
+        if self.ngrams:
+            self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
+            n = len(self.ngrams)
+            self._db.compile(expressions=[f" {g} ".encode() for g in self.ngrams], ids=list(range(n)), elements=n,
+                             flags=[hs.HS_FLAG_SINGLEMATCH] * n)  # fmt: skip
+
+    def scan(self, stream: bytes) -> list[int]:
+        """Feature ids present in a token stream (unordered, each once)."""
+        found: list[int] = []
+        if self._db is not None:
+            self._db.scan(stream, match_event_handler=_collect, context=found)
+        return found

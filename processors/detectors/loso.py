@@ -1,0 +1,152 @@
+"""Leave-one-source-out validation of the injection classifier (``train.py --loso``).
+
+For each source repository: choose the n-grams and fit both heads on every other source, then score
+the rows of the one left out. The pooled out-of-source scores give the thresholds (the lowest that
+keep precision ≥ 0.98 with a false positive rate ≤ 0.5 % on user input and ≤ 1 % on documents and
+tool outputs) and the table per source, which predicts what users will see on sources we never saw.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from agentstate.processors.detectors import train as T
+from agentstate.processors.detectors.prepare import prepare
+from agentstate.processors.detectors.screen import ALL_RULES, rule_score
+from agentstate.processors.detectors.train import THRESHOLDS, Row, candidates, head_rows, select
+
+TARGET_FPR = {"direct": 0.005, "indirect": 0.01}
+TARGET_PRECISION = 0.98
+
+
+@dataclass
+class Tally:
+    """Confusion counts."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, label: bool, flagged: bool) -> None:
+        """Count one row."""
+        if label:
+            self.tp += flagged
+            self.fn += not flagged
+        else:
+            self.fp += flagged
+            self.tn += not flagged
+
+    def line(self) -> str:
+        """n, positives, precision, recall, false positive rate."""
+        pos, neg = self.tp + self.fn, self.fp + self.tn
+        p = f"{self.tp / (self.tp + self.fp):.3f}" if self.tp + self.fp else "  -  "
+        r = f"{self.tp / pos:.3f}" if pos else "  -  "
+        f = f"{self.fp / neg:.4f}" if neg else "   -  "
+        return f"n={pos + neg:5d} pos={pos:5d} precision={p} recall={r} fpr={f}"
+
+
+def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[float]]:
+    """Per row: direct-head and indirect-head probabilities from the model that never saw its source,
+    and the tier-0 rule score (under the head that judges the row)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack
+
+    prepared = [prepare(r.text) for r in rows]
+    labels = [r.label for r in rows]
+    x, vocab = candidates(prepared)
+    col = {g: j for j, g in enumerate(vocab)}
+    indptr, indices = [0], []
+    for p in prepared:
+        indices.extend(sorted(set(p.rule_positions)))
+        indptr.append(len(indices))
+    rules = csr_matrix(([1.0] * len(indices), indices, indptr), shape=(len(rows), len(ALL_RULES)))
+    by_head = {h: head_rows(rows, h) for h in ("direct", "indirect")}
+    scores = {h: [0.0] * len(rows) for h in by_head}
+    for source in sorted({r.source for r in rows}):
+        held = [i for i, r in enumerate(rows) if r.source == source]
+        held_set = set(held)
+        train = [i for i in range(len(rows)) if i not in held_set]
+        ngrams = select(x, rows, by_head, vocab, train)
+        feats = hstack([x[:, [col[g] for g in ngrams]], rules]).tocsr()
+        for head, idx in by_head.items():
+            fit_rows = [i for i in idx if i not in held_set]
+            if len({labels[i] for i in fit_rows}) < 2:
+                continue
+            bias, weights = T.fit_head(feats, rows, fit_rows)
+            z = feats[held] @ np.asarray(weights) + bias
+            for i, p in zip(held, 1.0 / (1.0 + np.exp(-z)), strict=True):
+                scores[head][i] = float(p)
+        print(f"  fold {source}: {len(held)} rows held out, {len(ngrams)} n-grams", flush=True)
+    tier0 = [rule_score(p.hits, r.data) for p, r in zip(prepared, rows, strict=True)]
+    return scores["direct"], scores["indirect"], tier0
+
+
+def choose_threshold(probs: Sequence[float], tier0: Sequence[bool], labels: Sequence[bool], max_fpr: float) -> float:
+    """Lowest threshold (of 0.005 steps) at which "classifier or tier 0" meets the FPR and precision targets."""
+    neg = sum(not y for y in labels) or 1
+    for k in range(1, 200):
+        t = k / 200
+        flagged = [p >= t or r for p, r in zip(probs, tier0, strict=True)]
+        fp = sum(f and not y for f, y in zip(flagged, labels, strict=True))
+        tp = sum(f and y for f, y in zip(flagged, labels, strict=True))
+        if fp / neg <= max_fpr and (tp + fp == 0 or tp / (tp + fp) >= TARGET_PRECISION):
+            return t
+    return 1.0
+
+
+def run(rows: Sequence[Row]) -> None:
+    """Print the thresholds and the per-source, per-category and per-slice tables."""
+    direct, indirect, tier0 = out_of_source(rows)
+    prob = [indirect[i] if r.data else direct[i] for i, r in enumerate(rows)]
+    for head, is_data in (("direct", False), ("indirect", True)):
+        idx = [i for i, r in enumerate(rows) if r.data is is_data]
+        t = choose_threshold(
+            [prob[i] for i in idx], [tier0[i] >= 1.0 for i in idx], [rows[i].label for i in idx], TARGET_FPR[head]
+        )
+        print(f"threshold {head}: chosen {t:.2f} (shipped {THRESHOLDS[head]:.2f})")
+    thr = {False: THRESHOLDS["direct"], True: THRESHOLDS["indirect"]}
+    deciders: dict[str, Callable[[int], bool]] = {
+        "model": lambda i: prob[i] >= thr[rows[i].data],
+        "tier0": lambda i: tier0[i] >= 1.0,
+        "model|tier0": lambda i: prob[i] >= thr[rows[i].data] or tier0[i] >= 1.0,
+    }
+    for name, decide in deciders.items():
+        _table(name, rows, decide)
+
+
+def _table(name: str, rows: Sequence[Row], decide: Callable[[int], bool]) -> None:
+    groups: dict[str, dict[str, Tally]] = {"source": defaultdict(Tally), "category": defaultdict(Tally),
+                                           "slice": defaultdict(Tally)}  # fmt: skip
+    for i, r in enumerate(rows):
+        flagged = decide(i)
+        groups["source"][r.source].add(r.label, flagged)
+        groups["category"][_family(r.category)].add(r.label, flagged)
+        for s in _slices(r):
+            groups["slice"][s].add(r.label, flagged)
+    print(f"\n== decision: {name} (leave-one-source-out) ==")
+    for kind, tallies in groups.items():
+        for key in sorted(tallies):
+            print(f"{kind:8s} {key[:58]:58s} {tallies[key].line()}")
+
+
+def _family(category: str) -> str:
+    head, _, rest = category.partition(":")
+    if head == "direct" and rest.startswith("cyberseceval"):
+        return "direct:cyberseceval"
+    if head == "indirect":
+        return "indirect:" + rest.split("_")[0] + "_" + (rest.split("_")[1] if "_" in rest else "")
+    return category.split(":")[0] + (":" + rest if head in ("benign", "direct") else "")
+
+
+def _slices(r: Row) -> list[str]:
+    out = ["all: user input" if not r.data else "all: documents and tool outputs"]
+    if r.category == "jailbreak_in_the_wild":
+        out.append("in-the-wild jailbreaks")
+    if "prompt_leaking" in r.category:
+        out.append("prompt_leaking")
+    if r.category.startswith("xstest"):
+        out.append("xstest hard negatives")
+    return out

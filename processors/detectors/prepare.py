@@ -1,0 +1,55 @@
+"""One pass over a text for both tiers: clip, normalise, tier-0 rule hits, token stream.
+
+Serving (``injection.py``) and training (``train.py``) call the same :func:`prepare`, so the
+classifier sees at run time exactly the features it was trained on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from agentstate.processors.detectors.features import token_stream
+from agentstate.processors.detectors.injection_rules import normalize_text
+from agentstate.processors.detectors.screen import ALL_RULES, Hit, rule_hits
+
+MAX_SCAN_CHARS: Final = 32_768
+"""Longest text scanned; beyond it the head and the tail are scanned (attacks sit at either end)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A text ready for scoring.
+
+    Attributes:
+        norm: Clipped, normalised text (evidence offsets refer to it).
+        hits: Every tier-0 rule that matched (direct and indirect ones).
+        stream: Token stream for the n-gram features.
+    """
+
+    norm: str
+    hits: tuple[Hit, ...]
+    stream: bytes
+
+    @property
+    def rule_positions(self) -> list[int]:
+        """Positions in :data:`~agentstate.processors.detectors.screen.ALL_RULES` of the hits."""
+        return [_POSITION[h.rule.id] for h in self.hits]
+
+
+_POSITION: Final = {r.id: i for i, r in enumerate(ALL_RULES)}
+
+
+def clip(text: str) -> str:
+    """Keep the head and the tail of a text longer than :data:`MAX_SCAN_CHARS`."""
+    if len(text) > MAX_SCAN_CHARS:
+        half = MAX_SCAN_CHARS // 2
+        return text[:half] + "\n" + text[-half:]
+    return text
+
+
+def prepare(text: str, *, precheck: bool = True) -> Prepared:
+    """Clip, normalise and screen ``text`` (``precheck=False`` runs every rule in Python; tests)."""
+    norm = normalize_text(clip(text))
+    data = norm.encode("utf-8", "replace")
+    return Prepared(norm, rule_hits(norm, data, len(ALL_RULES), precheck=precheck), token_stream(norm))

@@ -1,0 +1,50 @@
+"""Tier-1 classifier: the head's arithmetic, the model's JSON form, and the shipped model's shape."""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import resources
+
+import pytest
+
+from agentstate.processors.detectors.classifier import HEADS, MODEL_FILE, Head, Model, dumps, runtime_for, shipped
+from agentstate.processors.detectors.features import token_stream
+from agentstate.processors.detectors.screen import ALL_RULES
+
+
+@pytest.mark.parametrize(
+    ("features", "probability"),
+    [
+        pytest.param([], 1 / (1 + math.exp(1.0)), id="bias-only"),
+        pytest.param([0], 0.5, id="one-feature"),
+        pytest.param([0, 1], 1 / (1 + math.exp(-2.0)), id="two-features"),
+        pytest.param([2], 0.0, id="very-negative-is-zero"),
+    ],
+)
+def test_head_probability(features: list[int], probability: float) -> None:
+    head = Head(bias=-1.0, weights=(1.0, 2.0, -100.0), threshold=0.5)
+    assert head.probability(features) == pytest.approx(probability)
+
+
+def test_model_json_round_trip_and_runtime_maps_rules() -> None:
+    model = Model(("ignore previous", "hello"), (ALL_RULES[0].id, "rule.gone"),
+                  {"direct": Head(-2.0, (3.0, -1.0, 4.0, 9.0), 0.9)})  # fmt: skip
+    assert Model.from_json(json.loads(dumps(model))) == model
+    rt = runtime_for(model)
+    assert rt.rule_features[0] == 2 and all(f is None for f in rt.rule_features[1:])
+    assert sorted(rt.features(token_stream("ignore previous hello"), [0, 1])) == [0, 1, 2]
+
+
+def test_shipped_model_is_small_consistent_and_canonical() -> None:
+    path = resources.files("agentstate.processors.detectors").joinpath("model", MODEL_FILE)
+    text = path.read_text("utf-8")
+    assert len(text.encode()) < 3_000_000
+    model = shipped().model
+    assert dumps(model) == text
+    assert set(model.heads) == set(HEADS)
+    assert set(model.rules) == {r.id for r in ALL_RULES}
+    assert len(set(model.ngrams)) == len(model.ngrams)
+    for head in model.heads.values():
+        assert len(head.weights) == len(model.ngrams) + len(model.rules)
+        assert 0.0 < head.threshold < 1.0
