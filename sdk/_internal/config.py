@@ -8,13 +8,15 @@ is logged and the next source is used, never raised (the OTel ``environment_vari
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, TypeVar
 from urllib.parse import unquote
 
 from agentstate._internal.errors import logger
+from agentstate._internal.integrations.catalog import ALIASES as INTEGRATION_ALIASES
+from agentstate._internal.integrations.catalog import NAMES as INTEGRATION_NAMES
 
 DEFAULT_COLLECTOR_URL: Final = "http://127.0.0.1:4318"
 """Where spans go when nothing is configured: a local AgentState receiver."""
@@ -71,6 +73,7 @@ class Config:
         flush_timeout: Seconds the exit flush may take.
         max_request_bytes: Serialized size above which a batch is split.
         propagate_to_threads: Whether context follows work into threads and thread pools.
+        integrations: Names of the framework integrations ``init`` switches on.
     """
 
     traces_endpoint: str = DEFAULT_COLLECTOR_URL + TRACES_PATH
@@ -89,6 +92,7 @@ class Config:
     flush_timeout: float = DEFAULT_FLUSH_TIMEOUT
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     propagate_to_threads: bool = True
+    integrations: frozenset[str] = frozenset(INTEGRATION_NAMES)
 
 
 def _env(*names: str) -> tuple[str, str] | None:
@@ -177,6 +181,48 @@ def _spool_dir(explicit: str | os.PathLike[str] | None) -> Path | None:
     return Path(raw).expanduser()
 
 
+IntegrationsArg = bool | Iterable[str] | Mapping[str, bool] | None
+"""``init(integrations=...)``: all/none, exactly these names, or per-name switches over the default."""
+
+
+def _integration_name(raw: str, source: str) -> str | None:
+    name = raw.strip().lower().replace("-", "_")
+    name = INTEGRATION_ALIASES.get(name, name)
+    if name not in INTEGRATION_NAMES:
+        logger.warning("Ignoring unknown integration %r in %s (known: %s)", raw, source, ", ".join(INTEGRATION_NAMES))
+        return None
+    return name
+
+
+def _names(raw: Iterable[str], source: str) -> set[str]:
+    return {n for n in (_integration_name(r, source) for r in raw if r.strip()) if n is not None}
+
+
+def _integrations(arg: IntegrationsArg) -> frozenset[str]:
+    """``AGENTSTATE_INTEGRATIONS`` (``all``, ``none`` or a comma list) under the argument, then
+    every ``AGENTSTATE_DISABLE_<NAME>=true`` removes its integration (the operator's off switch)."""
+    everything = set(INTEGRATION_NAMES)
+    found = _env("AGENTSTATE_INTEGRATIONS")
+    text = found[1].lower() if found else "all"
+    default = everything if text == "all" else set() if text in _OFF else _names(text.split(","), "AGENTSTATE_INTEGRATIONS")
+    if arg is None:
+        chosen = default
+    elif isinstance(arg, bool):
+        chosen = everything if arg else set()
+    elif isinstance(arg, Mapping):
+        chosen = set(default)
+        for raw, on in arg.items():
+            name = _integration_name(raw, "integrations=")
+            if name is not None:
+                (chosen.add if on else chosen.discard)(name)
+    else:
+        chosen = _names([arg] if isinstance(arg, str) else arg, "integrations=")
+    for name in INTEGRATION_NAMES:
+        if _from_env(_parse_bool, False, f"AGENTSTATE_DISABLE_{name.upper()}"):
+            chosen.discard(name)
+    return frozenset(chosen)
+
+
 def resolve_config(
     *,
     collector_url: str | None = None,
@@ -193,6 +239,7 @@ def resolve_config(
     export_timeout: float | None = None,
     flush_timeout: float | None = None,
     propagate_to_threads: bool = True,
+    integrations: IntegrationsArg = None,
 ) -> Config:
     """Build the :class:`Config`: arguments first, then ``AGENTSTATE_*``, then ``OTEL_*``."""
     found_headers = _env("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
@@ -224,4 +271,5 @@ def resolve_config(
         or _from_env(_positive_float, DEFAULT_EXPORT_TIMEOUT, "AGENTSTATE_EXPORT_TIMEOUT"),
         flush_timeout=flush_timeout or _from_env(_positive_float, DEFAULT_FLUSH_TIMEOUT, "AGENTSTATE_FLUSH_TIMEOUT"),
         propagate_to_threads=propagate_to_threads,
+        integrations=_integrations(integrations),
     )

@@ -20,8 +20,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from agentstate._internal import integrations as _integrations
 from agentstate._internal import threads
-from agentstate._internal.config import DEFAULT_SERVICE_NAME, Config, resolve_config
+from agentstate._internal.config import DEFAULT_SERVICE_NAME, Config, IntegrationsArg, resolve_config
 from agentstate._internal.errors import handle_internal_errors, logger
 from agentstate._internal.exporter import SpoolingOTLPExporter
 from agentstate._internal.processor import AgentStateSpanProcessor
@@ -110,6 +111,7 @@ def init(
     export_timeout: float | None = None,
     flush_timeout: float | None = None,
     propagate_to_threads: bool = True,
+    integrations: IntegrationsArg = None,
     tracer_provider: TracerProvider | None = None,
     span_exporter: SpanExporter | None = None,
 ) -> None:
@@ -139,6 +141,11 @@ def init(
         export_timeout: Seconds per HTTP attempt (``AGENTSTATE_EXPORT_TIMEOUT``, default 10).
         flush_timeout: Seconds the exit flush may take (``AGENTSTATE_FLUSH_TIMEOUT``, default 5).
         propagate_to_threads: Carry the current span into threads and thread pools.
+        integrations: Which framework integrations to switch on (OpenAI, Anthropic, LangChain/
+            LangGraph, AutoGen, CrewAI), each when its framework is imported: ``True``/``None`` all
+            (``AGENTSTATE_INTEGRATIONS``: ``all``, ``none`` or a comma list), ``False`` none, a list
+            of names, or ``{"crewai": False}`` to switch single ones. ``AGENTSTATE_DISABLE_<NAME>=true``
+            always turns one off.
         tracer_provider: Add to this provider instead of the global one.
         span_exporter: Export to this instead of OTLP/HTTP (still scrubbed); for tests and
             custom sinks. No spool is used then.
@@ -160,6 +167,7 @@ def init(
             export_timeout=export_timeout,
             flush_timeout=flush_timeout,
             propagate_to_threads=propagate_to_threads,
+            integrations=integrations,
         )
         key = (config, id(tracer_provider), id(span_exporter))
         if _pipeline is not None and _pipeline.key == key:
@@ -178,6 +186,7 @@ def init(
         STATE.tracer = provider.get_tracer(INSTRUMENTATION_NAME, VERSION)
         if config.propagate_to_threads:
             threads.install()
+        _integrations.activate(provider, config.integrations, config.capture_io)
         _register_atexit()
 
 
@@ -213,6 +222,7 @@ def shutdown(timeout: float | None = None) -> None:
     with handle_internal_errors:
         pipeline, _pipeline = _pipeline, None
         STATE.tracer = None
+        _integrations.deactivate()
         if pipeline is None:
             return
         limit = pipeline.config.flush_timeout if timeout is None else timeout
