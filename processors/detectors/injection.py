@@ -45,7 +45,8 @@ class Score:
         text: The clipped, normalised text the offsets refer to.
         probability: Tier-1 classifier probability.
         threshold: The classifier head's decision threshold.
-        top_ngram: The matched n-gram with the largest weight (evidence when no rule matched).
+        head: The classifier head that judged the text.
+        features: The classifier features present (to find evidence when no rule matched).
     """
 
     score: float
@@ -53,7 +54,16 @@ class Score:
     text: str
     probability: float = 0.0
     threshold: float = 1.0
-    top_ngram: str | None = None
+    head: str = "direct"
+    features: tuple[int, ...] = ()
+
+    @property
+    def top_ngram(self) -> str | None:
+        """The n-gram present with the largest positive weight (looked up only for an alert)."""
+        model = classifier.shipped().model
+        weights = model.heads[self.head].weights
+        grams = [f for f in self.features if f < model.rule_offset and weights[f] > 0]
+        return model.ngrams[max(grams, key=lambda f: weights[f])] if grams else None
 
     @property
     def flagged(self) -> bool:
@@ -83,17 +93,20 @@ def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> S
     """
     p = prepare(text, precheck=precheck)
     runtime = classifier.shipped()
-    head = runtime.model.heads["indirect" if indirect else "direct"]
+    name = "indirect" if indirect else "direct"
+    head = runtime.model.heads[name]
     features = runtime.features(p.stream, p.rule_positions)
     hits = p.hits if indirect else tuple(h for h in p.hits if not h.rule.id.startswith("indirect."))
-    n = runtime.model.rule_offset
-    grams = [f for f in features if f < n and head.weights[f] > 0]
-    top = runtime.model.ngrams[max(grams, key=lambda f: head.weights[f])] if grams else None
-    return Score(rule_score(p.hits, indirect), hits, p.norm, head.probability(features), head.threshold, top)
+    return Score(rule_score(p.hits, indirect), hits, p.norm, head.probability(features), head.threshold, name,
+                 tuple(features))  # fmt: skip
 
 
 def score_texts(texts: Iterable[tuple[str, bool]]) -> list[Score]:
-    """Score a batch of ``(text, indirect)`` pairs; each distinct pair is scored once."""
+    """Score a batch of ``(text, indirect)`` pairs; each distinct pair is scored once.
+
+    Calls :func:`score_text` exactly as the detectors do (positional ``indirect``: ``lru_cache``
+    keys keyword and positional calls apart), so the detectors then find every verdict cached.
+    """
     return [score_text(text, indirect) for text, indirect in texts]
 
 
@@ -109,7 +122,7 @@ def detect_prompt_injection(span: NormalizedSpan) -> list[Alert]:
     """Flag injection and jailbreak attempts in user input (one alert per span, strongest text)."""
     best: Score | None = None
     for text in _user_texts(span):
-        result = score_text(text)
+        result = score_text(text, False)
         if result.flagged and (best is None or result.strength > best.strength):
             best = result
     if best is None:
@@ -122,7 +135,7 @@ def detect_indirect_injection(span: NormalizedSpan) -> list[Alert]:
     """Flag instructions arriving inside tool results, tool messages and retrieved documents."""
     best: tuple[Score, str] | None = None
     for text, where in _data_texts(span):
-        result = score_text(text, indirect=True)
+        result = score_text(text, True)
         if result.flagged and (best is None or result.strength > best[0].strength):
             best = (result, where)
     if best is None:
@@ -145,8 +158,8 @@ def _where(result: Score) -> tuple[int, int]:
     if result.hits:
         first = min(result.hits, key=lambda h: h.start)
         return first.start, first.end
-    if result.top_ngram is not None:
-        words = r"[^a-z0-9_]+".join(result.top_ngram.split())
+    if (top := result.top_ngram) is not None:
+        words = r"[^a-z0-9_]+".join(top.split())
         if (m := re.search(rf"(?<![a-z0-9_]){words}(?![a-z0-9_])", result.text)) is not None:
             return m.start(), m.end()
     return 0, min(len(result.text), 80)

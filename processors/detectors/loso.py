@@ -115,6 +115,22 @@ def run(rows: Sequence[Row]) -> None:
     }
     for name, decide in deciders.items():
         _table(name, rows, decide)
+    _examples(rows, prob, deciders["model|tier0"])
+
+
+def _examples(rows: Sequence[Row], prob: Sequence[float], decide: Callable[[int], bool], n: int = 10) -> None:
+    """Print the first false positives and one miss per source and category in turn (short excerpts)."""
+    fps = [i for i, r in enumerate(rows) if not r.label and decide(i)]
+    misses: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        if r.label and not decide(i):
+            misses[(r.source, r.category)].append(i)
+    spread = [idx[0] for _, idx in sorted(misses.items(), key=lambda kv: -len(kv[1]))]
+    for title, picked in (("false positives", sorted(fps, key=lambda i: -prob[i])[:n]), ("misses", spread[:n])):
+        print(f"\n== {title} (leave-one-source-out) ==")
+        for i in picked:
+            excerpt = " ".join(rows[i].text.split())[:110]
+            print(f"p={prob[i]:.2f} {rows[i].source} | {rows[i].category} | {excerpt}")
 
 
 def _table(name: str, rows: Sequence[Row], decide: Callable[[int], bool]) -> None:
