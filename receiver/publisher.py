@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from agentstate.receiver.errors import overloaded
+from agentstate.receiver.fairness import BacklogShares, ContentionLimiter, EntryId, first_waiting
 from agentstate.semconv import streams as S
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,22 @@ async def ensure_groups(redis: Redis, stream_groups: dict[str, tuple[str, ...]] 
             except ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
                     raise
+
+
+async def first_unfinished(redis: Redis, stream: str) -> EntryId | None:
+    """The oldest entry of ``stream`` some group has not finished (None: no stream or no group)."""
+    try:
+        groups = await redis.xinfo_groups(stream)
+    except ResponseError:
+        return None
+    cuts = []
+    for g in groups:
+        oldest = None
+        if int(g.get("pending", 0)):
+            summary = await redis.xpending(stream, g["name"])
+            oldest = summary.get("min")
+        cuts.append(first_waiting(g["last-delivered-id"], oldest))
+    return min(cuts) if cuts else None
 
 
 async def backlog(redis: Redis, stream: str) -> int:
@@ -66,6 +83,7 @@ class Publisher:
         self._depth = 0
         self._since_sample = 0
         self._task: asyncio.Task[None] | None = None
+        self.shares = BacklogShares(max_tracked=4 * high_water_entries)
 
     async def start(self) -> None:
         """Create the streams and groups (retrying until Redis answers) and start the monitor."""
@@ -84,7 +102,8 @@ class Publisher:
     async def _sample(self) -> None:
         depth = await backlog(self._redis, S.SPANS_STREAM)
         self._depth, self._since_sample = depth, 0
-        if depth >= self._hwm:
+        self.shares.finished_before(await first_unfinished(self._redis, S.SPANS_STREAM))
+        if depth >= 2 * self._hwm:
             self._refusal = f"ingest queue is full ({depth} entries waiting); retry later"
             return
         mem = int((await self._redis.info("memory")).get("used_memory", 0))
@@ -115,42 +134,53 @@ class Publisher:
         """Append one request to ``stream``; raise a 503 ``IngestError`` if that is not possible."""
         if self._refusal is not None:
             raise overloaded(self._refusal, self._retry_after)
-        if stream == S.SPANS_STREAM and self._depth + self._since_sample >= self._hwm:
+        if stream == S.SPANS_STREAM:
             # Between two samples, count our own additions so one replica cannot overshoot.
-            raise overloaded(f"ingest queue is full ({self._depth + self._since_sample} entries waiting); "
-                             "retry later", self._retry_after)
+            # Per project, a fair share of the high-water mark (fairness.py); in all, at most twice it.
+            total = self._depth + self._since_sample
+            if total >= 2 * self._hwm:
+                raise overloaded(f"ingest queue is full ({total} entries waiting); retry later", self._retry_after)
+            unfair = self.shares.refusal(project, total, self._hwm)
+            if unfair is not None:
+                raise overloaded(unfair, self._retry_after)
         fields: dict[bytes, bytes | str | int] = {
             S.FIELD_PROJECT: project,
             S.FIELD_BODY: body,
             S.FIELD_COUNT: count,
             S.FIELD_RECEIVED: time.time_ns(),
         }
-        try:
-            await self._redis.xadd(stream, fields)  # type: ignore[arg-type]
+        spans = stream == S.SPANS_STREAM
+        if spans:  # counted before the await, so concurrent requests cannot all pass the checks above
             self._since_sample += 1
-        except (RedisError, OSError) as exc:
+            self.shares.reserve(project)
+        try:
+            entry_id = await self._redis.xadd(stream, fields)  # type: ignore[arg-type]
+        except BaseException as exc:  # cancellation too: a reservation must never leak
+            if spans:
+                self._since_sample = max(0, self._since_sample - 1)
+                self.shares.release(project)
+            if not isinstance(exc, RedisError | OSError):
+                raise
             self._refusal = f"ingest queue unavailable: {exc.__class__.__name__}"
             raise overloaded(self._refusal, self._retry_after) from None
+        if spans:
+            self.shares.published(entry_id, project)
 
 
 class RateLimiter:
-    """Per-project token bucket, in process (one receiver replica's share of the limit)."""
+    """Per-project span rate limits, in process (one receiver replica's share of each limit).
 
-    def __init__(self, per_second: float, retry_after: int) -> None:
-        self._rate = per_second
-        self._burst = per_second * 2
+    ``per_second`` applies at all times (0 = none); ``shared_per_second`` only while another project
+    is sending too (0 = none), so a single tenant cannot take the pipeline from the others.
+    """
+
+    def __init__(self, per_second: float, retry_after: int, shared_per_second: float = 0.0) -> None:
+        self._limiter = ContentionLimiter(per_second, shared_per_second)
         self._retry_after = retry_after
-        self._buckets: dict[str, tuple[float, float]] = {}
 
     def take(self, project: str, n: int) -> None:
         """Spend ``n`` tokens of ``project`` or raise a 429 ``IngestError``."""
-        if self._rate <= 0:
-            return
-        now = time.monotonic()
-        tokens, last = self._buckets.get(project, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - last) * self._rate)
-        if tokens < n:
-            self._buckets[project] = (tokens, now)
-            wait = max(1, int((n - tokens) / self._rate + 0.999))
-            raise overloaded(f"rate limit of {self._rate:g} spans/s exceeded", min(wait, 60), status=429)
-        self._buckets[project] = (tokens - n, now)
+        wait, rate = self._limiter.wait_needed(project, n)
+        if wait > 0:
+            raise overloaded(f"rate limit of {rate:g} spans/s per project exceeded", min(60, max(1, int(wait + 0.999))),
+                             status=429)

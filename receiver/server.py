@@ -37,7 +37,9 @@ def build_service(settings: ReceiverSettings, redis: Redis) -> IngestService:
     publisher = Publisher(
         redis, settings.high_water_entries, settings.redis_max_memory_mb, settings.retry_after_seconds
     )
-    limiter = RateLimiter(settings.rate_limit_spans_per_second, settings.retry_after_seconds)
+    limiter = RateLimiter(
+        settings.rate_limit_spans_per_second, settings.retry_after_seconds, settings.shared_rate_limit_spans_per_second
+    )
     return IngestService(keys, publisher, limiter)
 
 

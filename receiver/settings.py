@@ -28,7 +28,10 @@ class ReceiverSettings(BaseSettings):
         30.0, ge=0, le=60, description="How long key lookups (hits and misses) are cached; revocation delay."
     )
     high_water_entries: int = Field(
-        5000, gt=0, description="Backlog (unacked entries of the slowest group) above which ingest gets 503."
+        5000, gt=0,
+        description="Backlog (entries not yet finished by the slowest group) a project may have waiting before its "
+        "requests get 503 + Retry-After; with n projects sending, each may have this / n (none is refused below "
+        "half of it). Twice this is the hard limit for everybody.",
     )
     redis_max_memory_mb: int = Field(
         1024, gt=0, description="Redis used_memory above which ingest gets 503 (backpressure, not eviction)."
@@ -48,4 +51,9 @@ class ReceiverSettings(BaseSettings):
     retry_after_seconds: int = Field(5, gt=0, description="Retry-After sent with 429/503.")
     rate_limit_spans_per_second: float = Field(
         0.0, ge=0, description="Per-project span rate limit (token bucket, burst = 2 s); 0 = unlimited."
+    )
+    shared_rate_limit_spans_per_second: float = Field(
+        5000.0, ge=0,
+        description="Per-project span rate limit that applies only while other projects are sending too (so one "
+        "tenant cannot take the pipeline from the rest; alone it may use all of it); 0 = off. Per receiver replica.",
     )

@@ -24,8 +24,12 @@ Settings come from environment variables (pydantic-settings, prefix AGENTSTATE_)
   AGENTSTATE_API_PORT / AGENTSTATE_UI_PORT   query API and Streamlit UI ports (8000 / 8501)
   AGENTSTATE_CLICKHOUSE_CLUSTER   ClickHouse cluster for replicated + distributed tables (empty: single node)
   AGENTSTATE_MAX_BODY_BYTES     OTLP request limit after decompression (default 5 MiB)
-  AGENTSTATE_HIGH_WATER_ENTRIES backlog above which ingest answers 503 + Retry-After
+  AGENTSTATE_HIGH_WATER_ENTRIES waiting entries a project may have before 503 + Retry-After
+                                (shared fairly between the projects sending; twice it is the hard limit)
   AGENTSTATE_RATE_LIMIT_SPANS_PER_SECOND  per-project ingest rate limit (0 = none)
+  AGENTSTATE_SHARED_RATE_LIMIT_SPANS_PER_SECOND  per-project limit while other projects send (5000; 0 = off)
+  AGENTSTATE_HEADER_TIMEOUT_SECONDS / _BODY_TIMEOUT_SECONDS  receiver: slow clients get 408 (10 / 30)
+  AGENTSTATE_STATS_TOKEN        bearer token for the receiver's GET /stats (unset: /stats disabled)
   AGENTSTATE_CONSUMER_NAME      stable consumer name of this worker replica (default hostname)
   AGENTSTATE_SECURITY_WORKERS / _COST_WORKERS   processes of each under `up` (default 1)
   AGENTSTATE_RETENTION_DAYS     TTL of stored telemetry (0 = keep)
