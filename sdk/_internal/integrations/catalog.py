@@ -78,7 +78,26 @@ def _openai(provider: TracerProvider, capture: bool) -> Undo | None:
     return undo_both
 
 
+def _warn_unless_global(provider: TracerProvider, framework: str) -> None:
+    if trace.get_tracer_provider() is not provider:
+        logger.warning(
+            "%s traces to the global TracerProvider, and init() was given another one: its spans will not reach AgentState",
+            framework,
+        )
+
+
 def _anthropic(provider: TracerProvider, capture: bool) -> Undo | None:
+    # The anthropic SDK (2.x) traces its own calls on the global provider: one CLIENT span per
+    # call, GenAI attributes, messages in content mode, correct parents. Adding OpenLLMetry on
+    # top would record every call twice (and count its tokens twice), so it is only the fallback
+    # for SDKs without tracing.
+    import importlib.util
+
+    if importlib.util.find_spec("anthropic._tracing") is not None:
+        if capture:
+            os.environ.setdefault("ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE", "content")
+        _warn_unless_global(provider, "The anthropic SDK")
+        return lambda: None
     if not capture:
         os.environ.setdefault("TRACELOOP_TRACE_CONTENT", "false")
     from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
@@ -99,16 +118,27 @@ def _openinference(module: str, cls: str) -> Instrument:
     return instrument
 
 
+def _langchain(provider: TracerProvider, capture: bool) -> Undo | None:
+    undo = _openinference("openinference.instrumentation.langchain", "LangChainInstrumentor")(provider, capture)
+    if undo is None:
+        return None
+    from agentstate._internal.integrations import langchain_context
+
+    undo_context = langchain_context.install()
+
+    def undo_both() -> None:
+        undo_context()
+        undo()
+
+    return undo_both
+
+
 def _autogen(provider: TracerProvider, capture: bool) -> Undo | None:
     # autogen-core and autogen-agentchat (>= 0.4) trace themselves with the global tracer
     # provider: invoke_agent / execute_tool / create_agent spans and the runtime's messaging
     # spans. There is nothing to patch; the spans reach AgentState only if our pipeline is on
     # the global provider, so say so when it is not.
-    if trace.get_tracer_provider() is not provider:
-        logger.warning(
-            "AutoGen traces to the global TracerProvider, and init() was given another one: "
-            "its agent and tool spans will not reach AgentState"
-        )
+    _warn_unless_global(provider, "AutoGen")
     from agentstate._internal.integrations import autogen_tools
 
     return autogen_tools.install(capture) or (lambda: None)
@@ -117,12 +147,7 @@ def _autogen(provider: TracerProvider, capture: bool) -> Undo | None:
 INTEGRATIONS: Final = (
     Integration("openai", ("openai",), "opentelemetry-instrumentation-openai-v2", _openai),
     Integration("anthropic", ("anthropic",), "opentelemetry-instrumentation-anthropic", _anthropic),
-    Integration(
-        "langchain",
-        ("langchain_core",),
-        "openinference-instrumentation-langchain",
-        _openinference("openinference.instrumentation.langchain", "LangChainInstrumentor"),
-    ),
+    Integration("langchain", ("langchain_core",), "openinference-instrumentation-langchain", _langchain),
     Integration("autogen", ("autogen_core",), "autogen-core", _autogen),
     Integration(
         "crewai",
