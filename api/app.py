@@ -11,12 +11,12 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 
 from agentstate.api import routes_auth, routes_data, routes_live, routes_projects
 from agentstate.api.bootstrap import prepare_store, resync_registry
 from agentstate.api.chstore import ClickHouse
-from agentstate.api.docs import mount_docs
 from agentstate.api.limits import LoginGuard, RateLimiter
 from agentstate.api.live import LiveHub
 from agentstate.api.middleware import LimitsMiddleware
@@ -27,6 +27,10 @@ from agentstate.api.state import ApiState
 from agentstate.api.tokens import signing_key
 
 log = logging.getLogger(__name__)
+
+DOCS_URL = "/docs"
+DOCS_ASSETS_URL = "/docs/assets"
+"""Swagger UI's JS, CSS and icon, served by the API itself."""
 
 API_PREFIX = "/api/v1"
 
@@ -66,12 +70,13 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
         finally:
             await state.live.stop()
 
-    app = FastAPI(title="AgentState API", version="1", lifespan=lifespan, responses=_COMMON_RESPONSES,
-                  docs_url=None, redoc_url=None,
-                  description="Query API over AgentState's ClickHouse store. Authenticate with a Bearer token "
-                              "from POST /api/v1/auth/login.")
+    # /docs from Swagger UI files shipped in fastapi-offline (FastAPI's default page loads them from a CDN,
+    # so it is blank without internet). ReDoc is left out: one docs page, one CSP to keep right.
+    app = FastAPIOffline(docs_url=DOCS_URL, redoc_url=None, static_url=DOCS_ASSETS_URL,
+                         title="AgentState API", version="1", lifespan=lifespan, responses=_COMMON_RESPONSES,
+                         description="Query API over AgentState's ClickHouse store. Authenticate with a Bearer token "
+                                     "from POST /api/v1/auth/login.")
     app.state.api = state
-    mount_docs(app)
     for module in (routes_auth, routes_projects, routes_data, routes_live):
         app.include_router(module.router, prefix=API_PREFIX)
 

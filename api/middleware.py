@@ -15,14 +15,13 @@ _EXEMPT = frozenset({"/healthz", "/readyz"})
 _JSON_POLICY = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 """JSON answers load and run nothing, and may not be framed."""
 
-_DOCS_POLICY = (b"default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-                b"style-src 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-                b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-                b"https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
+_DOCS_POLICY = (b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                b"img-src 'self' data:; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
                 b"base-uri 'none'; form-action 'none'")
-"""FastAPI's Swagger UI and ReDoc pages: their CDN bundles and inline start-up script (no user data)."""
+"""The Swagger UI page: its bundle served by the API itself (:mod:`agentstate.api.docs`, no CDN) and
+FastAPI's inline start-up script (no user data)."""
 
-_DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+_DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 
 
 def _security_headers(path: str) -> list[tuple[bytes, bytes]]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.api.conftest import Api
 
@@ -26,3 +28,25 @@ def test_docs_page_loads_its_assets_from_the_api(api: Api) -> None:
 
 def test_redoc_is_not_offered_half_working(api: Api) -> None:
     assert httpx.get(api.url + "/redoc", timeout=30).status_code == 404
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_docs_render_in_a_browser_with_the_network_blocked(api: Api) -> None:
+    """Swagger UI draws the operations with every non-local request refused (offline) and the API's CSP on."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        page = browser.new_page()
+        page.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(api.url + "/docs", wait_until="networkidle")
+        page.wait_for_selector(".opblock", timeout=20_000)
+        operations = page.locator(".opblock").count()
+        browser.close()
+    assert operations > 20
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors

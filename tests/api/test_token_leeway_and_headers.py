@@ -63,9 +63,10 @@ def test_api_responses_forbid_framing(api: Api, path: str, status: int) -> None:
         assert set(csp) == {"default-src", "frame-ancestors", "base-uri", "form-action"}
 
 
-def test_docs_policy_allows_only_the_pinned_cdn(api: Api) -> None:
+def test_docs_policy_allows_only_the_apis_own_assets(api: Api) -> None:
     csp = _csp(httpx.get(api.url + "/docs"))
-    assert csp["script-src"].split() == ["'unsafe-inline'", "https://cdn.jsdelivr.net"]
+    assert csp["script-src"].split() == ["'self'", "'unsafe-inline'"]
+    assert "http" not in " ".join(csp.values())  # no CDN: /docs works offline
     assert "'unsafe-eval'" not in " ".join(csp.values())
     assert csp["connect-src"] == "'self'"
 
