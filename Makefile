@@ -5,6 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
+# The framework tests (tests/frameworks) run in their own venv: autogen-core pins protobuf 5.29,
+# which the server packages of .venv do not accept.
+FW_VENV := .venv-frameworks
+FW_STAMP := $(FW_VENV)/.installed-$(shell cat pyproject.toml tests/frameworks/requirements.txt | sha1sum | cut -c1-12)
+
 .PHONY: up test lint typecheck bench bench-compiled clean
 
 $(STAMP): pyproject.toml
@@ -13,11 +18,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]" --config-settings editable_mode=strict
 	touch $(STAMP)
 
+$(FW_STAMP): pyproject.toml tests/frameworks/requirements.txt
+	test -x $(FW_VENV)/bin/python || $(PY) -m venv $(FW_VENV)
+	$(FW_VENV)/bin/python -m pip install -q --upgrade pip
+	$(FW_VENV)/bin/python -m pip install -q -e ".[frameworks]" -r tests/frameworks/requirements.txt --config-settings editable_mode=strict
+	touch $(FW_STAMP)
+
 up: $(STAMP)  ## start the platform on embedded Valkey + chDB and send a demo agent's traces
 	$(BIN)/agentstate up --demo $(ARGS)
 
-test: $(STAMP)  ## the whole test suite (what CI runs)
-	$(BIN)/python -m pytest -q
+test: $(STAMP) $(FW_STAMP)  ## the whole test suite (what CI runs), then the framework tests in their venv
+	$(BIN)/python -m pytest -q --ignore=tests/frameworks
+	$(FW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/frameworks
 
 lint: $(STAMP)
 	$(BIN)/ruff check sdk semconv receiver processors api ui tests bench
@@ -35,4 +47,4 @@ bench-compiled: $(STAMP)  ## bench/ingest.py on the processors compiled with myp
 	PYTHONPATH=build/compiled/site $(BIN)/python bench/ingest.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(FW_VENV) build dist *.egg-info

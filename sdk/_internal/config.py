@@ -204,7 +204,10 @@ def _integrations(arg: IntegrationsArg) -> frozenset[str]:
     everything = set(INTEGRATION_NAMES)
     found = _env("AGENTSTATE_INTEGRATIONS")
     text = found[1].lower() if found else "all"
-    default = everything if text == "all" else set() if text in _OFF else _names(text.split(","), "AGENTSTATE_INTEGRATIONS")
+    if text == "all":
+        default = everything
+    else:
+        default = set() if text in _OFF else _names(text.split(","), "AGENTSTATE_INTEGRATIONS")
     if arg is None:
         chosen = default
     elif isinstance(arg, bool):

@@ -31,12 +31,12 @@ def test_react_agent_tree_tokens_and_tool(fake_llm: FakeLLMServer, spans: Spans)
     got = spans.get()
     assert tree(got) == EXPECTED_TREE
     assert len({s.context.trace_id for s in got}) == 1
-    llm = attrs([s for s in got if s.name == "ChatOpenAI"][0])
+    llm = attrs(next(s for s in got if s.name == "ChatOpenAI"))
     assert llm["openinference.span.kind"] == "LLM"
     assert llm["llm.model_name"].startswith("gpt-4o-mini")
     assert llm["llm.token_count.prompt"] == USAGE["input"]
     assert llm["llm.token_count.completion"] == USAGE["output"]
-    chat = attrs([s for s in got if s.name == "chat gpt-4o-mini"][0])
+    chat = attrs(next(s for s in got if s.name == "chat gpt-4o-mini"))
     assert chat["gen_ai.usage.cache_read.input_tokens"] == USAGE["cached"]
     tool = attrs(one(got, "get_weather"))
     assert tool["openinference.span.kind"] == "TOOL"

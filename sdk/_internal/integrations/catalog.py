@@ -81,7 +81,8 @@ def _openai(provider: TracerProvider, capture: bool) -> Undo | None:
 def _warn_unless_global(provider: TracerProvider, framework: str) -> None:
     if trace.get_tracer_provider() is not provider:
         logger.warning(
-            "%s traces to the global TracerProvider, and init() was given another one: its spans will not reach AgentState",
+            "%s traces to the global TracerProvider, and init() was given another one: "
+            "its spans will not reach AgentState",
             framework,
         )
 

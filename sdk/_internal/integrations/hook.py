@@ -72,7 +72,8 @@ class ImportWatcher(importlib.abc.MetaPathFinder):
                 if finder is self or isinstance(finder, ImportWatcher):
                     continue
                 find = getattr(finder, "find_spec", None)
-                spec = find(fullname, path, target) if find is not None else None
+                found: object = find(fullname, path, target) if find is not None else None
+                spec = found if isinstance(found, importlib.machinery.ModuleSpec) else None
                 if spec is not None:
                     break
             else:

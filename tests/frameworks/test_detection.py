@@ -1,0 +1,55 @@
+"""Detection in a fresh interpreter: nothing is imported at ``init()``, a later import is
+instrumented by the import hook, and each integration can be switched off."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("openai")
+pytest.importorskip("opentelemetry.instrumentation.openai_v2")
+
+SCRIPT = """
+import json, sys
+import agentstate
+from agentstate._internal import integrations
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+agentstate.init(span_exporter=InMemorySpanExporter(), spool_dir="off", {args})
+heavy = [m for m in ("openai", "anthropic", "langchain_core", "autogen_core", "crewai",
+                     "opentelemetry.instrumentation.openai_v2", "openinference") if m in sys.modules]
+import openai, langchain_core
+print(json.dumps({{"imported_at_init": heavy, "active": integrations.active()}}))
+"""
+
+
+def _run(env: dict[str, str], args: str = "") -> dict[str, list[str]]:
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(args=args)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "active"),
+    [
+        pytest.param({}, "", ["openai", "langchain"], id="all-by-default"),
+        pytest.param({"AGENTSTATE_DISABLE_OPENAI": "true"}, "", ["langchain"], id="disable-variable"),
+        pytest.param({"AGENTSTATE_INTEGRATIONS": "none"}, "", [], id="integrations-none"),
+        pytest.param({"AGENTSTATE_INTEGRATIONS": "langgraph"}, "", ["langchain"], id="alias-list"),
+        pytest.param({}, "integrations={'langchain': False}", ["openai"], id="argument-mapping"),
+        pytest.param({}, "integrations=False", [], id="argument-off"),
+    ],
+)
+def test_later_import_is_instrumented_and_switches_work(env: dict[str, str], args: str, active: list[str]) -> None:
+    got = _run(env, args)
+    assert got["imported_at_init"] == []
+    assert got["active"] == active
