@@ -54,6 +54,10 @@ def _sidebar() -> None:
 
 def main() -> None:
     """Entry point of every rerun."""
+    # No "Deploy" button or developer menu for the people reading traces. Set here too, not only by the
+    # launcher's --client.toolbarMode flag, so `streamlit run` on this file hides them as well; a script
+    # option applies from the next run, which is why the launcher sets it first.
+    st.set_option("client.toolbarMode", "viewer")
     st.set_page_config(page_title="AgentState", page_icon="🛰️", layout="wide")
     if session.token() is None:
         st.navigation([st.Page(_login, title="Log in", url_path="login")], position="hidden").run()

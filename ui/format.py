@@ -7,6 +7,7 @@ table cells, ``st.json``) or through :func:`escape_markdown`, which neutralises 
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -26,13 +27,45 @@ def duration(ms: float) -> str:
     return f"{minutes} m {seconds:02d} s"
 
 
+COST_DIGITS = 3
+"""Significant digits of a cost under a dollar: enough to tell apart two cheap calls ($0.000046, $0.000051)."""
+_MAX_COST_DECIMALS = 12
+
+
+def _cost_decimals(usd: float) -> int:
+    """Decimals showing :data:`COST_DIGITS` significant digits under a dollar; cents from a dollar up."""
+    size = abs(usd)
+    if size >= 1 or size == 0:
+        return 2
+    return max(2, min(_MAX_COST_DECIMALS, COST_DIGITS - 1 - math.floor(math.log10(size))))
+
+
+def cost_value(usd: float) -> float:
+    """A cost rounded as :func:`cost` shows it, for numeric table cells that stay sortable."""
+    return round(float(usd), _cost_decimals(usd))
+
+
 def cost(usd: float) -> str:
-    """Dollars with enough digits for per-call LLM prices."""
+    """Dollars with enough significant digits for per-call LLM prices: ``$0.000046``, ``$0.0081``, ``$1,234.50``.
+
+    A fixed number of decimals cannot do: four show every cheap call as ``$0.0000`` and six still lose
+    sub-micro-dollar embeddings, so below a dollar the decimals follow the size of the number.
+    """
     if usd == 0:
         return "$0"
-    if usd < 0.01:
-        return f"${usd:.6f}"
-    return f"${usd:,.4f}"
+    decimals = _cost_decimals(usd)
+    text = f"{abs(usd):,.{decimals}f}"
+    if decimals > 2:  # trailing zeros past the cents add width, not information
+        whole, _, frac = text.partition(".")
+        frac = frac.rstrip("0").ljust(2, "0")
+        text = f"{whole}.{frac}"
+    if float(text.replace(",", "")) == 0:  # below what twelve decimals show
+        return ("-" if usd < 0 else "") + f"<${10.0 ** -_MAX_COST_DECIMALS:.{_MAX_COST_DECIMALS}f}"
+    return ("-" if usd < 0 else "") + "$" + text
+
+
+COST_COLUMN_FORMAT = "$%g"
+"""Table cells take :func:`cost_value` numbers; ``%g`` prints them as rounded, without padding zeros."""
 
 
 def tokens(n: int) -> str:

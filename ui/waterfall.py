@@ -11,17 +11,21 @@ from typing import Any
 
 import pandas as pd
 
-from agentstate.ui.format import duration
+from agentstate.ui.format import cost, duration
 from agentstate.ui.kinds import ERROR_COLOR, STYLES
 from agentstate.ui.tree import Node
 
 ROW_PX = 24
 """Height of one row in pixels (bars and the tree table share it, so they line up)."""
+HEADER_PX = 36
+"""Streamlit's dataframe header (35 px whatever ``row_height`` is) plus its 1 px top border. The chart's
+time axis is fixed to exactly this height (the legend goes below), so the first bar sits beside the
+first row; measured in Chromium by the browser test."""
 MAX_CHART_PX = 20_000
 """Browsers refuse canvases taller than ~32k px; beyond this, rows get thinner instead."""
 
 COLUMNS = ["row", "span_id", "label", "kind", "start_ms", "end_ms", "duration", "error", "folded", "cost_usd",
-           "tokens"]
+           "tokens", "cost"]
 
 
 def frame(rows: Sequence[Node], collapsed: Collection[str]) -> pd.DataFrame:
@@ -34,6 +38,7 @@ def frame(rows: Sequence[Node], collapsed: Collection[str]) -> pd.DataFrame:
             i, n.span_id, f"{'  ' * n.depth}{n.name}", n.kind, n.start_ms, max(end, n.start_ms + 0.001),
             duration(n.duration_ms), "error" if (n.subtree_errors if folded else n.error) else "ok",
             folded, n.subtree_cost_usd if folded else n.cost_usd, n.subtree_tokens if folded else n.tokens,
+            cost(n.subtree_cost_usd if folded else n.cost_usd),
         ))
     return pd.DataFrame.from_records(records, columns=COLUMNS)
 
@@ -55,14 +60,18 @@ def spec(rows: int) -> dict[str, Any]:
     return {
         "mark": {"type": "bar", "height": max(1, step - 4), "cornerRadius": 2},
         "height": {"step": step},
+        # No padding above: the axis alone fills the band beside the table's header.
+        "padding": {"top": 0, "bottom": 2, "left": 2, "right": 8},
         "encoding": {
             "x": {"field": "start_ms", "type": "quantitative", "title": None,  # no title: bars line up with rows
-                  "axis": {"orient": "top", "grid": True, "labelPadding": 2}},
+                  "axis": {"orient": "top", "grid": True, "labelPadding": 1, "labelFontSize": 10, "tickSize": 3,
+                           "labelFlush": True, "domain": False, "minExtent": HEADER_PX, "maxExtent": HEADER_PX}},
             "x2": {"field": "end_ms"},
-            "y": {"field": "row", "type": "ordinal", "axis": None, "sort": "ascending"},
+            "y": {"field": "row", "type": "ordinal", "axis": None, "sort": "ascending",
+                  "scale": {"paddingInner": 0, "paddingOuter": 0}},
             "color": {"field": "kind", "type": "nominal",
                       "scale": {"domain": kinds, "range": [STYLES[k].color for k in kinds]},
-                      "legend": {"orient": "bottom", "title": None}},
+                      "legend": {"orient": "bottom", "title": None, "offset": 6, "columns": 4, "labelFontSize": 11}},
             "stroke": {"condition": {"test": error, "value": ERROR_COLOR}, "value": None},
             "strokeWidth": {"condition": {"test": error, "value": 2}, "value": 0},
             "tooltip": [
@@ -71,7 +80,7 @@ def spec(rows: int) -> dict[str, Any]:
                 {"field": "duration", "type": "nominal"},
                 {"field": "error", "type": "nominal", "title": "status"},
                 {"field": "tokens", "type": "quantitative"},
-                {"field": "cost_usd", "type": "quantitative", "format": "$.6f", "title": "cost"},
+                {"field": "cost", "type": "nominal"},
             ],
         },
         "params": [{"name": "span", "select": {"type": "point", "fields": ["span_id"], "on": "click"}}],

@@ -86,6 +86,17 @@ def chat(messages: Sequence[ChatMessage]) -> None:
                 st.code(as_text(result.content), language=None, wrap_lines=True)
 
 
+def tiles(items: Sequence[tuple[str, Any]]) -> Any:
+    """A row of metric tiles, each as wide as its value, wrapping on a narrow screen (never cut to "$0.000…").
+
+    Returns the row's container, so a page can add a button at its end.
+    """
+    row = st.container(horizontal=True, gap="large", vertical_alignment="bottom")
+    for label, number in items:
+        row.metric(label, number, width="content")
+    return row
+
+
 def download_csv(label: str, frame: Any, file_name: str, key: str) -> None:
     """A button downloading a DataFrame as CSV."""
     st.download_button(label, frame.to_csv(index=False).encode(), file_name=file_name, mime="text/csv",

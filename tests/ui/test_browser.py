@@ -28,7 +28,10 @@ from tests.conftest import free_port, stop_proc, wait_http
 from tests.ui.conftest import XSS, UiSpans, ui_spans
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+SHOTS = Path(os.environ.get("AGENTSTATE_UI_SHOTS") or Path(__file__).resolve().parents[2] / "artifacts" / "screenshots")
+"""Where screenshots go (``AGENTSTATE_UI_SHOTS`` overrides, e.g. to keep before/after sets apart)."""
+WIDTH, HEIGHT = 1400, 900
+"""The narrowest common laptop screen the pages must fit without horizontal scrolling."""
 EMAIL, PASSWORD = "admin@example.com", "browser-password-1"
 RENDER_BUDGET_S = 2.0
 RUN_MARKER = "AGENTSTATE_UI_BROWSER_TEST"
@@ -145,10 +148,20 @@ def _settle(page: Any, timeout: float = 30.0) -> None:
     page.wait_for_timeout(250)
 
 
+_PAGE_PX = """() => Math.max(...[...document.querySelectorAll(
+    '[data-testid="stMain"], [data-testid="stMainBlockContainer"]')].map(e => e.scrollHeight))"""
+
+
 def _shot(page: Any, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its main block, so the window grows to fit it first."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / name
+    height = int(page.evaluate(_PAGE_PX))
+    page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, min(height + 40, 12_000))})
+    page.wait_for_timeout(500)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    page.wait_for_timeout(300)
     return path
 
 
@@ -183,6 +196,89 @@ def _open_trace(page: Any, trace_id: str) -> float:
     return elapsed
 
 
+def _open_tab(page: Any) -> str:
+    """The label of the span panel's selected tab."""
+    selected = page.locator('[role="tab"][aria-selected="true"]').all_inner_texts()
+    assert len(selected) == 1, selected
+    return str(selected[0]).strip()
+
+
+def _developer_toolbar(page: Any) -> int:
+    """How many developer controls (Streamlit's "Deploy" button) the page shows."""
+    return int(page.locator('[data-testid="stAppDeployButton"]').count()
+               + page.get_by_role("button", name="Deploy", exact=True).count())
+
+
+_GEOMETRY = """() => {
+  const box = e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, w: r.width, h: r.height}; };
+  const table = document.querySelector('[data-testid="stDataFrame"]');
+  const scroller = table.querySelector('.dvn-scroller');
+  const chart = document.querySelector('[data-testid="stVegaLiteChart"]');
+  return {table: box(table), chart: box(chart), scrollW: scroller.scrollWidth, clientW: scroller.clientWidth,
+          scrollH: scroller.scrollHeight, clientH: scroller.clientHeight};
+}"""
+
+
+def _bars(png: bytes, top: float, bottom: float) -> list[tuple[int, int]]:
+    """Vertical extents of the coloured bars in a screenshot of the chart, between ``top`` and ``bottom``.
+
+    Gridlines, axis labels and the page are grey; every bar (and its error outline) is saturated.
+    """
+    import io
+
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    width = img.width
+    coloured = []
+    for y in range(max(0, int(top)), min(img.height, int(bottom))):
+        row = [img.getpixel((x, y)) for x in range(0, width, 2)]
+        coloured.append((y, any(max(p) - min(p) > 60 for p in row)))
+    runs, start = [], None
+    for y, on in coloured:
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            runs.append((start, y))
+            start = None
+    return [r for r in runs if r[1] - r[0] >= 8]
+
+
+def _check_trace_layout(page: Any, rows: int) -> dict[str, Any]:
+    """At 1400 px: the whole tree and its number columns show, and each bar sits beside its row."""
+    from agentstate.ui.waterfall import HEADER_PX, ROW_PX
+
+    page.wait_for_timeout(500)  # the chart draws after the page settles
+    g = page.evaluate(_GEOMETRY)
+    assert g["scrollW"] <= g["clientW"], g  # ms / Σ tokens / Σ cost are not behind a horizontal scroll
+    assert g["scrollH"] <= g["clientH"], g  # no row cut off at the bottom
+    assert g["table"]["y"] + g["table"]["h"] <= HEIGHT, g  # the tree fits the screen
+    for name in ("ms", "Σ tokens", "Σ cost"):  # the header cells are drawn on canvas; their names are in the DOM
+        assert page.locator('[data-testid="stDataFrame"]').get_by_text(name, exact=True).count() >= 1, name
+    # No tall empty box under a short tree: the chart is the table plus its legend.
+    assert g["chart"]["h"] - g["table"]["h"] < 110, g
+    c = g["chart"]
+    png = page.screenshot(clip={"x": c["x"], "y": 0, "width": c["w"], "height": HEIGHT})
+    first = g["table"]["y"] + HEADER_PX
+    bars = _bars(png, first - 8, first + rows * ROW_PX + 4)
+    centres = [round((a + b) / 2 - first, 1) for a, b in bars]
+    expected = [i * ROW_PX + ROW_PX / 2 for i in range(rows)]
+    assert len(centres) == rows and all(abs(a - e) <= 3 for a, e in zip(centres, expected, strict=True)), (
+        centres, expected)
+    return {"bar_offsets_px": [round(a - e, 1) for a, e in zip(centres, expected, strict=True)],
+            "table_px": round(g["table"]["h"]), "chart_px": round(g["chart"]["h"])}
+
+
+def _check_tiles(page: Any) -> None:
+    """Every metric tile shows its whole value (not "$0.000…"), and costs keep their significant digits."""
+    tiles = page.locator('[data-testid="stMetricValue"]')
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"] *')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+    assert tiles.count() >= 5 and not cut, cut
+    costs = [t for t in tiles.all_inner_texts() if t.strip().startswith("$")]
+    assert costs and all(re.fullmatch(r"\$0|\$\d[\d,]*\.\d\d|\$0\.0*[1-9]\d{0,2}", c.strip()) for c in costs), costs
+
+
 def _pick(page: Any, label: str, option_text: str) -> None:
     """Choose in a select box by typing (Streamlit's select boxes filter as you type)."""
     box = page.get_by_label(label, exact=True).first
@@ -199,7 +295,7 @@ def test_every_page_in_chromium(stack: Stack) -> None:
     report: dict[str, Any] = {}
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1600, "height": 2000})
+        page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
@@ -229,11 +325,18 @@ def test_every_page_in_chromium(stack: Stack) -> None:
 
         # An LLM span with hostile content: shown as text, never run.
         _open_trace(page, data.xss_trace)
+        report["trace_layout_1400px"] = _check_trace_layout(page, rows=4)
+        _check_tiles(page)
+        assert _open_tab(page) == "Attributes"  # the root is an agent span: no chat, no tool
         _pick(page, "Span", "chat gpt-4o")
-        page.get_by_role("tab", name="Chat").click()
+        assert _open_tab(page) == "Chat"  # the tab follows the span kind; no click needed
         page.get_by_text(XSS).first.wait_for(timeout=30_000)
         assert page.evaluate("() => window.__xss") is None
+        _check_tiles(page)
         _shot(page, "04-trace-llm-chat.png")
+        _pick(page, "Span", "execute_tool calc")
+        assert _open_tab(page) == "Tool"
+        assert _developer_toolbar(page) == 0
 
         # Time Machine: step, then compare with the diverging run.
         _open_trace(page, data.runs[0])
@@ -244,10 +347,12 @@ def test_every_page_in_chromium(stack: Stack) -> None:
         _settle(page)
         _button(page, "Next ▶").click()
         _settle(page)
-        page.get_by_text("Step 2 of 3").first.wait_for(timeout=30_000)
+        page.get_by_text("Step 3 of 4").first.wait_for(timeout=30_000)  # the caption says "4 steps"
+        assert page.get_by_text("4 steps").count() >= 1
+        page.get_by_text("Tool results (1)").first.wait_for(timeout=30_000)  # state changes in words
         _shot(page, "05-time-machine-step.png")
         _pick(page, "Other run", data.runs[2][:8])
-        page.get_by_text("The runs diverge at step 2.").wait_for(timeout=30_000)
+        page.get_by_text("The runs diverge at step 3.").wait_for(timeout=30_000)
         _shot(page, "06-time-machine-compare.png")
 
         _nav(page, "Sessions")
@@ -255,6 +360,7 @@ def test_every_page_in_chromium(stack: Stack) -> None:
         page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)  # the first row's selection cell
         page.get_by_text("The conversation, in order").wait_for(timeout=30_000)
         _settle(page)
+        _check_tiles(page)
         _shot(page, "07-sessions-conversation.png")
         for title, name in (("Analytics", "08-analytics.png"), ("Security", "09-security.png")):
             _nav(page, title)

@@ -47,6 +47,13 @@ def texts(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+def open_tab(at: AppTest) -> str:
+    """The label of the tab the span panel opens on (the tab container's default)."""
+    box = at.get("tab_container")[0]
+    tab: Any = box.children[box.proto.tab_container.default_tab_index]
+    return str(tab.label)
+
+
 def frames(at: AppTest) -> list[Any]:
     return [d.value for d in at.dataframe]
 
@@ -122,8 +129,10 @@ def test_llm_span_shows_chat_and_telemetry_only_as_text(api: Api, ui_data: UiDat
     tree = frames(at)[0]
     llm = tree.loc[tree["kind"] == "LLM", "span_id"].iloc[0]
     assert len(at.chat_message) == 0  # the root (an agent span) has no chat
+    assert open_tab(at) == "Attributes"
     at.selectbox(key="trace_span_pick").set_value(llm).run()
     assert len(ok(at).chat_message) >= 2  # the question and the answer
+    assert open_tab(at) == "Chat"  # an LLM span opens on its conversation, not on raw attributes
     linked = ok(page("trace", api.admin, ui_data.project, trace_id=ui_data.xss_trace, span_id=llm))
     assert len(linked.chat_message) == len(at.chat_message)  # a link with span_id opens on that span
     shown = [m.value for m in at.markdown]
@@ -133,6 +142,9 @@ def test_llm_span_shows_chat_and_telemetry_only_as_text(api: Api, ui_data: UiDat
     root = ok(page("trace", api.admin, ui_data.project, trace_id=ui_data.xss_trace))
     attributes = next(f for f in frames(root) if "attribute" in f.columns)
     assert XSS in attributes["value"].tolist()  # shown as a plain table cell
+    tool = tree.loc[tree["kind"] == "tool", "span_id"].iloc[0]
+    root.selectbox(key="trace_span_pick").set_value(tool).run()
+    assert open_tab(ok(root)) == "Tool"  # a tool span opens on its arguments and result
 
 
 def test_big_trace_opens_folded_and_fast(api: Api, ui_data: UiData) -> None:
@@ -157,19 +169,22 @@ def test_big_trace_opens_folded_and_fast(api: Api, ui_data: UiData) -> None:
 
 def test_time_machine_steps_and_compare(api: Api, ui_data: UiData) -> None:
     at = ok(page("time_machine", api.admin, ui_data.project, trace_id=ui_data.runs[0]))
-    assert at.subheader[0].value.startswith("Step 0 of 3")
+    assert "4 steps" in texts(at)
+    assert at.subheader[0].value.startswith("Step 1 of 4")  # numbered from 1, as the caption counts
     at.button(key="tm_next").click().run()
-    assert at.subheader[0].value.startswith("Step 1 of 3")
+    assert at.subheader[0].value.startswith("Step 2 of 4")
     assert "The LLM was asked" in texts(at) and "What changed since the previous step" in texts(at)
+    assert "➕ **user**: What is 2\\+2?" in texts(at)  # a message added, in words, not cut-off JSON
     at.button(key="tm_last").click().run()
-    assert at.subheader[0].value.startswith("Step 3 of 3")
-    at.slider(key="tm_step").set_value(2).run()
+    assert at.subheader[0].value.startswith("Step 4 of 4")
+    at.slider(key="tm_step").set_value(3).run()
     body = texts(ok(at))
     assert "Tool ran:" in body and "Where this step sits on the decision path" in body
+    assert 'calc\\(\\{"e"\\: "2\\+2"\\}\\)**: 4' in body  # the tool result joins the state
     others = at.selectbox(key="tm_other").options
     pick = next(o for o in others if ui_data.runs[2][:8] in o)
     at.selectbox(key="tm_other").select_index(others.index(pick)).run()
-    assert "The runs diverge at step 2." in texts(ok(at))
+    assert "The runs diverge at step 3." in texts(ok(at))
 
 
 def test_sessions_conversation(api: Api, ui_data: UiData) -> None:

@@ -29,7 +29,9 @@ def test_other_tool_arguments_diverge_there() -> None:
     assert first_divergence(A, b) == 2
     rows = side_by_side(A, b)
     assert [r.diverges for r in rows] == [False, False, True, False]
-    assert rows_as_records(rows)[2][""] == "▶ diverges"
+    records = rows_as_records(rows)
+    assert records[2][""] == "▶ diverges"
+    assert [r["step"] for r in records] == [1, 2, 3, 4]  # numbered as the page numbers steps, from 1
 
 
 def test_a_shorter_run_diverges_where_it_ends() -> None:

@@ -18,7 +18,14 @@ from agentstate.ui.widgets import download_csv, run_guarded, scope, time_range
 
 TOP_TRACES_SCANNED = 1000
 
-_MONEY: dict[str, Any] = {"cost_usd": st.column_config.NumberColumn("cost", format="$%.6f")}
+_MONEY: dict[str, Any] = {"cost_usd": st.column_config.NumberColumn("cost", format=fmt.COST_COLUMN_FORMAT)}
+_COST_AXIS = "$,.3~r"
+"""d3 format: three significant digits, no padding zeros ($0.000046, $0.0081, $1,230)."""
+
+
+def _money(frame: pd.DataFrame) -> pd.DataFrame:
+    """Costs rounded as the rest of the UI shows them (the CSV keeps the exact numbers)."""
+    return frame.assign(cost_usd=frame["cost_usd"].map(fmt.cost_value)) if "cost_usd" in frame else frame
 
 
 def _time_chart(frame: pd.DataFrame, y: str, color: str, title: str, *, bar: bool, fmt_y: str = "") -> alt.Chart:
@@ -75,7 +82,7 @@ def _page() -> None:
 
     left, right = st.columns(2)
     with left:
-        _section(f"Cost by {group} per {bucket}", _time_chart(cost, "cost_usd", "key", "", bar=True, fmt_y="$.4f"),
+        _section(f"Cost by {group} per {bucket}", _time_chart(cost, "cost_usd", "key", "", bar=True, fmt_y=_COST_AXIS),
                  cost, "cost.csv")
         latency = af.latency_long(usage)
         _section("Latency p50 / p95 / p99 (ms)", _time_chart(latency, "ms", "percentile", "", bar=False),
@@ -94,14 +101,15 @@ def _page() -> None:
         st.caption(f"Among the {TOP_TRACES_SCANNED:,} most recent traces in the window.")
         recent = data.traces(url, token, data.freeze({**scope(), "since": since, "limit": TOP_TRACES_SCANNED}))
         top = af.top_traces(recent["items"])
-        st.dataframe(top, hide_index=True, width="stretch", column_config=_MONEY)
+        st.dataframe(_money(top), hide_index=True, width="stretch", column_config=_MONEY)
         if not top.empty:
             download_csv("CSV", top, "top_traces.csv", key="csv_top_traces")
     with right:
         st.markdown("**Most expensive agents**")
         agents = af.top_costs(af.cost_frame(data.cost(url, token, data.freeze({**params, "group_by": "agent"}))
                                             ["points"]))
-        st.dataframe(agents.rename(columns={"key": "agent"}), hide_index=True, width="stretch", column_config=_MONEY)
+        st.dataframe(_money(agents).rename(columns={"key": "agent"}), hide_index=True, width="stretch",
+                     column_config=_MONEY)
         if not agents.empty:
             download_csv("CSV", agents, "top_agents.csv", key="csv_top_agents")
 

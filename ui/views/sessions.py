@@ -11,12 +11,12 @@ from agentstate.ui import format as fmt
 from agentstate.ui.chat import ChatMessage, to_messages
 from agentstate.ui.schema import Step, TraceSummary
 from agentstate.ui.tables import sessions_frame, traces_frame
-from agentstate.ui.widgets import chat, run_guarded, scope, time_range
+from agentstate.ui.widgets import chat, run_guarded, scope, tiles, time_range
 
 MAX_CONVERSATION_TRACES = 20
 """Turns shown as a chat (one steps call each, cached); longer sessions show the first ones."""
 
-_COLUMNS: dict[str, Any] = {"cost_usd": st.column_config.NumberColumn("cost", format="$%.6f")}
+_COLUMNS: dict[str, Any] = {"cost_usd": st.column_config.NumberColumn("cost", format=fmt.COST_COLUMN_FORMAT)}
 
 
 def _turn(steps: list[Step]) -> list[ChatMessage]:
@@ -49,12 +49,9 @@ def _detail(session_id: str, project_id: str | None) -> None:
                           data.freeze({"project_id": project_id}))
     s = detail["session"]
     st.subheader("Session " + session_id)
-    cols = st.columns(5)
-    cols[0].metric("Traces", s["trace_count"])
-    cols[1].metric("Spans", s["span_count"])
-    cols[2].metric("Tokens", fmt.tokens(s["input_tokens"] + s["output_tokens"]))
-    cols[3].metric("Cost", fmt.cost(s["cost_usd"]))
-    cols[4].metric("Errors", s["error_count"])
+    tiles([("Traces", s["trace_count"]), ("Spans", s["span_count"]),
+           ("Tokens", fmt.tokens(s["input_tokens"] + s["output_tokens"])), ("Cost", fmt.cost(s["cost_usd"])),
+           ("Errors", s["error_count"])])
     frame = traces_frame(detail["traces"])
     event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                          key="session_traces", column_config=_COLUMNS,

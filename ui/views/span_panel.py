@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +13,7 @@ from agentstate.ui.chat import conversation
 from agentstate.ui.format import escape_markdown
 from agentstate.ui.kinds import style
 from agentstate.ui.schema import Span
-from agentstate.ui.widgets import chat, value
+from agentstate.ui.widgets import chat, tiles, value
 
 _EXCEPTION = "exception"
 
@@ -26,13 +28,10 @@ def _path(tree: tree_mod.Tree, node: tree_mod.Node) -> str:
 
 def _numbers(span: Span, node: tree_mod.Node) -> None:
     genai = span["genai"]
-    cols = st.columns(6)
-    cols[0].metric("Duration", fmt.duration(node.duration_ms))
-    cols[1].metric("Tokens in / out", f"{fmt.tokens(node.input_tokens)} / {fmt.tokens(node.output_tokens)}")
-    cols[2].metric("Cost", fmt.cost(node.cost_usd))
-    cols[3].metric("Σ subtree tokens", fmt.tokens(node.subtree_tokens))
-    cols[4].metric("Σ subtree cost", fmt.cost(node.subtree_cost_usd))
-    cols[5].metric("Σ subtree spans", node.subtree_spans)
+    tiles([("Duration", fmt.duration(node.duration_ms)),
+           ("Tokens in / out", f"{fmt.tokens(node.input_tokens)} / {fmt.tokens(node.output_tokens)}"),
+           ("Cost", fmt.cost(node.cost_usd)), ("Σ subtree tokens", fmt.tokens(node.subtree_tokens)),
+           ("Σ subtree cost", fmt.cost(node.subtree_cost_usd)), ("Σ subtree spans", node.subtree_spans)])
     facts = {"kind": style(node.kind).label, "span kind": span["kind"], "service": span["service_name"],
              "model": genai["response_model"] or genai["request_model"], "provider": genai["provider"],
              "agent": genai["agent_name"], "tool": genai["tool_name"], "span id": span["span_id"],
@@ -50,6 +49,12 @@ def _exceptions(span: Span) -> None:
             st.code(a["exception.stacktrace"], language=None)
 
 
+def first_tab(kind: str, names: Sequence[str]) -> str:
+    """The tab a span opens on: the chat of an LLM call, the I/O of a tool call, else the first tab."""
+    wanted = {"llm": "Chat", "tool": "Tool"}.get(kind, "")
+    return wanted if wanted in names else names[0]
+
+
 def render_span(span: Span, node: tree_mod.Node, tree: tree_mod.Tree) -> None:
     """The panel of the selected span."""
     kind = style(node.kind)
@@ -63,7 +68,10 @@ def render_span(span: Span, node: tree_mod.Node, tree: tree_mod.Tree) -> None:
     has_tool = genai["tool_arguments"] is not None or genai["tool_result"] is not None
     names = (["Chat"] if messages else []) + (["Tool"] if has_tool else []) + [
         "Attributes", f"Events ({len(span['events'])})", "Resource"]
-    tabs = dict(zip(names, st.tabs(names), strict=True))
+    # A key per span: the tabs are drawn afresh for each span, so the default applies to every pick
+    # (with one key, the browser would keep whatever tab was open for the previous span).
+    tabs = dict(zip(names, st.tabs(names, default=first_tab(node.kind, names), key=f"span_tabs_{span['span_id']}"),
+                    strict=True))
     if "Chat" in tabs:
         with tabs["Chat"]:
             chat(messages)

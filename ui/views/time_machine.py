@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from agentstate.ui import data, session
+from agentstate.ui import data, session, state_diff
 from agentstate.ui import format as fmt
 from agentstate.ui.chat import to_messages
 from agentstate.ui.format import escape_markdown
@@ -19,6 +19,8 @@ from agentstate.ui.tables import steps_frame
 from agentstate.ui.widgets import RANGES, chat, run_guarded, since_iso, value
 
 _STEP = "tm_step"
+"""Session key of the step shown, numbered from 1."""
+_MONEY: dict[str, Any] = {"cost_usd": st.column_config.NumberColumn("cost", format=fmt.COST_COLUMN_FORMAT)}
 
 
 def _label(t: TraceSummary) -> str:
@@ -48,8 +50,8 @@ def _choose_trace() -> tuple[str, str | None] | None:
 
 
 def _move(delta: int | None, n: int, to: int | None = None) -> None:
-    current = int(st.session_state.get(_STEP, 0))
-    st.session_state[_STEP] = max(0, min(n - 1, to if to is not None else current + (delta or 0)))
+    current = int(st.session_state.get(_STEP, 1))
+    st.session_state[_STEP] = max(1, min(n, to if to is not None else current + (delta or 0)))
 
 
 def _jump() -> None:
@@ -58,17 +60,22 @@ def _jump() -> None:
 
 
 def _controls(n: int) -> int:
-    st.session_state[_STEP] = max(0, min(int(st.session_state.get(_STEP, 0)), n - 1))
+    """Step buttons, slider and jump box; returns the 0-based index of the chosen step.
+
+    Steps are numbered from 1 on the page (the slider, the heading, the tables, the divergence), so
+    the last of 3 steps reads "Step 3 of 3"; the API's ``index`` stays 0-based underneath.
+    """
+    st.session_state[_STEP] = max(1, min(int(st.session_state.get(_STEP, 1)), n))
     cols = st.columns([1, 1, 6, 1, 1, 2])
-    cols[0].button("⏮", key="tm_first", on_click=_move, args=(None, n, 0), help="First step")
+    cols[0].button("⏮", key="tm_first", on_click=_move, args=(None, n, 1), help="First step")
     cols[1].button("◀ Prev", key="tm_prev", on_click=_move, args=(-1, n))
     if n > 1:
-        cols[2].slider("Step", 0, n - 1, key=_STEP, label_visibility="collapsed")
+        cols[2].slider("Step", 1, n, key=_STEP, label_visibility="collapsed")
     cols[3].button("Next ▶", key="tm_next", on_click=_move, args=(1, n))
-    cols[4].button("⏭", key="tm_last", on_click=_move, args=(None, n, n - 1), help="Last step")
-    cols[5].number_input("Jump to step", 0, n - 1, key="tm_jump", on_change=_jump, placeholder="jump to step",
+    cols[4].button("⏭", key="tm_last", on_click=_move, args=(None, n, n), help="Last step")
+    cols[5].number_input("Jump to step", 1, n, key="tm_jump", on_change=_jump, placeholder="jump to step",
                          value=None, label_visibility="collapsed")
-    return int(st.session_state[_STEP])
+    return int(st.session_state[_STEP]) - 1
 
 
 def _step_io(step: Step) -> None:
@@ -87,14 +94,32 @@ def _step_io(step: Step) -> None:
     value("output", step["output"])
 
 
-def _changes(step: Step) -> None:
+_OP_ICON = {"+": "➕", "~": "✏️", "-": "➖"}
+
+
+def _change_markdown(change: state_diff.StateChange) -> str:
+    """One change with its name in bold; every telemetry part escaped."""
+    what = (escape_markdown(change.after) if change.op == "+" else f"~~{escape_markdown(change.before)}~~"
+            if change.op == "-" else f"{escape_markdown(change.before)} → {escape_markdown(change.after)}")
+    return f"{_OP_ICON[change.op]} **{escape_markdown(change.label)}**: {what}"
+
+
+def _changes(steps: list[Step], index: int) -> None:
+    """The run's state before and after this step, as lines: messages added, tool results, variables."""
     st.markdown("**What changed since the previous step**")
-    if not step["changes"]:
-        st.caption("Nothing.")
-        return
-    rows = [{"field": c["field"], "before": fmt.one_line(c["before"]), "after": fmt.one_line(c["after"])}
-            for c in step["changes"]]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    lines = state_diff.changes(steps, index)
+    if not lines:
+        st.caption("Nothing: the conversation, the tool results and the variables are as they were.")
+    for section in state_diff.SECTIONS:
+        mine = [c for c in lines if c.section == section]
+        if mine:
+            st.caption(f"{section} ({len(mine)})")
+            for change in mine:
+                st.markdown(_change_markdown(change))
+    if steps[index]["changes"]:
+        with st.expander("Raw fields that differ from the previous step"):
+            st.json({c["field"]: {"before": c["before"], "after": c["after"]} for c in steps[index]["changes"]},
+                    expanded=1)
 
 
 def _path(steps: list[Step], index: int) -> None:
@@ -102,13 +127,13 @@ def _path(steps: list[Step], index: int) -> None:
     for depth, entry in enumerate(decision_path(steps, index)):
         here = "👉 " if entry.index == index else ""
         branch = f"  (1 of {entry.siblings} at this level)" if entry.siblings > 1 else ""
-        st.text(f"{'   ' * depth}{here}{style(entry.type).icon} #{entry.index} {entry.name}{branch}")
+        st.text(f"{'   ' * depth}{here}{style(entry.type).icon} #{entry.index + 1} {entry.name}{branch}")
 
 
 def _step(steps: list[Step], index: int) -> None:
     step = steps[index]
     kind = style(step["type"])
-    st.subheader(escape_markdown(f"Step {index} of {len(steps) - 1}: {kind.icon} {step['name']}"))
+    st.subheader(escape_markdown(f"Step {index + 1} of {len(steps)}: {kind.icon} {step['name']}"))
     facts = [step["type"], fmt.duration(step["duration_ms"]),
              f"{step['input_tokens'] + step['output_tokens']} tokens", fmt.cost(step["cost_usd"]),
              step["model"], step["agent_name"]]
@@ -119,7 +144,7 @@ def _step(steps: list[Step], index: int) -> None:
     with left:
         _step_io(step)
     with right:
-        _changes(step)
+        _changes(steps, index)
         _path(steps, index)
 
 
@@ -139,14 +164,14 @@ def _compare(steps: list[Step], trace_id: str) -> None:
     if first is None:
         st.success("The two runs took the same decisions at every step.")
     else:
-        st.warning(f"The runs diverge at step {first}.")
-        st.button("Go to the divergence", key="tm_goto_div", on_click=_move, args=(None, len(steps), first))
+        st.warning(f"The runs diverge at step {first + 1}.")
+        st.button("Go to the divergence", key="tm_goto_div", on_click=_move, args=(None, len(steps), first + 1))
     st.dataframe(pd.DataFrame(rows_as_records(side_by_side(steps, theirs))), hide_index=True, width="stretch")
     if first is not None:
         a, b = st.columns(2)
         for col, run, name in ((a, steps, "this run"), (b, theirs, "other run")):
             with col:
-                st.markdown(f"**Step {first} in {name}**")
+                st.markdown(f"**Step {first + 1} in {name}**")
                 if first < len(run):
                     st.text(f"{run[first]['type']}: {run[first]['name']}")
                     _step_io(run[first])
@@ -169,7 +194,7 @@ def _page() -> None:
     index = clamp(_controls(len(steps)), steps)
     _step(steps, index)
     with st.expander("All steps", expanded=False):
-        st.dataframe(steps_frame(steps, index), hide_index=True, width="stretch")
+        st.dataframe(steps_frame(steps, index), hide_index=True, width="stretch", column_config=_MONEY)
     st.divider()
     _compare(steps, trace_id)
 

@@ -16,23 +16,22 @@ from agentstate.ui import tree as tree_mod
 from agentstate.ui.schema import TraceDetail
 from agentstate.ui.tables import tree_frame
 from agentstate.ui.views.span_panel import render_span
-from agentstate.ui.widgets import run_guarded
+from agentstate.ui.widgets import run_guarded, tiles
 
 PANE_PX = 640
 
 _TREE_COLUMNS: dict[str, Any] = {
-    "span": st.column_config.TextColumn("span", width="large"),
+    "span": st.column_config.TextColumn("span", width=250),
     "status": st.column_config.TextColumn("", width=28),
-    "kind": st.column_config.TextColumn("kind", width=70),
-    "duration_ms": st.column_config.NumberColumn("ms", format="%.1f", width=70),
+    "duration_ms": st.column_config.NumberColumn("ms", format="%.1f", width=64),
     "subtree_tokens": st.column_config.NumberColumn("Σ tokens", width=70),
-    "subtree_cost_usd": st.column_config.NumberColumn("Σ cost", format="$%.4f", width=80),
-    "tokens": st.column_config.NumberColumn("tokens", width=60),
-    "cost_usd": st.column_config.NumberColumn("cost", format="$%.6f", width=80),
-    "subtree_spans": st.column_config.NumberColumn("Σ spans", width=60),
+    "subtree_cost_usd": st.column_config.NumberColumn("Σ cost", format=fmt.COST_COLUMN_FORMAT, width=84),
 }
-_TREE_ORDER = ["span", "status", "kind", "duration_ms", "subtree_tokens", "subtree_cost_usd", "tokens", "cost_usd",
-               "subtree_spans"]
+"""What fits beside the waterfall at 1400 px without a horizontal scroll; a span's own tokens and cost,
+its kind and its subtree's span count are in the panel below (and in the frame, for the tests)."""
+_TREE_ORDER = list(_TREE_COLUMNS)
+_SPLIT = [3, 2]
+"""Tree and waterfall widths."""
 
 
 def _trace_id() -> tuple[str, str | None] | None:
@@ -59,37 +58,35 @@ def _header(detail: TraceDetail, tree: tree_mod.Tree) -> None:
     roots = [tree.by_id[r] for r in tree.roots]
     errors = sum(r.subtree_errors for r in roots)
     st.title("Trace " + fmt.short_id(detail["trace_id"], 16))
-    cols = st.columns(6)
-    cols[0].metric("Duration", fmt.duration(detail["duration_ms"]))
-    cols[1].metric("Spans", f"{detail['span_count']:,}")
-    cols[2].metric("Tokens", fmt.tokens(sum(r.subtree_tokens for r in roots)))
-    cols[3].metric("Cost", fmt.cost(sum(r.subtree_cost_usd for r in roots)))
-    cols[4].metric("Errors", errors)
-    if cols[5].button("Open in Time Machine", key="trace_to_tm", icon=":material/history:"):
-        nav.go(nav.TIME_MACHINE, trace_id=detail["trace_id"], project_id=detail["project_id"])
+    tiles([("Duration", fmt.duration(detail["duration_ms"])), ("Spans", f"{detail['span_count']:,}"),
+           ("Tokens", fmt.tokens(sum(r.subtree_tokens for r in roots))),
+           ("Cost", fmt.cost(sum(r.subtree_cost_usd for r in roots))), ("Errors", errors)])
     if detail["truncated"]:
         st.warning("This trace has more spans than the API returns at once; the tree shows the first ones.")
 
 
-def _controls(tree: tree_mod.Tree, folded: set[str], selected: str) -> None:
-    cols = st.columns([1, 1, 1, 1, 3])
+def _controls(detail: TraceDetail, tree: tree_mod.Tree, folded: set[str], selected: str) -> None:
+    # One row of buttons, each as wide as its caption (fixed columns cut "Show errors (198)" at 1400 px).
+    bar = st.container(horizontal=True, vertical_alignment="center")
     node = tree.by_id.get(selected)
-    if cols[0].button("Expand all", key="trace_expand_all"):
+    if bar.button("Expand all", key="trace_expand_all"):
         folded.clear()
-    if cols[1].button("Outline", key="trace_outline", help="Fold to a readable overview"):
+    if bar.button("Outline", key="trace_outline", help="Fold to a readable overview"):
         folded.clear()
         folded.update(tree_mod.auto_collapse(tree))
     if node is not None and node.children:
         is_folded = selected in folded
-        if cols[2].button("Expand span" if is_folded else "Fold span", key="trace_toggle"):
+        if bar.button("Expand span" if is_folded else "Fold span", key="trace_toggle"):
             (folded.discard if is_folded else folded.add)(selected)
     errors = tree_mod.error_ids(tree.nodes)
-    if errors and cols[3].button(f"Show errors ({len(errors)})", key="trace_errors"):
+    if errors and bar.button(f"Show errors ({len(errors)})", key="trace_errors"):
         for span_id in errors:  # unfold every ancestor of every error
             for anc in tree_mod.ancestors(tree, span_id)[:-1]:
                 folded.discard(anc.span_id)
         st.session_state["trace_selected"] = errors[0]
-    cols[4].caption("▸ folded (click a row, then *Expand span*) · ❌ error · ⚠️ error below · Σ = whole subtree")
+    if bar.button("Open in Time Machine", key="trace_to_tm", icon=":material/history:"):
+        nav.go(nav.TIME_MACHINE, trace_id=detail["trace_id"], project_id=detail["project_id"])
+    st.caption("▸ folded (click a row, then *Expand span*) · ❌ error · ⚠️ error below · Σ = whole subtree")
 
 
 def _default_selection(tree: tree_mod.Tree, trace_id: str) -> str:
@@ -127,18 +124,22 @@ def _tree_and_waterfall(tree: tree_mod.Tree, folded: set[str], trace_id: str) ->
     rows = tree_mod.visible(tree, folded)
     st.session_state["trace_rows"] = [n.span_id for n in rows]
     st.caption(f"{len(rows):,} of {len(tree.nodes):,} spans shown · timeline in ms since the trace start")
-    left, right = st.columns([6, 5], gap="small")
     # Keys change with the visible rows, so a stale row selection never points at another span.
     table_key, chart_key = f"tree:{trace_id}:{len(rows)}", f"waterfall:{trace_id}:{len(rows)}"
-    with left:
-        frame = tree_frame(rows, folded)
-        height = min(PANE_PX, (len(rows) + 1) * waterfall.ROW_PX + 3)
-        st.dataframe(frame, hide_index=True, height=height, width="stretch", column_config=_TREE_COLUMNS,
-                     on_select=lambda: _pick_row(table_key), selection_mode="single-row", key=table_key,
-                     column_order=_TREE_ORDER, row_height=waterfall.ROW_PX)
-    with right, st.container(height=PANE_PX, border=False):
-        st.vega_lite_chart(waterfall.frame(rows, folded), waterfall.spec(len(rows)), width="stretch",
-                           on_select=lambda: _pick_bar(chart_key), key=chart_key)
+    table_px = waterfall.HEADER_PX + len(rows) * waterfall.ROW_PX + 1  # header and rows, border included
+    synced = waterfall.row_px(len(rows)) == waterfall.ROW_PX
+    # Tree and chart share one scroll box, so their rows stay side by side while scrolling; only a tree
+    # too tall for one chart (thousands of rows, thinner bars) scrolls the two apart.
+    with st.container(height=PANE_PX if synced and table_px > PANE_PX else "content", border=False):
+        left, right = st.columns(_SPLIT, gap="small")
+        with left:
+            st.dataframe(tree_frame(rows, folded), hide_index=True, width="stretch", column_config=_TREE_COLUMNS,
+                         height=table_px if synced else min(PANE_PX, table_px), key=table_key,
+                         on_select=lambda: _pick_row(table_key), selection_mode="single-row",
+                         column_order=_TREE_ORDER, row_height=waterfall.ROW_PX)
+        with right, st.container(height="content" if synced else PANE_PX, border=False):
+            st.vega_lite_chart(waterfall.frame(rows, folded), waterfall.spec(len(rows)), width="stretch",
+                               on_select=lambda: _pick_bar(chart_key), key=chart_key)
 
 
 def _span_picker(tree: tree_mod.Tree, folded: set[str]) -> None:
@@ -166,7 +167,7 @@ def _page() -> None:
     folded = _collapsed(tree, trace_id)
     selected = _default_selection(tree, trace_id)
     _header(detail, tree)
-    _controls(tree, folded, selected)
+    _controls(detail, tree, folded, selected)
     selected = st.session_state["trace_selected"]
     _reveal(tree, folded, selected)
     _tree_and_waterfall(tree, folded, trace_id)

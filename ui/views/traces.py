@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from agentstate.ui import data, nav, session
+from agentstate.ui import format as fmt
 from agentstate.ui.filters import TraceFilters
 from agentstate.ui.tables import traces_frame
 from agentstate.ui.widgets import run_guarded, scope, time_range
@@ -17,7 +18,7 @@ _CURSORS = "traces_cursors"
 _COLUMNS: dict[str, Any] = {
     "status": st.column_config.TextColumn("", width="small"),
     "duration_ms": st.column_config.NumberColumn("duration (ms)", format="%.1f"),
-    "cost_usd": st.column_config.NumberColumn("cost", format="$%.6f"),
+    "cost_usd": st.column_config.NumberColumn("cost", format=fmt.COST_COLUMN_FORMAT),
     "trace_id": st.column_config.TextColumn("trace id"),
 }
 
