@@ -87,15 +87,19 @@ def dumps(model: Model) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """A loaded model with its compiled scanner and the map from rule position to feature id."""
+    """A loaded model with its compiled scanners and the map from rule position to feature id.
+
+    Each head has its own scanner over the n-grams it weighs (a user message is never scanned
+    for n-grams only the document head uses: fewer reports); ``None`` scans every n-gram.
+    """
 
     model: Model
-    scanner: FeatureScanner
+    scanners: Mapping[str | None, FeatureScanner]
     rule_features: tuple[int | None, ...]
 
-    def features(self, stream: bytes, rule_positions: Sequence[int]) -> list[int]:
-        """Feature ids present: n-grams of the token stream plus the rules that matched."""
-        found = self.scanner.scan(stream)
+    def features(self, stream: bytes, rule_positions: Sequence[int], head: str | None = None) -> list[int]:
+        """Feature ids present: the head's n-grams in the token stream plus the rules that matched."""
+        found = self.scanners[head].scan(stream)
         for i in rule_positions:
             if (f := self.rule_features[i]) is not None:
                 found.append(f)
@@ -103,9 +107,16 @@ class Runtime:
 
 
 def runtime_for(model: Model) -> Runtime:
-    """Compile ``model``'s vocabulary and map the current rules onto its rule features."""
+    """Compile ``model``'s vocabulary (per head) and map the current rules onto its rule features."""
     index = {rule_id: model.rule_offset + k for k, rule_id in enumerate(model.rules)}
-    return Runtime(model, FeatureScanner(model.ngrams), tuple(index.get(r.id) for r in ALL_RULES))
+    scanners: dict[str | None, FeatureScanner] = {}
+    if model.heads:
+        for name, head in model.heads.items():
+            ids = [j for j in range(model.rule_offset) if head.weights[j] != 0.0]
+            scanners[name] = FeatureScanner([model.ngrams[j] for j in ids], ids)
+    else:
+        scanners[None] = FeatureScanner(model.ngrams)
+    return Runtime(model, scanners, tuple(index.get(r.id) for r in ALL_RULES))
 
 
 @cache

@@ -41,11 +41,11 @@ class FeatureScanner:
     """Finds which of a fixed list of n-grams occur in a text.
 
     Args:
-        ngrams: Space-separated words (lower-case ASCII letters, digits, ``_``); the position of
-            each is its feature id.
+        ngrams: Space-separated words (lower-case ASCII letters, digits, ``_``).
+        ids: The feature id of each n-gram (default: its position).
     """
 
-    def __init__(self, ngrams: Sequence[str]) -> None:
+    def __init__(self, ngrams: Sequence[str], ids: Sequence[int] | None = None) -> None:
         import hyperscan as hs
 
         self.ngrams = tuple(ngrams)
@@ -53,7 +53,8 @@ class FeatureScanner:
         if self.ngrams:
             self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
             n = len(self.ngrams)
-            self._db.compile(expressions=[f" {g} ".encode() for g in self.ngrams], ids=list(range(n)), elements=n,
+            self._db.compile(expressions=[f" {g} ".encode() for g in self.ngrams],
+                             ids=list(range(n)) if ids is None else list(ids), elements=n,
                              flags=[hs.HS_FLAG_SINGLEMATCH] * n)  # fmt: skip
 
     def scan(self, stream: bytes) -> list[int]:

@@ -95,7 +95,7 @@ def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> S
     runtime = classifier.shipped()
     name = "indirect" if indirect else "direct"
     head = runtime.model.heads[name]
-    features = runtime.features(p.stream, p.rule_positions)
+    features = runtime.features(p.stream, p.rule_positions, name)
     hits = p.hits if indirect else tuple(h for h in p.hits if not h.rule.id.startswith("indirect."))
     return Score(rule_score(p.hits, indirect), hits, p.norm, head.probability(features), head.threshold, name,
                  tuple(features))  # fmt: skip

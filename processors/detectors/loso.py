@@ -106,7 +106,7 @@ def run(rows: Sequence[Row]) -> None:
         t = choose_threshold(
             [prob[i] for i in idx], [tier0[i] >= 1.0 for i in idx], [rows[i].label for i in idx], TARGET_FPR[head]
         )
-        print(f"threshold {head}: chosen {t:.2f} (shipped {THRESHOLDS[head]:.2f})")
+        print(f"threshold {head}: chosen {t:.3f} (shipped {THRESHOLDS[head]:.3f})")
     thr = {False: THRESHOLDS["direct"], True: THRESHOLDS["indirect"]}
     deciders: dict[str, Callable[[int], bool]] = {
         "model": lambda i: prob[i] >= thr[rows[i].data],

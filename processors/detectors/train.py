@@ -44,7 +44,7 @@ MIN_SOURCES: Final = 3
 C: Final = 0.03
 CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
-THRESHOLDS: Final = {"direct": 0.86, "indirect": 0.95}
+THRESHOLDS: Final = {"direct": 0.865, "indirect": 0.95}
 """Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``)."""
 DIGITS: Final = 4
 MIN_WEIGHT: Final = 0.05

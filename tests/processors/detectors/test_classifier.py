@@ -33,7 +33,16 @@ def test_model_json_round_trip_and_runtime_maps_rules() -> None:
     assert Model.from_json(json.loads(dumps(model))) == model
     rt = runtime_for(model)
     assert rt.rule_features[0] == 2 and all(f is None for f in rt.rule_features[1:])
-    assert sorted(rt.features(token_stream("ignore previous hello"), [0, 1])) == [0, 1, 2]
+    assert sorted(rt.features(token_stream("ignore previous hello"), [0, 1], "direct")) == [0, 1, 2]
+
+
+def test_each_head_scans_only_the_ngrams_it_weighs() -> None:
+    model = Model(("alpha", "beta"), (), {"direct": Head(0.0, (1.0, 0.0), 0.5), "indirect": Head(0.0, (0.0, 2.0), 0.5)})
+    rt = runtime_for(model)
+    stream = token_stream("alpha beta")
+    assert rt.features(stream, [], "direct") == [0]
+    assert rt.features(stream, [], "indirect") == [1]
+    assert sorted(runtime_for(Model(model.ngrams, (), {})).features(stream, [])) == [0, 1]
 
 
 def test_shipped_model_is_small_consistent_and_canonical() -> None:
