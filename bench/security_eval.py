@@ -204,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     redactor = Redactor(extended_types=EXTENDED_TYPES if args.pii_extended else ())
     detect = detectors(args.detector, redactor)
+    detect({"text": "warm up: load the model and compile the databases before timing"})
     for path in files:
         report(path, evaluate(path, detect), reference=args.detector != "injection")
     return 0
