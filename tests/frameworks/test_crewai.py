@@ -8,9 +8,9 @@ import pytest
 pytest.importorskip("crewai")
 pytest.importorskip("openinference.instrumentation.crewai")
 
-from examples import crewai_agent  # noqa: E402
-from tests.frameworks.conftest import Spans, attrs, one, tree  # noqa: E402
-from tests.frameworks.fake_llm import MODEL_REPLY, USAGE, FakeLLMServer  # noqa: E402
+from examples import crewai_agent
+from tests.frameworks.conftest import Spans, attrs, one, tree
+from tests.frameworks.fake_llm import MODEL_REPLY, USAGE, FakeLLMServer
 
 # CrewAI's own Agent construction reads deprecated fields of itself (pydantic warns); the
 # warnings come from CrewAI's code, not ours or the instrumentation's
