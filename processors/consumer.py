@@ -8,7 +8,8 @@
   are taken over with ``XAUTOCLAIM`` (without JUSTID, so the delivery counter keeps counting).
 * A batch that fails is retried entry by entry. An entry whose handling raises a *permanent* error
   (bad data) goes to ``<stream>.dlq`` with the reason at once; one that keeps failing for transient
-  reasons goes there after ``max_deliveries``. DLQ first, then XACK: a crash in between leaves a
+  reasons goes there after ``max_deliveries``, alone: entries that succeed on their own are
+  acknowledged (see :meth:`StreamConsumer._one_by_one`). DLQ first, then XACK: a crash in between leaves a
   duplicate in the DLQ rather than a lost entry.
 * ``stop`` lets the in-flight batch finish (acknowledged) and returns; anything unfinished stays
   pending and is redelivered on the next start.
@@ -246,31 +247,55 @@ class StreamConsumer(abc.ABC):
                 return
             log.warning("%s/%s: batch of %d failed (%r); retrying one by one", self.stream, self.group,
                         len(entries), exc)
-            for entry in entries:
-                if self._stopping.is_set():
-                    return
-                try:
-                    await self.handle([entry])
-                except Exception as one_exc:
-                    await self._failed(entry, one_exc)
-                    if not self.is_permanent(one_exc):
-                        return  # transient: the rest stays pending and is retried after the backoff
-                else:
-                    await self.redis.xack(self.stream, self.group, entry[0])
-                    self.counters["acked"] += 1
+            await self._one_by_one(entries)
             return
         await self.redis.xack(self.stream, self.group, *[e[0] for e in entries])
         self.counters["acked"] += len(entries)
+        for eid, _ in entries:
+            self._failures.pop(eid, None)
         self._backoff = 0.0
+
+    async def _one_by_one(self, entries: list[Entry]) -> None:
+        """Retry a failed batch entry by entry, so one bad entry costs only itself.
+
+        Entries that failed in an earlier pass go last. A *fresh* transient failure stops the pass
+        (it may be an outage: the rest stays pending, no need to fail each one); a repeated one does
+        not, so an entry that keeps failing alone never holds back, and so never drags to the DLQ,
+        the entries that store fine: they are handled on the next pass at the latest.
+        """
+        failed = False
+        for entry in sorted(entries, key=lambda e: e[0] in self._failures):  # stable: fresh ones first
+            if self._stopping.is_set():
+                return
+            suspect = entry[0] in self._failures
+            try:
+                await self.handle([entry])
+            except Exception as one_exc:
+                if self.is_permanent(one_exc):
+                    await self._dead_letter(entry, f"{one_exc.__class__.__name__}: {one_exc}")
+                    continue
+                self._note_transient(entry, one_exc)
+                failed = True
+                if not suspect:
+                    break
+            else:
+                await self.redis.xack(self.stream, self.group, entry[0])
+                self.counters["acked"] += 1
+                self._failures.pop(entry[0], None)
+        if failed:
+            await self._sleep(self._backoff)
 
     async def _failed(self, entry: Entry, exc: BaseException) -> None:
         if self.is_permanent(exc):
             await self._dead_letter(entry, f"{exc.__class__.__name__}: {exc}")
             return
+        self._note_transient(entry, exc)
+        await self._sleep(self._backoff)
+
+    def _note_transient(self, entry: Entry, exc: BaseException) -> None:
         self.counters["transient_failures"] += 1
         self._failures[entry[0]] = f"{exc.__class__.__name__}: {exc}"
         self._recovering = True
         self._backoff = min(30.0, max(0.5, self._backoff * 2))
         log.warning("%s/%s: entry %s failed (%r); retrying in %.1fs", self.stream, self.group,
                     entry[0].decode(), exc, self._backoff)
-        await self._sleep(self._backoff)
