@@ -20,17 +20,25 @@ confirmed match never depends on what the ``?`` replaced.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import platform
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 _log = logging.getLogger(__name__)
 
 FORCE_RE: Final = os.environ.get("AGENTSTATE_NO_HYPERSCAN", "") not in ("", "0")
 """Whether the environment asked for the pure-``re`` path even where Hyperscan is installed."""
+
+_LONG_REPEAT: Final = re.compile(r"(?<!\\)\{(\d+),(\d+)\}")
+_OPEN_FROM: Final = 64
+"""Bounded repeats with an upper bound from this one up are opened in :func:`screen_form`."""
 
 _hs: Any
 try:  # the [server] extra; the SDK alone does without
@@ -69,8 +77,10 @@ class Screen:
         want = (not FORCE_RE) if use_hyperscan is None else use_hyperscan
         self._use_hs = want and _hs is not None
         self._db: Any = None
+        self._warming: threading.Thread | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._widths = tuple(p.max_width for p in self._patterns)
         self._always = tuple(i for i, p in enumerate(self._patterns) if not p.keywords)
         by_word: dict[str, list[int]] = {}
         for i, p in enumerate(self._patterns):
@@ -83,15 +93,31 @@ class Screen:
         """Whether texts are screened with Hyperscan (else keywords and ``re``)."""
         return self._use_hs
 
-    def candidates(self, text: str) -> dict[int, int]:
+    def warm(self) -> None:
+        """Compile the Hyperscan database on a background thread (it releases the GIL).
+
+        Compiling takes a second or more; until it is done, texts are screened by keywords, with
+        the same results. The SDK calls this when it starts, so the export thread never stalls.
+        """
+        if self._use_hs and self._db is None and self._warming is None and self._cached() is not None:
+            self._compile()  # a cached database loads in milliseconds: no need for a thread
+            return
+        with self._lock:
+            if not self._use_hs or self._db is not None or self._warming is not None:
+                return
+            self._warming = threading.Thread(target=self._compile, name="agentstate-screen-compile", daemon=True)
+            self._warming.start()
+
+    def candidates(self, text: str) -> tuple[dict[int, int], bool]:
         """Return ``{pattern index: offset where a confirming search must start}`` for ``text``.
 
         With Hyperscan, only patterns that do match are returned, and the offset is the end of
-        their first match minus their longest width (0 when unbounded). Without it, every pattern
-        with a keyword present (or none declared) is returned with offset 0.
+        their first match minus their longest width (0 when unbounded). Without it (or while its
+        database is still compiling), every pattern with a keyword present (or none declared) is
+        returned with offset 0. The flag says which of the two it was.
         """
-        if self._use_hs:
-            return self._scan(text)
+        if self._use_hs and (self._db is not None or self._warming is None):
+            return self._scan(text), True
         lowered = text.lower()
         chars = frozenset(lowered)
         out = dict.fromkeys(self._always, 0)
@@ -99,36 +125,90 @@ class Screen:
             if letters <= chars and word in lowered:  # a set test rules most words out cheaply
                 for i in ids:
                     out[i] = 0
-        return out
+        return out, False
 
     def _scan(self, text: str) -> dict[int, int]:
         db = self._db or self._compile()
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = _hs.Scratch(db)
-        data = text.encode("ascii", "replace") if not text.isascii() else text.encode("ascii")
-        hits: dict[int, int] = {}
-        patterns = self._patterns
+        data = text.encode("ascii") if text.isascii() else text.encode("ascii", "replace")
+        found: list[tuple[int, int]] = []
+        db.scan(data, match_event_handler=_collect, context=found, scratch=scratch)
+        if not found:
+            return {}
+        widths = self._widths
+        return {pid: 0 if widths[pid] is None else max(0, end - widths[pid]) for pid, end in found}  # type: ignore[operator]
 
-        def on_match(pid: int, start: int, end: int, flags: int, context: object) -> None:
-            width = patterns[pid].max_width
-            hits[pid] = 0 if width is None else max(0, end - width)
+    def _spec(self) -> tuple[list[bytes], list[int]]:
+        expressions = [screen_form(p.pattern).encode("utf-8") for p in self._patterns]
+        flags = [_hs.HS_FLAG_SINGLEMATCH | (_hs.HS_FLAG_PREFILTER if p.prefilter else 0) for p in self._patterns]
+        return expressions, flags
 
-        db.scan(data, match_event_handler=on_match, scratch=scratch)
-        return hits
+    def _cached(self) -> Path | None:
+        path = _cache_path(*self._spec())
+        return path if path is not None and path.is_file() else None
 
     def _compile(self) -> Any:
         with self._lock:
             if self._db is None:
-                flags = [
-                    _hs.HS_FLAG_SINGLEMATCH | (_hs.HS_FLAG_PREFILTER if p.prefilter else 0) for p in self._patterns
-                ]
-                db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-                db.compile(
-                    expressions=[p.pattern.encode("utf-8") for p in self._patterns],
-                    ids=list(range(len(self._patterns))),
-                    elements=len(self._patterns),
-                    flags=flags,
-                )
-                self._db = db
+                self._db = _load_or_compile(*self._spec())
             return self._db
+
+
+def screen_form(pattern: str) -> str:
+    """``pattern`` with long bounded repeats opened up (``{4,200}`` → ``{4,}``) for Hyperscan.
+
+    A superset, so screening never misses a match, and half the compile time: Hyperscan builds
+    counting automata for large bounded repeats. Only the confirming ``re`` search is exact.
+    """
+    return _LONG_REPEAT.sub(lambda m: m.group(0) if int(m.group(2)) < _OPEN_FROM else "{" + m.group(1) + ",}", pattern)
+
+
+def cache_dir() -> Path | None:
+    """Where compiled databases are kept (``AGENTSTATE_CACHE_DIR``, empty to disable; else the
+    user cache folder), or ``None``."""
+    configured = os.environ.get("AGENTSTATE_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "agentstate"
+
+
+def _cache_path(expressions: list[bytes], flags: list[int]) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    key = hashlib.sha256(repr((expressions, flags, _hs.__version__, platform.machine())).encode()).hexdigest()[:24]
+    return folder / f"screen-{key}.hsdb"
+
+
+def _load_or_compile(expressions: list[bytes], flags: list[int]) -> Any:
+    """Load the database from the cache, or compile it (a second or more) and store it there.
+
+    The file name hashes the expressions, flags, Hyperscan version and machine, so a change of
+    rules or platform compiles afresh. Any cache problem (read-only home, corrupt or foreign
+    file) just means compiling.
+    """
+    path = _cache_path(expressions, flags)
+    if path is not None and path.is_file():
+        try:
+            return _hs.loadb(path.read_bytes(), _hs.HS_MODE_BLOCK)
+        except Exception:  # a foreign or corrupt file: compile instead
+            _log.debug("ignoring unusable screen cache %s", path, exc_info=True)
+    db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+    db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(_hs.dumpb(db))
+            os.replace(tmp, path)
+        except OSError:
+            _log.debug("cannot write screen cache %s", path, exc_info=True)
+    return db
+
+
+def _collect(pid: int, start: int, end: int, flags: int, found: list[tuple[int, int]]) -> None:
+    """Hyperscan match callback: one call per pattern (``HS_FLAG_SINGLEMATCH``)."""
+    found.append((pid, end))

@@ -81,7 +81,11 @@ _IPV6_TAIL: Final = _HEX_COLON | {"/", "%"}
 _WORDISH: Final = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_%")
 _MIN_SECRET_TOKEN: Final = 16
 _KEYED_TYPES: Final = frozenset({"SECRET", "AWS_SECRET_KEY"})
-_TOKEN_TYPES: Final = SECRET_TYPES | {"CRYPTO"}
+_TOKEN_TYPES: Final = frozenset({
+    "ANTHROPIC_KEY", "OPENAI_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "JWT", "AWS_ACCESS_KEY",
+    "GOOGLE_API_KEY", "HUGGINGFACE_TOKEN", "CRYPTO",
+})  # fmt: skip
+"""Types :data:`~agentstate.semconv._pii_patterns.PREFIXED_SECRET` reports (searched in tokens)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +120,8 @@ class Redactor:
     """
 
     __slots__ = (
-        "_date", "_extra", "_ipv4", "_ipv6", "_phone", "_rule_types", "_run_recs", "_scanner", "_types",
-        "_use_hyperscan",
+        "_date", "_extra", "_ipv4", "_ipv6", "_keyed_types", "_phone", "_rule_types", "_run_recs", "_scanner",
+        "_tokens", "_types", "_use_hyperscan",
     )  # fmt: skip
 
     def __init__(
@@ -144,6 +148,8 @@ class Redactor:
         self._phone = next((r for r in numeric if r.type == "PHONE"), None)
         self._date = next((r for r in numeric if r.type == "DATE_TIME"), None)
         self._rule_types = self._types & RULE_TYPES
+        self._tokens = bool(self._types & _TOKEN_TYPES)
+        self._keyed_types = bool(self._types & _KEYED_TYPES)
         self._scanner: Scanner | None = None
         self._use_hyperscan = use_hyperscan
 
@@ -165,7 +171,7 @@ class Redactor:
         if "AWS_ACCESS_KEY" in types and "AWS_ACCESS_KEY" in gates and ("AKIA" in text or "ASIA" in text):
             aws = P.AWS_ACCESS_KEY.finditer(text)
             found.extend(("AWS_ACCESS_KEY", *m.span()) for m in aws if plausible(m.group()))
-        if types & _KEYED_TYPES and "KEYED" in gates and ("=" in text or ":" in text):
+        if self._keyed_types and "KEYED" in gates and ("=" in text or ":" in text):
             self._keyed(text, found)
         has_digit = any(d in text for d in _DIGITS)
         if has_digit:
@@ -183,6 +189,14 @@ class Redactor:
         if not found:
             return []
         return [Finding(k, s, e, text[s:e]) for k, s, e in _resolve(found)]
+
+    def warm_up(self) -> None:
+        """Load the rules now and compile the Hyperscan database in the background.
+
+        Without it that happens on the first :meth:`find` (a second or more with Hyperscan); the
+        SDK calls this at start-up so its export thread never stalls on it.
+        """
+        (self._scanner or self._load_scanner()).screen.warm()
 
     def _load_scanner(self) -> Scanner:
         self._scanner = scanner(self._use_hyperscan)
@@ -262,13 +276,14 @@ class Redactor:
         """
         if gates is ALL_GATES:
             run_recs, ipv4, ipv6, phone = self._run_recs, self._ipv4, self._ipv6, self._phone
-            tokens = bool(self._types & _TOKEN_TYPES)
+            tokens = self._tokens
         else:
-            run_recs = tuple(r for r in self._run_recs if r.type in gates)
+            run = "RUN" in gates
+            run_recs = self._run_recs if run else ()
             ipv4 = self._ipv4 if "IPV4" in gates else None
             ipv6 = self._ipv6 if "IPV6" in gates else None
-            phone = self._phone if "PHONE" in gates else None
-            tokens = "PREFIXED" in gates and bool(self._types & _TOKEN_TYPES)
+            phone = self._phone if run else None
+            tokens = self._tokens and "PREFIXED" in gates
             if not (run_recs or ipv4 or ipv6 or phone or tokens):
                 return
         skel = _skeleton(text)

@@ -106,6 +106,7 @@ class SpanScrubber:
         self._exempt = exempt_keys | _SDK_STRUCTURAL_KEYS
         self._stats = stats
         self._safe: dict[str, bool] = {}
+        redactor.warm_up()  # rules loaded and the Hyperscan database compiled off the export thread
 
     def _redact(self, text: str, endpoint: bool) -> tuple[str, dict[str, int]]:
         return self._redactor.redact_counting(text, endpoint=endpoint)

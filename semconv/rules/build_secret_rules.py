@@ -72,7 +72,10 @@ GROUPS = {
 _KEY = (
     r"(?:passw(?:or)?d|pass|pwd|pw|secrete?|api[_-]?key|private[_-]?key|access[_-]?key|auth[_-]?token|access[_-]?token)"
 )
-_KEY_FAST = r"(?=[psa])(?:p(?:ass(?:w(?:or)?d)?|wd?)|secrete?|api[_-]?key|private[_-]?key|a(?:ccess[_-]?(?:key|token)|uth[_-]?token))"
+_KEY_FAST = (
+    r"(?=[psa])(?:p(?:ass(?:w(?:or)?d)?|wd?)|secrete?|api[_-]?key|private[_-]?key"
+    r"|a(?:ccess[_-]?(?:key|token)|uth[_-]?token))"
+)
 """The same words as ``_KEY`` as a trie behind a first-letter look-ahead: Python's ``re`` then
 tries only positions starting with p, s or a, and never re-tries the alternatives (several times
 faster). Hyperscan does not need it and does not accept the look-ahead."""
@@ -121,7 +124,8 @@ look-around and back-references so Hyperscan compiles them exactly."""
 
 CHECKS = {
     "np.s3.1": "identifier", "np.s3.2": "identifier", "np.gcs.1": "identifier", "np.gcs.2": "identifier",
-    "np.arn.1": "identifier", "np.shopify.1": "identifier", "np.jwt.1": "jwt", "np.generic.3": "keyed",
+    "np.arn.1": "identifier", "np.shopify.1": "identifier", "np.jwt.1": "jwt", "np.generic.1": "keyed",
+    "np.generic.2": "keyed", "np.generic.3": "keyed",
     "np.generic.4": "keyed", "np.generic.5": "keyed", "np.generic.6": "keyed", "np.pypi.1": "long",
 }  # fmt: skip
 """Validator per Nosey Parker rule when not the default placeholder check (see ``_secret_rules``)."""
