@@ -66,13 +66,23 @@ def _export(
     return export
 
 
-def create_server(service: IngestService, address: str, max_body_bytes: int) -> grpc.aio.Server:
-    """Build (not start) the gRPC server bound to ``address``."""
+def create_server(
+    service: IngestService, address: str, max_body_bytes: int, handshake_seconds: float = 10.0,
+    idle_seconds: float = 30.0,
+) -> grpc.aio.Server:
+    """Build (not start) the gRPC server bound to ``address``.
+
+    Slow clients: a connection must complete its HTTP/2 handshake (the preface and first SETTINGS)
+    within ``handshake_seconds`` (gRPC's default is 120 s), and one idle for ``idle_seconds`` is
+    closed with a GOAWAY, the counterparts of the HTTP side's head deadline and keep-alive.
+    """
     server = grpc.aio.server(
         options=[
             # gRPC's default 4 MiB receive limit would undercut our own (post-decompression) one.
             ("grpc.max_receive_message_length", max_body_bytes + 1024),
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
+            ("grpc.server_handshake_timeout_ms", int(handshake_seconds * 1000)),
+            ("grpc.max_connection_idle_ms", int(idle_seconds * 1000)),
         ]
     )
     handlers = [

@@ -63,7 +63,10 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
     http_task = asyncio.create_task(http.serve(), name="otlp-http")
     grpc_server = None
     if settings.grpc_port:
-        grpc_server = create_server(service, f"{settings.host}:{settings.grpc_port}", settings.max_body_bytes)
+        grpc_server = create_server(
+            service, f"{settings.host}:{settings.grpc_port}", settings.max_body_bytes,
+            settings.header_timeout_seconds, settings.keep_alive_seconds,
+        )
         await grpc_server.start()
     log.info("receiver listening: http=%s:%s grpc=%s", settings.host, settings.http_port, settings.grpc_port)
     waiter = asyncio.create_task(stop.wait())

@@ -148,3 +148,26 @@ def test_a_prompt_client_on_a_kept_alive_connection_is_unaffected(receiver: Rece
             time.sleep(HEAD_S + 0.5)  # idle longer than the head deadline, shorter than keep-alive
     finally:
         sock.close()
+
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        pytest.param([], id="silent-connection"),
+        pytest.param([PREFACE[i : i + 1] for i in range(len(PREFACE))], id="preface-one-byte-at-a-time"),
+    ],
+)
+def test_grpc_port_closes_a_connection_that_never_completes_its_handshake(
+    receiver: Receiver, chunks: list[bytes]
+) -> None:
+    host, port = receiver.grpc_target.split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.settimeout(0.05)
+    try:
+        took, _ = _trickle(sock, chunks, every=0.2, limit=HEAD_S + 8)
+    finally:
+        sock.close()
+    assert took < HEAD_S + 2, f"gRPC connection still open after {took:.1f} s"
