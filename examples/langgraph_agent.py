@@ -12,6 +12,13 @@ import warnings
 from typing import Any
 
 import agentstate
+from agentstate import observe
+
+
+@observe()
+def fetch_forecast(city: str) -> str:
+    """The tool's work, traced with ``@observe``: it nests under LangGraph's tool span."""
+    return f"Sunny, 21 °C in {city}"
 
 
 def build(base_url: str | None) -> Any:
@@ -23,7 +30,7 @@ def build(base_url: str | None) -> Any:
     @tool
     def get_weather(city: str) -> str:
         """Current weather in a city."""
-        return f"Sunny, 21 °C in {city}"
+        return fetch_forecast(city)
 
     model = ChatOpenAI(model="gpt-4o-mini", base_url=base_url)
     with warnings.catch_warnings():  # moved to langchain.agents (another package) in LangGraph 1.0

@@ -1,12 +1,18 @@
-"""Our one LangChain hook: make OpenInference's LLM and tool spans current while they run.
+"""Our one LangChain hook: OpenInference's run spans become the parent of what runs inside them.
 
 OpenInference's LangChain tracer opens a span per run from callbacks but never makes it the current
 OpenTelemetry span (on purpose: a callback may fail between attach and detach). Work done *inside*
-a run then loses its parent: the OpenAI client's ``chat`` span of a ``ChatOpenAI`` call starts a
-trace of its own, and ``@observe`` spans inside a tool hang off the wrong node. The model call
+a run then loses its parent: ``@observe`` spans inside a tool hang off the wrong node, and the
+OpenAI client's ``chat`` span of a ``ChatOpenAI`` call starts a trace of its own. The model call
 (``BaseChatModel._generate_with_cache``) and a structured tool's body (``StructuredTool._run``)
-receive their run's ``run_manager``; wrapping them makes that run's span current for exactly the
-duration of the call, with a guaranteed detach.
+receive their run's ``run_manager``; wrapping them sets the context for exactly the duration of
+the call, with a guaranteed detach:
+
+- a tool body runs with the tool's span current, so its children nest under it;
+- a model call runs under an *unsampled* copy of the LLM span's context. The OpenInference LLM
+  span already records model, tokens and messages; the client instrumentation's span for the same
+  HTTP call would count the tokens (and the cost) a second time. With the default parent-based
+  sampler that duplicate is not recorded; with an always-on sampler it still nests correctly.
 """
 
 from __future__ import annotations
@@ -33,12 +39,21 @@ def install() -> Undo:
         run_id = getattr(kwargs.get("run_manager"), "run_id", None)
         return instrumentor.get_span(run_id) if run_id is not None else None
 
-    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+    def unsampled(kwargs: dict[str, Any]) -> trace.Span | None:
+        span = span_of(kwargs)
+        if span is None:
+            return None
+        ctx = span.get_span_context()
+        flags = trace.TraceFlags(ctx.trace_flags & ~trace.TraceFlags.SAMPLED)
+        copy = trace.SpanContext(ctx.trace_id, ctx.span_id, ctx.is_remote, flags, ctx.trace_state)
+        return trace.NonRecordingSpan(copy)
+
+    def wrap(original: Callable[..., Any], parent: Callable[[dict[str, Any]], trace.Span | None]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(original):
 
             @functools.wraps(original)
             async def awrapper(*args: Any, **kwargs: Any) -> Any:
-                span = span_of(kwargs)
+                span = parent(kwargs)
                 if span is None:
                     return await original(*args, **kwargs)
                 with trace.use_span(span, end_on_exit=False):
@@ -48,7 +63,7 @@ def install() -> Undo:
 
         @functools.wraps(original)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            span = span_of(kwargs)
+            span = parent(kwargs)
             if span is None:
                 return original(*args, **kwargs)
             with trace.use_span(span, end_on_exit=False):
@@ -57,17 +72,17 @@ def install() -> Undo:
         return wrapper
 
     targets = [
-        (BaseChatModel, "_generate_with_cache"),
-        (BaseChatModel, "_agenerate_with_cache"),
-        (StructuredTool, "_run"),
-        (StructuredTool, "_arun"),
+        (BaseChatModel, "_generate_with_cache", unsampled),
+        (BaseChatModel, "_agenerate_with_cache", unsampled),
+        (StructuredTool, "_run", span_of),
+        (StructuredTool, "_arun", span_of),
     ]
-    originals = [(owner, name, owner.__dict__[name]) for owner, name in targets if name in owner.__dict__]
-    for owner, name, original in originals:
-        setattr(owner, name, wrap(original))
+    originals = [(owner, name, owner.__dict__[name], how) for owner, name, how in targets if name in owner.__dict__]
+    for owner, name, original, how in originals:
+        setattr(owner, name, wrap(original, how))
 
     def undo() -> None:
-        for owner, name, original in originals:
+        for owner, name, original, _ in originals:
             setattr(owner, name, original)
 
     return undo
