@@ -153,3 +153,39 @@ def test_receiver_rejects_unstorable_times_and_keeps_the_rest(platform: Platform
     assert platform.query(
         "SELECT SpanName FROM agentstate.otel_traces WHERE ProjectId = {p:String}", {"p": project}
     ) == [("op-0",)]
+
+
+def _logs(n: int, time_ns: int | None = None) -> bytes:
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    req = ExportLogsServiceRequest()
+    records = req.resource_logs.add().scope_logs.add().log_records
+    for i in range(n):
+        rec = records.add(time_unix_nano=time.time_ns() if time_ns is None else time_ns)
+        rec.body.string_value = f"line {i}"
+    return req.SerializeToString()
+
+
+def test_poison_log_entry_is_dead_lettered_alone(platform: Platform) -> None:
+    from agentstate.semconv.streams import LOGS_STREAM
+
+    project, _ = platform.new_project()
+    r = redis.Redis.from_url(platform.redis_url)
+    try:
+        pipe = r.pipeline(transaction=True)
+        pipe.xadd(LOGS_STREAM, {b"p": project, b"b": _logs(3), b"n": 3})
+        pipe.xadd(LOGS_STREAM, {b"p": "poisoner", b"b": _logs(1, MAX_U64), b"n": 1})
+        pipe.xadd(LOGS_STREAM, {b"p": project, b"b": _logs(4), b"n": 4})
+        ids = pipe.execute()
+        stored = platform.wait_rows(
+            "SELECT count() FROM agentstate.otel_logs WHERE ProjectId = {p:String}", {"p": project}, 7, timeout=20
+        )
+        deadline = time.monotonic() + 10
+        dead: list[bytes] = []
+        while ids[1] not in dead and time.monotonic() < deadline:
+            dead = [f[b"id"] for _, f in r.xrange(dead_letter(LOGS_STREAM)) if f.get(b"id") in ids]
+            time.sleep(0.1)
+    finally:
+        r.close()
+    assert stored == 7
+    assert dead == [ids[1]]
