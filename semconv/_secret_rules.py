@@ -4,8 +4,9 @@ The rules come from praetorian-inc/noseyparker (Apache-2.0, Copyright Praetorian
 see ``rules/NOTICE``), converted once by ``rules/build_secret_rules.py`` into the shipped
 ``rules/secret_rules.json``. A :class:`~agentstate.semconv._screen.Screen` tells which rules can
 match a text; each of those is confirmed with Python's :mod:`re`, and the captured secret must
-look real (:func:`plausible`) before it is reported. Work per text is bounded: at most
-:data:`MAX_MATCHES_PER_RULE` confirmed matches per rule.
+look real (:func:`plausible`) before it is reported. Work per text is linear in its length: a
+rule is searched in windows around its keywords or in one pass, and at most
+:data:`MAX_MATCHES_PER_RULE` of its matches are validated.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from typing import Any, Final
 
 from agentstate.semconv._screen import ScreenPattern
 
-MAX_MATCHES_PER_RULE: Final = 64
-"""Matches confirmed per rule and text; a text dense with one pattern costs no more than this."""
+MAX_MATCHES_PER_RULE: Final = 10_000
+"""Matches confirmed per rule and text: bounds the validators' work on a text dense with one
+pattern, far above what a real text holds (the SDK must redact every secret it sees)."""
 
 MAX_WINDOWS: Final = 256
-"""Keyword occurrences per rule and text around which a rule is searched (bounds the work)."""
+"""Keyword occurrences per rule beyond which the rule is searched once over the whole text
+(one linear pass instead of many windows)."""
 
 _ASCII_LOWER: Final = {c: c + 32 for c in range(65, 91)}
 """``str.translate`` table folding only ASCII capitals: keeps offsets where ``str.lower`` may not."""
@@ -221,7 +224,9 @@ def _windows(lowered: str, keywords: tuple[str, ...], width: int) -> list[tuple[
     starts: list[int] = []
     for word in keywords:
         at = lowered.find(word)
-        while at != -1 and len(starts) < MAX_WINDOWS:
+        while at != -1:
+            if len(starts) == MAX_WINDOWS:
+                return [(0, n)]
             starts.append(at)
             at = lowered.find(word, at + 1)
     starts.sort()

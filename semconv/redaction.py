@@ -237,13 +237,9 @@ class Redactor:
         at = text.find("@")
         while at != -1:
             if want_email:
-                m = P.EMAIL.search(text, max(0, at - 64), at + 256)
-                if m is not None and m.start() <= at < m.end():
-                    found.append(("EMAIL", *m.span()))
+                _covering(P.EMAIL, "EMAIL", text, at, 64, found)
             if want_url and has_scheme:
-                m = P.URL_CREDENTIALS.search(text, max(0, at - 230), at + 256)
-                if m is not None and m.start() <= at < m.end():
-                    found.append(("URL_CREDENTIALS", *m.span()))
+                _covering(P.URL_CREDENTIALS, "URL_CREDENTIALS", text, at, 230, found)
             at = text.find("@", at + 1)
 
     def _keyed(self, text: str, found: list[tuple[str, int, int]]) -> None:
@@ -434,6 +430,22 @@ def _run_end(chars: re.Pattern[str], text: str, pos: int) -> int:
     """Return where the run of ``chars`` starting at ``pos`` ends (``chars`` matches empty)."""
     m = chars.match(text, pos)
     return pos if m is None else m.end()
+
+
+def _covering(
+    pattern: re.Pattern[str], kind: str, text: str, at: int, reach: int, found: list[tuple[str, int, int]]
+) -> None:
+    """Append the match of ``pattern`` that covers offset ``at`` (an ``@``), if any.
+
+    The window starts ``reach`` characters before ``at``, so it may hold an earlier entity first
+    (``a@b.io or c@d.io``): matches are walked until one covers ``at`` or starts after it.
+    """
+    for m in pattern.finditer(text, max(0, at - reach), at + 256):
+        if m.start() > at:
+            return
+        if at < m.end():
+            found.append((kind, *m.span()))
+            return
 
 
 def _internal_ip(value: str) -> bool:
