@@ -106,7 +106,23 @@ def test_redacted_attribute_is_capped() -> None:
 
 
 _RNG = random.Random(12)
-_WORDS = "the model said password token key api secret user 1234 5678 card ssn mail@x.io AKIA".split()
+_WORDS = [
+    "the",
+    "model",
+    "said",
+    "password",
+    "token",
+    "key",
+    "api",
+    "secret",
+    "user",
+    "1234",
+    "5678",
+    "card",
+    "ssn",
+    "mail@x.io",
+    "AKIA",
+]
 _DENSE_UNIT = (
     'password="Zq8vLm2Pw9Xr" 4111 1111 1111 1111 jane@x.io SSN 078-05-1120 ghp_'
     + "a1B2" * 9
