@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 
-from agentstate.api import routes_auth, routes_data, routes_live, routes_projects
+from agentstate.api import budgets, routes_auth, routes_budgets, routes_data, routes_live, routes_projects
 from agentstate.api.bootstrap import prepare_store, resync_registry
 from agentstate.api.chstore import ClickHouse
 from agentstate.api.limits import LoginGuard, RateLimiter
@@ -64,6 +64,7 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(prepare_store, state.db, settings)
         await resync_registry(state.db, redis)
+        await budgets.mirror(state.db, redis)
         await state.live.start()
         try:
             yield
@@ -77,7 +78,7 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
                          description="Query API over AgentState's ClickHouse store. Authenticate with a Bearer token "
                                      "from POST /api/v1/auth/login.")
     app.state.api = state
-    for module in (routes_auth, routes_projects, routes_data, routes_live):
+    for module in (routes_auth, routes_projects, routes_budgets, routes_data, routes_live):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", response_model=Health, tags=["health"])

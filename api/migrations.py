@@ -50,4 +50,18 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             PRIMARY KEY (project_id, alert_id)
         )""",
     ]),
+    (3, [
+        """CREATE TABLE budgets (
+            id TEXT PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            scope TEXT NOT NULL,
+            limit_usd TEXT NOT NULL,
+            period TEXT NOT NULL,
+            budget_key TEXT,
+            severity TEXT NOT NULL,
+            created_by TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX budgets_project ON budgets (project_id)",
+    ]),
 ]

@@ -56,6 +56,10 @@ FIELD_REASON: Final = b"reason"
 API_KEYS_HASH: Final = "agentstate:apikeys"
 """Redis hash ``key_hash -> project_id`` that the receiver authenticates ingest keys against."""
 
+BUDGETS_HASH: Final = "agentstate:budgets"
+"""Redis hash ``budget_id -> JSON budget`` (``id``, ``project_id``, ``scope``, ``limit_usd``, ``period``,
+``key``, ``severity``): the API's budgets mirrored for the cost workers, which re-read it every few seconds."""
+
 
 def dead_letter(stream: str) -> str:
     """Return the dead-letter stream name of ``stream``."""
