@@ -20,8 +20,12 @@ from tests.conftest import Platform
                      id="card"),
         pytest.param("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736", id="safe-key"),
         pytest.param("note", "[REDACTED:EMAIL] already", "[REDACTED:EMAIL] already", id="idempotent"),
+        pytest.param("gen_ai.openai.api_base", "http://127.0.0.1:38999/v1/", "http://127.0.0.1:38999/v1/",
+                     id="loopback-endpoint-kept"),
+        pytest.param("url.full", "https://8.8.8.8/v1", "https://[REDACTED:IP_ADDRESS]/v1", id="public-endpoint"),
+        pytest.param("note", "from 10.1.2.3", "from [REDACTED:IP_ADDRESS]", id="private-ip-in-text"),
     ],
-)
+)  # fmt: skip
 def test_scrubber(key: str, value: str, expected: str) -> None:
     assert make_scrubber()(key, value) == expected
 

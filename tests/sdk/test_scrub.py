@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 import agentstate
 from agentstate import observe, propagate_attributes
 from agentstate._internal.scrub import SCRUB_ERROR
+from agentstate.semconv import attributes as A
 from tests.sdk.conftest import Captured, start_sdk
 
 CARD = "4111 1111 1111 1111"
@@ -93,3 +95,37 @@ def test_a_failing_scrubber_never_leaks_the_raw_text(
     assert attrs["output.value"] == SCRUB_ERROR
     assert attrs["gen_ai.tool.name"] == "lookup"  # structural values survive
     assert agentstate.stats()["spans_scrub_errors"] == before + 1
+
+
+def test_redactions_are_recorded_as_counts_per_attribute(sdk: Captured) -> None:
+    """The server alerts on these: the values never leave the process, the counts do."""
+    with propagate_attributes(metadata={"card": CARD}):
+        lookup(f"card {CARD}, mail {EMAIL}, SSN: 123-45-6789")
+        with pytest.raises(ValueError):
+            boom(CARD)
+    tool, failed = sdk.dicts()
+    assert json.loads(tool["attributes"][A.REDACTED]) == {
+        "agentstate.metadata.card": {"CREDIT_CARD": 1},
+        "gen_ai.tool.call.arguments": {"CREDIT_CARD": 1, "EMAIL": 1, "US_SSN": 1},
+        "gen_ai.tool.call.result": {"CREDIT_CARD": 1, "EMAIL": 1, "US_SSN": 1},
+        "input.value": {"CREDIT_CARD": 1, "EMAIL": 1, "US_SSN": 1},
+        "output.value": {"CREDIT_CARD": 1, "EMAIL": 1, "US_SSN": 1},
+    }
+    counts = json.loads(failed["attributes"][A.REDACTED])
+    assert counts["exception/exception.message"] == {"CREDIT_CARD": 1}
+    assert counts["otel.status_description"] == {"CREDIT_CARD": 1}
+    assert CARD not in json.dumps(counts) and "123-45-6789" not in str(tool)
+
+
+def test_clean_spans_carry_no_redaction_record(sdk: Captured) -> None:
+    lookup("nothing to hide")
+    assert A.REDACTED not in sdk.dicts()[0]["attributes"]
+
+
+def test_private_ip_in_an_endpoint_attribute_is_kept(sdk: Captured) -> None:
+    """Traceloop records the local proxy or model server the client calls: not personal data."""
+    attributes = {"gen_ai.openai.api_base": "http://127.0.0.1:38999/v1/", "url.full": "http://8.8.8.8/v1"}
+    observe(attributes=attributes)(lambda: None)()
+    attrs = sdk.dicts()[0]["attributes"]
+    assert attrs["gen_ai.openai.api_base"] == "http://127.0.0.1:38999/v1/"
+    assert attrs["url.full"] == "http://[REDACTED:IP_ADDRESS]/v1"

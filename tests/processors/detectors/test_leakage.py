@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from agentstate.processors.detectors.alert import Category, Severity
-from agentstate.processors.detectors.leakage import detect_leakage
+from agentstate.processors.detectors.leakage import detect_leakage, severity_of
+from agentstate.processors.normalize import normalize
+from agentstate.semconv import attributes as A
 from agentstate.semconv.record import Message, NormalizedSpan, Operation, ToolCall
 
 _KEY = "sk-proj-vsqQDqXeRZlsGuJXbKsVb9twtDvWN4PtbJBlSXprd2TbYpx3YJ-UdQNhi3litGguHFIe"
@@ -54,3 +58,73 @@ def test_evidence_never_contains_the_value() -> None:
     (alert,) = detect_leakage(span)
     assert _KEY not in alert.evidence and _KEY[:20] not in alert.evidence
     assert "[REDACTED:OPENAI_KEY]" in alert.evidence
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        pytest.param(
+            NormalizedSpan(operation=Operation.CHAT, redacted=(("gen_ai.output.messages", "US_SSN", 1),)),
+            [(Category.PII_LEAK, Severity.HIGH, "US_SSN×1 in model output")], id="ssn-in-output",
+        ),
+        pytest.param(
+            NormalizedSpan(operation=Operation.CHAT, redacted=(("gen_ai.input.messages", "US_SSN", 2),)),
+            [], id="user-input-is-not-a-leak",
+        ),
+        pytest.param(
+            NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="crm",
+                           redacted=(("input.value", "GITHUB_TOKEN", 1), ("output.value", "EMAIL", 3))),
+            [(Category.SECRET_LEAK, Severity.HIGH, "GITHUB_TOKEN×1 in arguments of tool crm"),
+             (Category.PII_LEAK, Severity.LOW, "EMAIL×3 in result of tool crm")], id="tool-arguments-and-result",
+        ),
+        pytest.param(
+            NormalizedSpan(operation=Operation.CHAT, output_messages=(Message("assistant", f"Use {_KEY}"),),
+                           redacted=(("gen_ai.choice/message", "PRIVATE_KEY", 1),)),
+            [(Category.SECRET_LEAK, Severity.CRITICAL, "OPENAI_KEY×1, PRIVATE_KEY×1 in model output")],
+            id="merged-with-findings",
+        ),
+        pytest.param(
+            NormalizedSpan(operation=Operation.CHAT, redacted=(("agentstate.metadata.note", "EMAIL", 1),)),
+            [], id="metadata-is-not-a-leak-place",
+        ),
+    ],
+)  # fmt: skip
+def test_leaks_the_sdk_already_redacted_still_alert(
+    span: NormalizedSpan, expected: list[tuple[Category, Severity, str]]
+) -> None:
+    assert [(a.category, a.severity, a.message) for a in detect_leakage(span)] == expected
+
+
+def test_redacted_attribute_flows_through_normalize_to_an_alert() -> None:
+    """What the SDK writes (``agentstate.redacted``) is what the engine reads back."""
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.output.messages": json.dumps(
+            [{"role": "assistant", "parts": [{"type": "text", "content": "[REDACTED:US_SSN]"}]}]
+        ),
+        A.REDACTED: '{"gen_ai.output.messages":{"US_SSN":1}}',
+    }
+    span = normalize(attributes, "chat gpt-4o")
+    assert span.redacted == (("gen_ai.output.messages", "US_SSN", 1),)
+    (alert,) = detect_leakage(span)
+    assert (alert.category, alert.severity, alert.message) == (
+        Category.PII_LEAK,
+        Severity.HIGH,
+        "US_SSN×1 in model output",
+    )
+    assert alert.evidence == "[REDACTED:US_SSN] in model output (redacted by the SDK before export)"
+
+
+@pytest.mark.parametrize(
+    ("kind", "severity"),
+    [
+        pytest.param("CONNECTION_STRING", Severity.CRITICAL, id="connection-string"),
+        pytest.param("DISCORD_BOT_TOKEN", Severity.HIGH, id="provider-token"),
+        pytest.param("GOOGLE_CLIENT_ID", Severity.LOW, id="client-id"),
+        pytest.param("AWS_ARN", Severity.LOW, id="arn"),
+        pytest.param("PASSWORD_HASH", Severity.MEDIUM, id="password-hash"),
+        pytest.param("EMAIL", Severity.LOW, id="email"),
+    ],
+)
+def test_severity_of_new_types(kind: str, severity: Severity) -> None:
+    assert severity_of(kind) is severity
