@@ -1,22 +1,26 @@
 """PII and secret detection and redaction, shared by the SDK scrubber, the writer and the detectors.
 
 One :class:`Redactor` finds e-mails, phone numbers, US SSNs, payment cards, IBANs, IP addresses,
-crypto wallets, API keys and tokens (OpenAI, Anthropic, AWS, GitHub, Slack, Stripe, Google, Hugging
-Face), JWTs, PEM private keys, credentials in URLs and ``password=…``-style pairs, and replaces each
-with ``[REDACTED:<TYPE>]``.
+crypto wallets, JWTs, PEM private keys, credentials in URLs and ``password=…``-style pairs, and the
+keys and tokens of some 150 providers, and replaces each with ``[REDACTED:<TYPE>]``. The provider
+rules are Nosey Parker's (praetorian-inc/noseyparker, Apache-2.0, Copyright Praetorian Security,
+Inc.; see ``rules/NOTICE``) plus AgentState's own, shipped in ``rules/secret_rules.json``.
 
 Precision comes from validation, not from the patterns: Luhn and issuer prefixes for cards, mod-97
-for IBANs, SSA allocation rules for SSNs, Base58Check/Bech32 for wallets, prefixes and placeholder
-checks for keys. Trace/span IDs, nanosecond timestamps, UUIDs and hex digests never validate.
+for IBANs, SSA allocation rules for SSNs (relaxed right after an SSN context word), Base58Check and
+Bech32 for wallets, prefixes, placeholder and reference checks for keys (``YOUR_API_KEY``,
+``${TOKEN}``, ``xxxx``). Trace/span IDs, nanosecond timestamps, UUIDs and hex digests never validate.
 
-Speed comes from never running a pattern over the whole text: ``str`` membership tests (memchr
-speed) decide which families can occur, and numeric patterns are searched only in small windows
-around digit runs. A 2 KB string without digits costs a few microseconds.
+Speed comes from one screening pass per text (:mod:`agentstate.semconv._scan`): with Hyperscan
+installed, all provider rules and a gate per hand-written family are scanned at once, and only what
+can match is confirmed with :mod:`re`; without it, keywords select the rules and the families check
+their own anchors (``str`` membership tests, windows around digit runs). Both paths give the same
+findings.
 
 Which attribute keys are scanned is decided by :func:`is_safe_key`: structural keys (IDs, counts,
 model names, enums, resource attributes) are never touched. Free text is always scanned, including
 ``user.id`` / ``enduser.id`` (users often put an e-mail there); an opaque ID passes unchanged because
-no recogniser fires on it.
+no recogniser fires on it. In endpoint keys (:func:`is_endpoint_key`) loopback and private IPs stay.
 """
 
 from __future__ import annotations
