@@ -19,6 +19,7 @@ import orjson
 from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
 
+from agentstate.processors.budget_config import load_budgets, refresh_budgets
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.detectors.alert import stamp
 from agentstate.processors.detectors.budgets import BudgetTracker
@@ -111,8 +112,8 @@ def cost_process(book: PriceBook, budgets: BudgetTracker) -> Callable[[SpanRecor
     return process
 
 
-def build(kind: str, redis: Redis, settings: WorkerSettings) -> SpanProcessor:
-    """The consumer for ``kind`` ('security' or 'cost')."""
+def build(kind: str, redis: Redis, settings: WorkerSettings, budgets: BudgetTracker | None = None) -> SpanProcessor:
+    """The consumer for ``kind`` ('security' or 'cost'; ``budgets``: the cost calculator's tracker)."""
     common: dict[str, Any] = {
         "batch_entries": settings.batch_entries,
         "claim_idle_ms": int(settings.claim_idle_seconds * 1000),
@@ -124,10 +125,8 @@ def build(kind: str, redis: Redis, settings: WorkerSettings) -> SpanProcessor:
         return SpanProcessor(redis, S.SECURITY_GROUP, settings.consumer_name, security_process(engine),
                              security_batch(engine), **common)
     if kind == "cost":
-        from agentstate.processors.budget_config import load_budgets
-
         return SpanProcessor(redis, S.COST_GROUP, settings.consumer_name,
-                             cost_process(book, BudgetTracker(load_budgets())), **common)
+                             cost_process(book, budgets or BudgetTracker(())), **common)
     raise ValueError(f"unknown worker kind {kind!r}")
 
 
@@ -137,8 +136,14 @@ async def run(kind: str, settings: WorkerSettings, stop: asyncio.Event) -> None:
         os.nice(settings.nice)
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
     tune_gc()
-    async with build(kind, redis, settings) as consumer:
+    tracker, tasks = None, []
+    if kind == "cost":
+        seed = load_budgets()
+        tracker = BudgetTracker(seed)
+        tasks.append(asyncio.create_task(refresh_budgets(redis, tracker, seed, stop)))
+    async with build(kind, redis, settings, tracker) as consumer:
         log.info("%s worker running (consumer %s)", kind, settings.consumer_name)
         await stop.wait()
+    await asyncio.gather(*tasks, return_exceptions=True)
     log.info("%s worker stopped after %d spans", kind, consumer.spans_seen)
     await redis.aclose()

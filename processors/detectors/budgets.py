@@ -46,6 +46,8 @@ class Budget:
         project_id: Limit the budget to one project (``None``: every project).
         key: Limit it to one user or session ID (``None``: each one separately).
         severity: Severity of the alert.
+        id: Stable identity (budgets managed in the API have one): running totals follow it when the
+            set of budgets is replaced, so editing one budget does not reset the others.
     """
 
     scope: BudgetScope
@@ -54,6 +56,7 @@ class Budget:
     project_id: str | None = None
     key: str | None = None
     severity: Severity = Severity.HIGH
+    id: str | None = None
 
     @property
     def rule_id(self) -> str:
@@ -61,8 +64,8 @@ class Budget:
         return f"budget.{self.scope.value}.{self.period.value}"
 
 
-_TotalKey = tuple[int, str, str, str]
-"""(budget index, project, scope value, period value)."""
+_TotalKey = tuple[str, str, str, str]
+"""(budget identity, project, scope value, period value)."""
 
 
 class BudgetTracker:
@@ -80,12 +83,8 @@ class BudgetTracker:
     __slots__ = ("_budgets", "_max_keys", "_max_spans", "_seen", "_totals")
 
     def __init__(self, budgets: Sequence[Budget], max_keys: int = 200_000, max_spans: int = 200_000) -> None:
-        for b in budgets:
-            if b.limit_usd <= 0:
-                raise ValueError(f"budget limit must be positive: {b}")
-            if b.period is BudgetPeriod.SESSION and b.scope is not BudgetScope.SESSION:
-                raise ValueError(f"a per-session period needs scope=session: {b}")
-        self._budgets = tuple(budgets)
+        self._budgets: tuple[Budget, ...] = ()
+        self.replace(budgets)
         self._max_keys, self._max_spans = max_keys, max_spans
         self._totals: OrderedDict[_TotalKey, Decimal] = OrderedDict()
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -106,6 +105,24 @@ class BudgetTracker:
             if before < budget.limit_usd <= after:
                 alerts.append(_alert(budget, key[2], after))
         return alerts
+
+    @property
+    def budgets(self) -> tuple[Budget, ...]:
+        """The budgets enforced now."""
+        return self._budgets
+
+    def replace(self, budgets: Sequence[Budget]) -> None:
+        """Enforce ``budgets`` from now on; totals of budgets that keep their ``id`` carry over.
+
+        Raises:
+            ValueError: If a budget has a non-positive limit or a per-session period on another scope.
+        """
+        for b in budgets:
+            if b.limit_usd <= 0:
+                raise ValueError(f"budget limit must be positive: {b}")
+            if b.period is BudgetPeriod.SESSION and b.scope is not BudgetScope.SESSION:
+                raise ValueError(f"a per-session period needs scope=session: {b}")
+        self._budgets = tuple(budgets)
 
     def seed(self, row: CostRow, total_usd: Decimal) -> None:
         """Set the running totals that ``row`` would count towards (restore after a restart)."""
@@ -128,7 +145,7 @@ class BudgetTracker:
             if not value or (budget.key is not None and budget.key != value):
                 continue
             period = day if budget.period is BudgetPeriod.DAY else ""
-            yield (i, row.project_id, value, period), budget
+            yield (budget.id or f"#{i}", row.project_id, value, period), budget
 
 
 def _alert(budget: Budget, who: str, total: Decimal) -> Alert:

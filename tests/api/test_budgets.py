@@ -141,3 +141,22 @@ def test_mirror_is_rebuilt_at_start(api: Api, tmp_path: Path) -> None:
 
     assert asyncio.run(resync()) >= 1
     assert made["id"].encode() in r.hgetall(BUDGETS_HASH)
+
+
+def test_a_budget_set_in_the_api_alerts_from_the_cost_worker(api: Api, cost_worker: None) -> None:
+    project = api.new_project("budget-enforced")
+    key = api.new_key(project)
+    made = _post(api, project, {"scope": "project", "limit_usd": "0.000001", "severity": "critical"})
+    assert made.status_code == 201
+    time.sleep(6)  # the cost worker re-reads the mirror every 5 s
+    api.ingest(key, otlp.agent_run(otlp.new_trace_id(), time.time_ns() - 1_000_000_000, model="gpt-4o"))
+    db = api.platform.database
+    api.wait_spans(project, 4)
+    n = api.platform.wait_rows(
+        f"SELECT count() FROM {db}.security_alerts FINAL WHERE ProjectId = {{p:String}} "
+        "AND RuleId = 'budget.project.day'", {"p": project}, 1, timeout=60)
+    assert n == 1
+    severity, message = api.platform.query(
+        f"SELECT Severity, Message FROM {db}.security_alerts FINAL WHERE ProjectId = {{p:String}} "
+        "AND RuleId = 'budget.project.day'", {"p": project})[0]
+    assert severity == "critical" and "budget $0.000001" in message

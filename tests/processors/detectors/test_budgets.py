@@ -75,3 +75,32 @@ def test_seed_restores_totals_after_restart() -> None:
 def test_invalid_budgets(budget: Budget) -> None:
     with pytest.raises(ValueError):
         BudgetTracker([budget])
+
+
+def test_mirrored_budgets_skip_bad_entries() -> None:
+    import json
+
+    from agentstate.processors.budget_config import mirrored_budgets
+
+    good = {"id": "b1", "project_id": "p", "scope": "user", "limit_usd": "2.5", "period": "day", "key": None,
+            "severity": "medium"}
+    entries = {
+        b"b1": json.dumps(good).encode(),
+        b"b2": b"{not json",
+        b"b3": json.dumps({**good, "id": "b3", "limit_usd": "-1"}).encode(),
+        b"b4": json.dumps({**good, "id": "b4", "project_id": None}).encode(),
+        b"b5": json.dumps({**good, "id": "b5", "scope": "user", "period": "session"}).encode(),
+    }
+    (budget,) = mirrored_budgets(entries)
+    assert (budget.id, budget.limit_usd, budget.scope, budget.project_id) == ("b1", Decimal("2.5"), BudgetScope.USER,
+                                                                             "p")
+
+
+def test_replacing_budgets_keeps_the_totals_of_those_that_stay() -> None:
+    keep = Budget(BudgetScope.USER, Decimal("1.00"), id="keep")
+    other = Budget(BudgetScope.SESSION, Decimal("1.00"), id="other")
+    tracker = BudgetTracker([other, keep])
+    assert tracker.add(_row("s1", "0.60")) == []
+    tracker.replace([keep])  # `other` removed: `keep` moves to index 0 but keeps its running total
+    alerts = tracker.add(_row("s2", "0.50"))
+    assert [a.rule_id for a in alerts] == ["budget.user.day"]
