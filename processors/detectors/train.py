@@ -40,11 +40,12 @@ MAX_DF: Final = {"direct": 0.05, "indirect": 0.2}
 """Per head: n-grams in more of the rows than this are not features (common words cost a report on
 most texts; on user input they also generalised worse across sources)."""
 MIN_DF: Final = 3
-MIN_SOURCES: Final = 3
+MIN_SOURCES: Final = {"direct": 3, "indirect": 2}
+"""Per head: sources an n-gram must occur in (documents come from fewer sources than prompts)."""
 C: Final = 0.03
 CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
-THRESHOLDS: Final = {"direct": 0.865, "indirect": 0.95}
+THRESHOLDS: Final = {"direct": 0.865, "indirect": 0.945}
 """Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``)."""
 DIGITS: Final = 4
 MIN_WEIGHT: Final = 0.05
@@ -143,8 +144,8 @@ def select(x: Any, rows: Sequence[Row], rows_by_head: dict[str, list[int]], voca
         scores, _ = chi2(x[fit], labels)
         scores = np.nan_to_num(scores)
         scores[df > MAX_DF[head]] = 0.0
-        scores[(pos >= neg) & (spread[True] < MIN_SOURCES)] = 0.0
-        scores[(pos < neg) & (spread[False] < MIN_SOURCES)] = 0.0
+        scores[(pos >= neg) & (spread[True] < MIN_SOURCES[head])] = 0.0
+        scores[(pos < neg) & (spread[False] < MIN_SOURCES[head])] = 0.0
         order = np.lexsort((np.arange(len(scores)), -scores))[:PER_HEAD]
         keep.update(int(j) for j in order if scores[j] > 0)
     return sorted(vocab[j] for j in keep)

@@ -59,5 +59,5 @@ def test_training_rows_each_judged_where_they_arrive() -> None:
     assert leak[1] >= FLOOR["leak_recall"]
 
 
-FLOOR = {"dev_recall": 0.93, "wild_recall": 0.69, "user_recall": 0.45, "data_recall": 0.53, "leak_recall": 0.99}
+FLOOR = {"dev_recall": 0.94, "wild_recall": 0.70, "user_recall": 0.445, "data_recall": 0.54, "leak_recall": 0.99}
 """Measured figures minus a small margin (filled in from the run that built the shipped model)."""
