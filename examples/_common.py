@@ -23,3 +23,8 @@ def fake_llm_url(key_var: str) -> str | None:
     server = FakeLLMServer().start()
     os.environ[key_var] = "fake-key"
     return server.root_url
+
+
+def question() -> str:
+    """The user's question: the first command-line argument, else a weather question."""
+    return sys.argv[1] if len(sys.argv) > 1 else "What is the weather in Paris?"

@@ -74,13 +74,13 @@ async def run_async(client: Any, question: str) -> str:
 
 def main() -> None:
     """Run once against the fake server (or Anthropic with ``ANTHROPIC_API_KEY``) and flush."""
-    from _common import fake_llm_url
+    from _common import fake_llm_url, question
 
     url = fake_llm_url("ANTHROPIC_API_KEY")
     agentstate.init(service_name="example-anthropic")
     import anthropic
 
-    print(run(anthropic.Anthropic(base_url=url), "What is the weather in Paris?"))
+    print(run(anthropic.Anthropic(base_url=url), question()))
     agentstate.shutdown()
 
 

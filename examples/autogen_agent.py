@@ -38,11 +38,18 @@ async def run(agent: Any, question: str) -> str:
 
 def main() -> None:
     """Run once against the fake server (or OpenAI with ``OPENAI_API_KEY``) and flush."""
-    from _common import fake_llm_url
+    from _common import fake_llm_url, question
 
     url = fake_llm_url("OPENAI_API_KEY")
     agentstate.init(service_name="example-autogen")
-    print(asyncio.run(run(build(url + "/v1" if url else None), "What is the weather in Paris?")))
+    print(
+        asyncio.run(
+            run(
+                build(url + "/v1" if url else None),
+                question(),
+            )
+        )
+    )
     agentstate.shutdown()
 
 

@@ -46,11 +46,11 @@ def run(graph: Any, question: str) -> str:
 
 def main() -> None:
     """Run once against the fake server (or OpenAI with ``OPENAI_API_KEY``) and flush."""
-    from _common import fake_llm_url
+    from _common import fake_llm_url, question
 
     url = fake_llm_url("OPENAI_API_KEY")
     agentstate.init(service_name="example-langgraph")
-    print(run(build(url + "/v1" if url else None), "What is the weather in Paris?"))
+    print(run(build(url + "/v1" if url else None), question()))
     agentstate.shutdown()
 
 

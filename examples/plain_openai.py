@@ -98,14 +98,14 @@ def run_streaming(client: Any, question: str) -> str:
 
 def main() -> None:
     """Run once against the fake server (or OpenAI with ``OPENAI_API_KEY``) and flush."""
-    from _common import fake_llm_url
+    from _common import fake_llm_url, question
 
     url = fake_llm_url("OPENAI_API_KEY")
     agentstate.init(service_name="example-plain-openai")
     import openai  # imported after init(): the import hook instruments it
 
     client = openai.OpenAI(base_url=url + "/v1" if url else None)
-    print(run(client, "What is the weather in Paris?"))
+    print(run(client, question()))
     agentstate.shutdown()
 
 
