@@ -15,6 +15,7 @@ import httpx
 from agentstate.ui.schema import (
     AlertPage,
     ApiKey,
+    Budget,
     CostSeries,
     NewApiKey,
     Project,
@@ -113,6 +114,18 @@ class ApiClient:
     def revoke_api_key(self, project_id: str, key_id: str) -> None:
         """Revoke an ingest key."""
         self._request("DELETE", f"/projects/{_seg(project_id)}/api-keys/{_seg(key_id)}")
+
+    def budgets(self, project_id: str) -> list[Budget]:
+        """A project's cost budgets with spend against each."""
+        return cast(list[Budget], self._request("GET", f"/projects/{_seg(project_id)}/budgets"))
+
+    def create_budget(self, project_id: str, body: dict[str, Any]) -> Budget:
+        """Add a budget (project admins)."""
+        return cast(Budget, self._request("POST", f"/projects/{_seg(project_id)}/budgets", body=body))
+
+    def delete_budget(self, project_id: str, budget_id: str) -> None:
+        """Remove a budget (project admins)."""
+        self._request("DELETE", f"/projects/{_seg(project_id)}/budgets/{_seg(budget_id)}")
 
     # --- traces ---------------------------------------------------------------------------------
 

@@ -18,6 +18,22 @@ class Project(TypedDict):
     role: str
 
 
+class Budget(TypedDict):
+    """A cost budget and the spend against it in its current period (``GET /projects/{id}/budgets``)."""
+
+    id: str
+    project_id: str
+    scope: str
+    limit_usd: float
+    period: str
+    key: str | None
+    severity: str
+    created_at: str
+    spent_usd: float
+    spent_by: str | None
+    used: float
+
+
 class ApiKey(TypedDict):
     """An ingest key as listed (masked)."""
 

@@ -235,3 +235,33 @@ def test_settings_keys_and_snippets(api: Api, ui_data: UiData) -> None:
     at.button(key="settings_revoke").click().run()
     keys = frames(ok(at))[0]
     assert keys.loc[keys["name"] == "from-ui", "revoked"].iloc[0] != ""
+
+
+def test_settings_budgets_add_show_spend_and_remove(api: Api, ui_data: UiData) -> None:
+    at = ok(page("settings", api.admin, ui_data.project))
+    assert "Budgets of" in texts(at)
+    at.selectbox(key="budget_scope").select("user")
+    at.number_input(key="budget_limit").set_value(0.5)
+    at.text_input(key="budget_key").input("alice")
+    at.selectbox(key="budget_severity").select("critical")
+    next(b for b in at.get("form_submit_button") if b.label == "Add budget").click()
+    at.run()
+    budgets = next(f for f in frames(ok(at)) if "budget" in f.columns)
+    row = budgets.loc[budgets["budget"] == "alice, per UTC day"].iloc[0]
+    assert (row["limit"], row["severity"]) == ("$0.50", "critical")
+    with api.http(api.admin) as c:
+        (made,) = [b for b in c.get(f"/projects/{ui_data.project}/budgets").json() if b["key"] == "alice"]
+    assert (made["scope"], made["limit_usd"], made["period"]) == ("user", 0.5, "day")
+    at.selectbox(key="budget_remove_pick").select(made["id"])
+    at.button(key="budget_remove").click().run()
+    with api.http(api.admin) as c:
+        assert not [b for b in c.get(f"/projects/{ui_data.project}/budgets").json() if b["key"] == "alice"]
+
+
+def test_budget_form_values_become_the_api_body() -> None:
+    from agentstate.ui.views.budgets import budget_body
+
+    assert budget_body("project", 5.0, "session", "ignored", "high") == {
+        "scope": "project", "limit_usd": "5.0", "severity": "high", "period": "day"}
+    assert budget_body("session", 0.25, "session", " s-1 ", "low") == {
+        "scope": "session", "limit_usd": "0.25", "severity": "low", "period": "session", "key": "s-1"}

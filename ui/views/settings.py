@@ -1,4 +1,4 @@
-"""Settings: a project's ingest keys (create, shown once; revoke) and snippets to start sending."""
+"""Settings: a project's ingest keys (create, shown once; revoke), its cost budgets, and snippets."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from agentstate.ui import format as fmt
 from agentstate.ui.client import ApiError
 from agentstate.ui.format import escape_markdown
 from agentstate.ui.schema import ApiKey
+from agentstate.ui.views import budgets
 from agentstate.ui.widgets import run_guarded
 
 _NEW_KEY = "settings_new_key"
@@ -97,6 +98,7 @@ def _page() -> None:
         st.dataframe(_keys_frame(keys), hide_index=True, width="stretch")
         _create(project_id)
         _revoke(project_id, keys)
+        budgets.section(project_id)
     _snippets()
 
 
