@@ -36,7 +36,7 @@ _ASCII_LOWER: Final = {c: c + 32 for c in range(65, 91)}
 
 _PLACEHOLDERS: Final = (
     "xxxx", "****", "....", "your", "placeholder", "changeme", "change_me", "redacted", "dummy",
-    "insert", "&lt;", "fake", "not_long", "notapassword", "...",
+    "insert", "&lt;", "fake", "not_long", "notapassword", "...", "a1b2c3", "abcdefghij",
 )  # fmt: skip
 """Lower-case substrings of documentation placeholders (``YOUR_API_KEY``, ``<your-token>``, ``sk-...``)."""
 
@@ -44,11 +44,12 @@ _TEMPLATE: Final = re.compile(
     r"\$\{?[A-Za-z_][\w.]*\}?|\$\(.*\)|\{\{[^{}]*\}\}|\{[0-9]*\}|<[^<>]*>|<%.*%>|%\(?\w*\)?[sd]"
     r"|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?|[A-Z][A-Z0-9_]+|[a-z_]+\(.*\)|#+|true|false|null|none|nil"
     r"|[A-Za-z_][\w.]*[\[(].*|\\?\$.*|#[\w{-].*|arn:.*|[A-Za-z ]+:|[+'\"./].*"
-    r"|(?i:passw(?:or)?d|secret|pass|pwd|token|key)",
+    r"|\[.*|(?i:passw(?:or)?d|secret|pass|pwd|token|key)",
     re.ASCII,
 )
 """A value that is a reference, not a secret: ``${VAR}``, ``{{ x }}``, ``<token>``, ``%s``,
-``os.environ["KEY"]``, ``API_KEY_ENV``, ``getPassword()``, ``$var``, ``#{x}``, ``#####``, ``null``,
+``os.environ["KEY"]``, ``API_KEY_ENV``, ``getPassword()``, ``$var``, ``#{x}``, ``[name here]``,
+``#####``, ``null``,
 an ARN, a form label (``Password:``), code (``+ var``, ``'$X'``), a path, or a credential word itself."""
 
 _SYMBOLS: Final = frozenset("{}$#@!%^&*()[]<>~|\\+=/")
@@ -102,6 +103,8 @@ def plausible(value: str) -> bool:
         return False
     if len(value) >= 12 and any(value == (value[:k] * (len(value) // k + 1))[: len(value)] for k in (2, 3, 4)):
         return False  # ``asdfasdfasdf``: a short unit repeated
+    if len(value) >= 12 and max(map(value.count, set(value))) * 5 > len(value) * 3:
+        return False  # ``aaaaaaaaaaaaaaaaend``: one character is most of it
     lowered = value.lower()
     return not any(word in lowered for word in _PLACEHOLDERS)
 

@@ -171,7 +171,8 @@ class Redactor:
         if "@" in text and ("EMAIL" in gates or "URL_CREDENTIALS" in gates):
             self._around_at(text, found)
         if "PRIVATE_KEY" in types and "PRIVATE_KEY" in gates and "-----BEGIN" in text:
-            found.extend(("PRIVATE_KEY", *m.span()) for m in P.PRIVATE_KEY.finditer(text))
+            pem = P.PRIVATE_KEY.finditer(text)
+            found.extend(("PRIVATE_KEY", *m.span()) for m in pem if not _PROSE.search(m.group()))
         if "AWS_ACCESS_KEY" in types and "AWS_ACCESS_KEY" in gates and ("AKIA" in text or "ASIA" in text):
             aws = P.AWS_ACCESS_KEY.finditer(text)
             found.extend(("AWS_ACCESS_KEY", *m.span()) for m in aws if plausible(m.group()))
@@ -192,6 +193,8 @@ class Redactor:
             found.extend((kind, *m.span()) for m in pattern.finditer(text) if m.end() > m.start())
         if not found:
             return []
+        if _ALLOWLIST in text:
+            found = [f for f in found if not _allowlisted(text, f[1])]
         return [Finding(k, s, e, text[s:e]) for k, s, e in _resolve(found)]
 
     def warm_up(self) -> None:
@@ -434,6 +437,20 @@ def _run_end(chars: re.Pattern[str], text: str, pos: int) -> int:
     """Return where the run of ``chars`` starting at ``pos`` ends (``chars`` matches empty)."""
     m = chars.match(text, pos)
     return pos if m is None else m.end()
+
+
+_ALLOWLIST: Final = "pragma: allowlist secret"
+"""detect-secrets' inline marker: a value on a line carrying it was reviewed and is not a secret."""
+
+_PROSE: Final = re.compile(r"[a-z]+ [a-z]+ [a-z]+ [a-z]+", re.ASCII)
+"""Four words in a row: a ``BEGIN PRIVATE KEY`` block whose body is prose is an example, not a key."""
+
+
+def _allowlisted(text: str, start: int) -> bool:
+    """Whether the line holding offset ``start`` carries :data:`_ALLOWLIST`."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    return text.find(_ALLOWLIST, line_start, len(text) if line_end == -1 else line_end) != -1
 
 
 def _covering(

@@ -137,7 +137,11 @@ def _secrets_rows() -> list[dict[str, str]]:
 
 
 def test_secrets_dev_recall_precision_and_no_lookalike_false_positive() -> None:
-    """Thresholds sit just under the measured 0.936 recall and 0.916 precision (1663 rows)."""
+    """Thresholds sit just under the measured 0.924 recall and 0.927 precision (1663 rows).
+
+    Most misses are the scanners' own placeholder positives (``AP6xxxxxxxxxx``, ``AKIAZZZZ…``,
+    ``aaaa…``), which the look-alike rule (no placeholder is a secret) rejects on purpose.
+    """
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     tp = fp = fn = 0
     lookalike_fp = []
@@ -152,8 +156,8 @@ def test_secrets_dev_recall_precision_and_no_lookalike_false_positive() -> None:
             if flagged and row["provider"].startswith("lookalike:"):
                 lookalike_fp.append(row["text"])
     assert lookalike_fp == []
-    assert tp / (tp + fn) >= 0.93
-    assert tp / (tp + fp) >= 0.91
+    assert tp / (tp + fn) >= 0.92
+    assert tp / (tp + fp) >= 0.92
     assert len(tally) > 100  # provider families with at least one positive row
 
 
