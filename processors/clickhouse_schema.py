@@ -29,7 +29,7 @@ NORMALISED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("GenAiProvider", "LowCardinality(String)", sql.provider()),
     ("GenAiRequestModel", "LowCardinality(String)", sql.first_nonempty(D.FIELD_KEYS["request_model"])),
     ("GenAiResponseModel", "LowCardinality(String)", sql.first_nonempty(D.MODEL_KEYS)),
-    ("InputTokens", "UInt64", sql.input_tokens("CacheReadTokens", "CacheWriteTokens")),
+    ("InputTokens", "UInt64", sql.input_tokens()),
     ("OutputTokens", "UInt64", sql.tokens("output_tokens")),
     ("CacheReadTokens", "UInt64", sql.tokens("cache_read_tokens")),
     ("CacheWriteTokens", "UInt64", sql.tokens("cache_write_tokens")),
@@ -37,23 +37,56 @@ NORMALISED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("SessionId", "String", sql.first_nonempty(D.FIELD_KEYS["session_id"])),
     ("UserId", "String", sql.first_nonempty(D.FIELD_KEYS["user_id"])),
     ("AgentName", "LowCardinality(String)", sql.entity_fallback("agent_name")),
-    ("ToolName", "LowCardinality(String)", sql.entity_fallback("tool_name", " AND GenAiOperation = 'execute_tool'")),
+    ("ToolName", "LowCardinality(String)", sql.entity_fallback("tool_name")),
 )
 """The normalised GenAI columns. ``GenAiResponseModel`` is the model that answered, else the one
 requested (the in-process ``NormalizedSpan.model``); ``GenAiOperation`` is ``''`` when unknown."""
 
 TRACE_COLUMNS: tuple[str, ...] = (
-    "Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind",
-    "ServiceName", "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes", "Duration",
-    "StatusCode", "StatusMessage", "Events.Timestamp", "Events.Name", "Events.Attributes",
-    "Links.TraceId", "Links.SpanId", "Links.TraceState", "Links.Attributes", "ProjectId",
+    "Timestamp",
+    "TraceId",
+    "SpanId",
+    "ParentSpanId",
+    "TraceState",
+    "SpanName",
+    "SpanKind",
+    "ServiceName",
+    "ResourceAttributes",
+    "ScopeName",
+    "ScopeVersion",
+    "SpanAttributes",
+    "Duration",
+    "StatusCode",
+    "StatusMessage",
+    "Events.Timestamp",
+    "Events.Name",
+    "Events.Attributes",
+    "Links.TraceId",
+    "Links.SpanId",
+    "Links.TraceState",
+    "Links.Attributes",
+    "ProjectId",
 )
 """Columns the writer inserts; the normalised ones are left to their DEFAULT expressions."""
 
 LOG_COLUMNS: tuple[str, ...] = (
-    "Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "SeverityNumber", "ServiceName",
-    "Body", "ResourceSchemaUrl", "ResourceAttributes", "ScopeSchemaUrl", "ScopeName", "ScopeVersion",
-    "ScopeAttributes", "LogAttributes", "EventName", "ProjectId",
+    "Timestamp",
+    "TraceId",
+    "SpanId",
+    "TraceFlags",
+    "SeverityText",
+    "SeverityNumber",
+    "ServiceName",
+    "Body",
+    "ResourceSchemaUrl",
+    "ResourceAttributes",
+    "ScopeSchemaUrl",
+    "ScopeName",
+    "ScopeVersion",
+    "ScopeAttributes",
+    "LogAttributes",
+    "EventName",
+    "ProjectId",
 )
 
 

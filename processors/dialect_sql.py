@@ -2,8 +2,9 @@
 
 The twin of ``processors/normalize.py``: both read ``agentstate.semconv.dialects``, so a column's
 ``DEFAULT`` means what the in-process field means (the golden test checks it span by span). Each
-function returns SQL over ``SpanAttributes`` (and ``SpanName``, and other normalised columns), where
-every attribute value is the string the writer stored. Python's "absent" is ClickHouse's ``''``
+function returns SQL over ``SpanAttributes`` and ``SpanName``, where every attribute value is the
+string the writer stored. Expressions never reference other normalised columns: at insert ClickHouse
+recomputes a referenced DEFAULT rather than sharing it. Python's "absent" is ClickHouse's ``''``
 for strings and ``0`` for counts; the unknown operation is stored as ``''``.
 
 Every literal comes from the table, never from a request; :func:`lit` quotes it anyway.
@@ -17,6 +18,17 @@ from agentstate.semconv import dialects as D
 
 _MAP = "SpanAttributes"
 
+READ_KEYS: tuple[str, ...] = tuple(
+    sorted(
+        {k for keys in D.FIELD_KEYS.values() for k in keys}
+        | {rule.key for rule in D.OPERATION_RULES}
+        | {k for _, keys, _ in D.DETECTION for k in keys}
+        | {D.ENTITY_KIND_KEY, D.ENTITY_NAME_KEY}
+    )
+)
+"""Every attribute the generated expressions look up by key."""
+_READ = frozenset(READ_KEYS)
+
 
 def lit(text: str) -> str:
     """A ClickHouse string literal."""
@@ -28,13 +40,21 @@ def _array(items: Iterable[str]) -> str:
 
 
 def attr(key: str) -> str:
-    """SQL: the value of attribute ``key`` (``''`` when absent)."""
+    """SQL: the value of attribute ``key`` (``''`` when absent); ``key`` must be in :data:`READ_KEYS`."""
+    if key not in _READ:
+        raise ValueError(f"{key!r} is not in READ_KEYS")
     return f"{_MAP}[{lit(key)}]"
 
 
-def _let(name: str, value: str, body: str) -> str:
-    """SQL: ``body`` with ``name`` bound to ``value`` (evaluated once)."""
-    return f"arrayElement(arrayMap({name} -> {body}, [{value}]), 1)"
+def _bind(values: Sequence[tuple[str, str]], body: str) -> str:
+    """SQL: ``body`` with each ``(name, value)`` bound, each value computed once.
+
+    At insert ClickHouse does not share repeated subexpressions of a DEFAULT, so a value used more
+    than once is bound by a one-row ``arrayMap`` (its lambda may still read the table's columns).
+    """
+    names = ", ".join(name for name, _ in values)
+    arrays = ", ".join(f"[{value}]" for _, value in values)
+    return f"arrayElement(arrayMap(({names}) -> {body}, {arrays}), 1)"
 
 
 def _transform(value: str, mapping: Mapping[str, str], default: str) -> str:
@@ -49,25 +69,33 @@ def first_nonempty(keys: Sequence[str]) -> str:
     return f"multiIf({', '.join(parts)}, '')"
 
 
-def count(keys: Sequence[str]) -> str:
-    """SQL: the picked value as a non-negative count, else NULL (``as_int``: digits, or a float >= 0)."""
-    body = (
-        "if(match(s, '^[0-9]+$'), toUInt64OrNull(s), "
-        "if(toFloat64OrNull(s) >= 0 AND isFinite(toFloat64OrNull(s)), toUInt64(toFloat64OrNull(s)), NULL))"
-    )
-    return _let("s", f"trimBoth({first_nonempty(keys)})", body)
+def _count(value: str) -> str:
+    """SQL: ``value`` (used once) as a count: its integer part when it is a non-negative number, else 0.
+
+    ``as_int``'s meaning without repeating ``value``, which ClickHouse would evaluate once per use at
+    insert (it does not share subexpressions of DEFAULTs): ``"12"`` → 12, ``"5.7"`` → 5, ``"-5"``,
+    ``"x"``, ``"true"``, ``"Infinity"`` → 0. Exponent forms (``"1e3"``) give 0 where Python gives 1000;
+    no instrumentation writes token counts that way.
+    """
+    return f"toUInt64OrZero(splitByChar('.', trimBoth({value}))[1])"
 
 
 def tokens(field: str) -> str:
     """SQL: a token column (0 when absent)."""
-    return f"ifNull({count(D.FIELD_KEYS[field])}, 0)"
+    return _count(first_nonempty(D.FIELD_KEYS[field]))
 
 
-def input_tokens(cache_read: str, cache_write: str) -> str:
-    """SQL: input tokens, with the cache added when the instrumentation reported uncached input only."""
-    cached = f"({cache_read} + {cache_write})"
-    body = f"if(isNull(p), 0, if({cached} > assumeNotNull(p), assumeNotNull(p) + {cached}, assumeNotNull(p)))"
-    return _let("p", count(D.FIELD_KEYS["input_tokens"]), body)
+def input_tokens() -> str:
+    """SQL: input tokens, with the cache added when the instrumentation reported uncached input only.
+
+    The reported value is needed three times, so it is bound once by a one-element ``arrayMap``.
+    """
+    cached = f"{tokens('cache_read_tokens')} + {tokens('cache_write_tokens')}"
+    number = "toFloat64OrNull(trimBoth(s))"
+    present = f"ifNull({number} >= 0 AND isFinite({number}), 0)"
+    value = _count("s")
+    body = f"if({present} AND c > {value}, {value} + c, {value})"
+    return f"arrayElement(arrayMap((s, c) -> {body}, [{first_nonempty(D.FIELD_KEYS['input_tokens'])}], [{cached}]), 1)"
 
 
 def provider() -> str:
@@ -78,22 +106,26 @@ def provider() -> str:
         f"multiIf(has({_array(aliases)}, p), {_transform('p', aliases, lit(''))}, "
         f"has({_array(D.PROVIDER_HEADS)}, {head}), {_transform(head, aliases, head)}, p)"
     )
-    return _let("p", f"lowerUTF8(trimBoth({first_nonempty(D.FIELD_KEYS['provider'])}))", body)
+    return _bind([("p", f"lowerUTF8(trimBoth({first_nonempty(D.FIELD_KEYS['provider'])}))")], body)
 
 
-def entity_fallback(field: str, extra_condition: str = "") -> str:
-    """SQL: a name field, else the OpenLLMetry entity name on spans of the matching entity kind."""
+def entity_fallback(field: str) -> str:
+    """SQL: a name field, else the OpenLLMetry entity name on spans of the matching entity kind
+    (``tool_name`` only when the span is an ``execute_tool`` one)."""
     kind = f"{attr(D.ENTITY_KIND_KEY)} = {lit(D.ENTITY_FALLBACKS[field])}"
+    if field == "tool_name":
+        kind += f" AND {_operation_until(D.ENTITY_KIND_KEY)} = 'execute_tool'"
     first = first_nonempty(D.FIELD_KEYS[field])
-    return f"multiIf({first} != '', {first}, {kind}{extra_condition}, {attr(D.ENTITY_NAME_KEY)}, '')"
+    return f"multiIf({first} != '', {first}, {kind}, {attr(D.ENTITY_NAME_KEY)}, '')"
 
 
 def _fold(rule: D.OperationRule, value: str) -> str:
     return {"lower": f"lowerUTF8({value})", "upper": f"upperUTF8({value})"}.get(rule.fold, value)
 
 
-def _rule(rule: D.OperationRule) -> tuple[str, str]:
-    """SQL ``(condition, operation)`` of one table rule."""
+def _rule(rule: D.OperationRule, i: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """One table rule: the values it binds (``o{i}``: what it found, ``h{i}``: key present) and its
+    ``multiIf`` branches ``[condition, operation]`` over them."""
     raw = attr(rule.key)
     found = _transform(_fold(rule, raw), rule.values, lit(""))
     branches = [f"{found} != ''", found]
@@ -102,13 +134,15 @@ def _rule(rule: D.OperationRule) -> tuple[str, str]:
     for suffix, op in rule.suffixes:
         branches += [f"endsWith({raw}, {lit(suffix)})", lit(op)]
     found = f"multiIf({', '.join(branches)}, '')" if len(branches) > 2 else found
-    refined = "o"
+    o, h = f"o{i}", f"h{i}"
+    refined = o
     for when, prefix, then in rule.refine:
         has_prefix = f"arrayExists(k -> startsWith(k, {lit(prefix)}), mapKeys({_MAP}))"
         refined = f"if({refined} = {lit(when)} AND {has_prefix}, {lit(then)}, {refined})"
     if rule.decisive:
-        return f"mapContains({_MAP}, {lit(rule.key)})", _let("o", found, f"if(o = '', {lit(rule.default)}, {refined})")
-    return f"{found} != ''", _let("o", found, refined) if rule.refine else found
+        bound = [(o, found), (h, f"mapContains({_MAP}, {lit(rule.key)})")]
+        return bound, [h, f"if({o} = '', {lit(rule.default)}, {refined})"]
+    return [(o, found)], [f"{o} != ''", refined]
 
 
 def dialect_known() -> str:
@@ -120,16 +154,33 @@ def dialect_known() -> str:
     return f"({has_key} OR arrayExists(k -> {has_prefix}, mapKeys({_MAP})))"
 
 
+def _rules(rules: Sequence[D.OperationRule]) -> tuple[list[tuple[str, str]], list[str]]:
+    bound: list[tuple[str, str]] = []
+    branches: list[str] = []
+    for i, rule in enumerate(rules):
+        values, parts = _rule(rule, i)
+        bound += values
+        branches += parts
+    return bound, branches
+
+
+def _operation_until(key: str) -> str:
+    """SQL: the operation as far as the rules up to the one reading ``key`` decide it (that rule
+    decides on the spans it matches, so there it equals :func:`operation`)."""
+    rank = next(rule.rank for rule in D.OPERATION_RULES if rule.key == key)
+    bound, branches = _rules([rule for rule in D.OPERATION_RULES if rule.rank <= rank])
+    return _bind(bound, f"multiIf({', '.join(branches)}, {lit(D.UNKNOWN_OPERATION)})")
+
+
 def operation() -> str:
     """SQL: the operation, by the table's rules, then the span name, then "tokens mean chat"."""
-    branches: list[str] = []
-    for rule in D.OPERATION_RULES:
-        branches += list(_rule(rule))
-    for rx in D.SPAN_NAME_PATTERNS:
-        word = f"extract(SpanName, {lit(rx)})"
-        branches += [f"match(SpanName, {lit(rx)})", _transform(word, D.OPERATION_ALIASES, lit(D.UNKNOWN_OPERATION))]
+    bound, branches = _rules(D.OPERATION_RULES)
+    for j, rx in enumerate(D.SPAN_NAME_PATTERNS):
+        word = f"w{j}"  # '' when the pattern does not match: every pattern has one group
+        bound.append((word, f"extract(SpanName, {lit(rx)})"))
+        branches += [f"{word} != ''", _transform(word, D.OPERATION_ALIASES, lit(D.UNKNOWN_OPERATION))]
     if D.TOKENS_MEAN_CHAT:
         has_tokens = f"{first_nonempty(D.FIELD_KEYS['input_tokens'])} != ''"
         branches += [f"{has_tokens} AND {dialect_known()}", lit("chat")]
     chosen = f"multiIf({', '.join(branches)}, {lit(D.UNKNOWN_OPERATION)})"
-    return _let("op", chosen, f"if(op = {lit(D.UNKNOWN_OPERATION)}, '', op)")
+    return f"ifNull(nullIf({_bind(bound, chosen)}, {lit(D.UNKNOWN_OPERATION)}), '')"
