@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -22,11 +23,18 @@ agentstate.init(span_exporter=InMemorySpanExporter(), spool_dir="off", {args})
 heavy = [m for m in ("openai", "anthropic", "langchain_core", "autogen_core", "crewai",
                      "opentelemetry.instrumentation.openai_v2", "openinference") if m in sys.modules]
 import openai, langchain_core
-print(json.dumps({{"imported_at_init": heavy, "active": integrations.active()}}))
+active = integrations.active()
+def is_wrapped():  # openai-v2 wraps with wrapt
+    return hasattr(vars(openai.resources.chat.completions.Completions)["create"], "_self_wrapper")
+wrapped = is_wrapped()
+agentstate.shutdown()
+unwrapped = not is_wrapped()
+print(json.dumps({{"imported_at_init": heavy, "active": active, "wrapped": wrapped,
+                  "after_shutdown": integrations.active(), "unwrapped": unwrapped}}))
 """
 
 
-def _run(env: dict[str, str], args: str = "") -> dict[str, list[str]]:
+def _run(env: dict[str, str], args: str = "") -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT.format(args=args)],
         env={**os.environ, **env},
@@ -53,3 +61,6 @@ def test_later_import_is_instrumented_and_switches_work(env: dict[str, str], arg
     got = _run(env, args)
     assert got["imported_at_init"] == []
     assert got["active"] == active
+    assert got["wrapped"] is ("openai" in active)
+    assert got["after_shutdown"] == []
+    assert got["unwrapped"] is True

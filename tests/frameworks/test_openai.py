@@ -3,7 +3,9 @@ instrumentation's ``chat`` spans nested under the ``@observe`` agent and beside 
 
 from __future__ import annotations
 
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -12,6 +14,7 @@ pytest.importorskip("opentelemetry.instrumentation.openai_v2")
 
 import openai
 
+from agentstate import observe
 from examples import plain_openai
 from tests.frameworks.conftest import Spans, attrs, one, tree
 from tests.frameworks.fake_llm import MODEL_REPLY, USAGE, FakeLLMServer
@@ -67,3 +70,31 @@ def test_streaming_tool_loop(fake_llm: FakeLLMServer, spans: Spans) -> None:
     with openai.OpenAI(base_url=fake_llm.base_url) as client:
         assert plain_openai.run_streaming(client, "What is the weather in Paris?") == MODEL_REPLY
     _check_chat_spans(spans, streaming=True)
+
+
+FANOUT_TREE = ["invoke_agent fanout"] + ["  " + line for line in EXPECTED_TREE] * 2
+
+
+def test_agents_in_threads_nest_under_the_caller(fake_llm: FakeLLMServer, spans: Spans) -> None:
+    @observe(kind="agent", name="fanout")
+    def fanout(client: openai.OpenAI) -> list[str]:
+        with ThreadPoolExecutor(2) as pool:
+            return list(pool.map(lambda q: plain_openai.run(client, q), ["Paris?", "Lyon?"]))
+
+    with openai.OpenAI(base_url=fake_llm.base_url) as client:
+        assert fanout(client) == [MODEL_REPLY, MODEL_REPLY]
+    got = spans.get()
+    assert tree(got) == FANOUT_TREE
+    assert len({s.context.trace_id for s in got}) == 1
+
+
+async def test_concurrent_tasks_nest_under_the_caller(fake_llm: FakeLLMServer, spans: Spans) -> None:
+    @observe(kind="agent", name="fanout")
+    async def fanout(client: openai.AsyncOpenAI) -> list[str]:
+        return list(await asyncio.gather(*(plain_openai.run_async(client, q) for q in ["Paris?", "Lyon?"])))
+
+    async with openai.AsyncOpenAI(base_url=fake_llm.base_url) as client:
+        assert await fanout(client) == [MODEL_REPLY, MODEL_REPLY]
+    got = spans.get()
+    assert tree(got) == FANOUT_TREE
+    assert len({s.context.trace_id for s in got}) == 1
