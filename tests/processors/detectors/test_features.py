@@ -58,7 +58,7 @@ def test_empty_vocabulary_scans_nothing() -> None:
 def test_counter_and_scanner_agree(text: str) -> None:
     """The n-grams the training counter sees (without break words) are exactly those the scanner finds."""
     words = phrases(token_stream(normalize_text(text))).split()
-    grams = {" ".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
-    grams = sorted(g for g in grams if BREAK not in g.split(" "))
+    every = {" ".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
+    grams = sorted(g for g in every if BREAK not in g.split(" "))
     scanner = FeatureScanner(grams)
     assert sorted(grams[i] for i in scanner.scan(token_stream(normalize_text(text)))) == grams

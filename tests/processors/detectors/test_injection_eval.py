@@ -48,9 +48,9 @@ def test_in_the_wild_jailbreaks() -> None:
 def test_training_rows_each_judged_where_they_arrive() -> None:
     tallies: dict[str, list[tuple[bool, bool]]] = {"user": [], "data": [], "leak": []}
     for r in _rows(shared_file("security", "train", "injection_train.csv")):
-        data = r["kind"] == "indirect" or r["category"] in DATA_CATEGORIES
-        pair = (r["label"] == "1", score_text(r["text"], indirect=data).flagged)
-        tallies["data" if data else "user"].append(pair)
+        is_data = r["kind"] == "indirect" or r["category"] in DATA_CATEGORIES
+        pair = (r["label"] == "1", score_text(r["text"], indirect=is_data).flagged)
+        tallies["data" if is_data else "user"].append(pair)
         if "prompt_leaking" in r["category"]:
             tallies["leak"].append(pair)
     user, data, leak = (_rates(tallies[k]) for k in ("user", "data", "leak"))
