@@ -39,7 +39,11 @@ class TracePage(Output):
 
 
 class GenAi(Output):
-    """Normalised GenAI fields of a span (OTel GenAI, OpenInference and OpenLLMetry dialects)."""
+    """Normalised GenAI fields of a span, in every dialect of ``agentstate.semconv.dialects``.
+
+    The scalar fields are the normalised columns (``response_model`` falls back to the requested
+    model); messages and tool I/O are shown as the instrumentation wrote them.
+    """
 
     operation: str
     provider: str
