@@ -164,13 +164,18 @@ def _ui_available() -> bool:
 
 def run_ui() -> int:
     """``agentstate ui``: serve the Streamlit app."""
-    from agentstate.ui import app
+    import importlib.util
 
+    # Located, not imported: importing the UI here would run its @st.cache_data decorators before
+    # Streamlit's runtime exists (one "No runtime found" warning each in ui.log).
+    spec = importlib.util.find_spec("agentstate.ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the UI is not installed: pip install 'agentstate-sdk[ui]'")
     # asgi_app.py serves app.py as an st.App with security headers (X-Frame-Options, CSP).
-    script = os.path.join(os.path.dirname(app.__file__), "asgi_app.py")
+    script = os.path.join(next(iter(spec.submodule_search_locations)), "asgi_app.py")
     port = os.environ.get("AGENTSTATE_UI_PORT", "8501")
     argv = [sys.executable, "-m", "streamlit", "run", script, "--server.port", port, "--server.headless",
-            "true", "--browser.gatherUsageStats", "false", "--server.address",
+            "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer", "--server.address",
             os.environ.get("AGENTSTATE_UI_HOST", "127.0.0.1")]
     # exec, not a child: signals from the supervisor must reach Streamlit itself.
     os.execv(sys.executable, argv)  # noqa: S606 - fixed argv, no shell

@@ -67,11 +67,15 @@ async def test_middleware_adds_headers_and_keeps_the_apps_own() -> None:
     assert mine.headers.get_list("x-frame-options") == ["DENY"]
 
 
+_LOGS: list[Path] = []
+
+
 @pytest.fixture(scope="module")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``agentstate ui`` exactly as ``up`` starts it, on a free port."""
     port = free_port()
     log = tmp_path_factory.mktemp("ui-headers") / "ui.log"
+    _LOGS.append(log)
     env = {**os.environ, "AGENTSTATE_UI_PORT": str(port), "AGENTSTATE_API_URL": "http://127.0.0.1:9"}
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -109,3 +113,11 @@ def test_ui_policy_allows_exactly_the_inline_scripts_it_serves(ui_server: str) -
     script_src = _directives(page.headers["content-security-policy"])["script-src"]
     assert set(served) <= set(script_src)
     assert "'unsafe-inline'" not in script_src
+
+
+def test_ui_log_is_free_of_runtime_warnings(ui_server: str) -> None:
+    """The launcher must not import the UI's modules before Streamlit's runtime exists."""
+    assert httpx.get(ui_server + "/", timeout=10).status_code == 200
+    text = _LOGS[-1].read_text()
+    assert "No runtime found" not in text, text[-2000:]
+    assert "Traceback" not in text, text[-2000:]
