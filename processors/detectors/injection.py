@@ -31,6 +31,7 @@ __all__ = ["MAX_SCAN_CHARS", "THRESHOLD", "Hit", "Score", "score_text", "score_t
 
 THRESHOLD: Final = 1.0
 """Tier-0 score (summed rule weights) at which a text is flagged whatever the classifier says."""
+_KEEP_TEXT: Final = 256
 HIGH_PROBABILITY: Final = 0.99
 """Classifier probability from which an alert is of high severity."""
 
@@ -97,8 +98,12 @@ def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> S
     head = runtime.model.heads[name]
     features = runtime.features(p.stream, p.rule_positions, name)
     hits = p.hits if indirect else tuple(h for h in p.hits if not h.rule.id.startswith("indirect."))
-    return Score(rule_score(p.hits, indirect), hits, p.norm, head.probability(features), head.threshold, name,
-                 tuple(features))  # fmt: skip
+    result = Score(rule_score(p.hits, indirect), hits, p.norm, head.probability(features), head.threshold, name,
+                   tuple(features))  # fmt: skip
+    if not result.flagged and len(p.norm) > _KEEP_TEXT:
+        # the cache holds thousands of verdicts: keep long texts only where an alert needs evidence
+        result = Score(result.score, result.hits, p.norm[:_KEEP_TEXT], result.probability, result.threshold, name)
+    return result
 
 
 def score_texts(texts: Iterable[tuple[str, bool]]) -> list[Score]:
