@@ -78,6 +78,11 @@ _FIELDS: Final = FirstOf(D.FIELD_KEYS)
 _PROVIDERS: Final = dict(D.PROVIDER_ALIASES)
 _AGENT_KIND: Final = D.ENTITY_FALLBACKS["agent_name"]
 _TOOL_KIND: Final = D.ENTITY_FALLBACKS["tool_name"]
+_ENTITY_KIND: Final = D.ENTITY_KIND_KEY
+_ENTITY_NAME: Final = D.ENTITY_NAME_KEY
+_PROVIDER_HEADS: Final = frozenset(D.PROVIDER_HEADS)
+_SPAN_NAME_IS_WORKFLOW: Final = D.SPAN_NAME_IS_WORKFLOW
+_TOKENS_MEAN_CHAT: Final = D.TOKENS_MEAN_CHAT
 
 Got = Callable[[str], object]
 """``dict.get`` of :meth:`FirstOf.pick`'s result."""
@@ -111,8 +116,8 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
     got = _FIELDS.pick(attributes).get
     operation = _operation(attributes, span_name, dialect, got("input_tokens") is not None)
     tool_like = operation is Operation.EXECUTE_TOOL
-    tl_kind = as_str(attributes.get(D.ENTITY_KIND_KEY))
-    tl_entity = as_str(attributes.get(D.ENTITY_NAME_KEY))
+    tl_kind = as_str(attributes.get(_ENTITY_KIND))
+    tl_entity = as_str(attributes.get(_ENTITY_NAME))
 
     input_tokens = as_int(got("input_tokens"))
     output_tokens = as_int(got("output_tokens"))
@@ -167,7 +172,7 @@ def _operation(attributes: Attributes, span_name: str, dialect: Dialect, has_inp
         raw = attributes.get(key)
         if raw is None:
             continue
-        text = as_str(raw) or ""
+        text = raw if raw.__class__ is str else (as_str(raw) or "")
         op = values.get(fold(text)) if text or decisive else None
         if extra is None:
             if op is not None:
@@ -195,7 +200,7 @@ def _operation(attributes: Attributes, span_name: str, dialect: Dialect, has_inp
     if match is not None:
         word = next(g for g in match.groups() if g)
         return _OPERATIONS.get(word, Operation.UNKNOWN)
-    if D.TOKENS_MEAN_CHAT and dialect is not Dialect.UNKNOWN and has_input_tokens:
+    if _TOKENS_MEAN_CHAT and dialect is not Dialect.UNKNOWN and has_input_tokens:
         return Operation.CHAT
     return Operation.UNKNOWN
 
@@ -207,14 +212,14 @@ def _provider(raw: str | None) -> str | None:
     if name in _PROVIDERS:
         return _PROVIDERS[name]
     head = name.split(".", 1)[0]  # Vercel "openai.responses", "anthropic.messages"
-    if head in D.PROVIDER_HEADS:
+    if head in _PROVIDER_HEADS:
         return _PROVIDERS.get(head, head)
     return name
 
 
 def _workflow(attributes: Attributes, got: Got, span_name: str, operation: Operation) -> str | None:
     name = as_str(got("workflow_name"))
-    if name is None and operation is Operation.INVOKE_WORKFLOW and D.SPAN_NAME_IS_WORKFLOW in attributes:
+    if name is None and operation is Operation.INVOKE_WORKFLOW and _SPAN_NAME_IS_WORKFLOW in attributes:
         return span_name or None
     return name
 

@@ -26,23 +26,34 @@ _RESULT_PARTS: Final = frozenset({"tool_call_response", "tool-result", "tool_res
 _PROMPTS: Final = D.PROMPT_TEXT_LIST + "."
 _CHOICES: Final = D.CHOICE_TEXT_LIST + "."
 _DOCUMENTS: Final = tuple(key + "." for key in D.DOCUMENT_LISTS)
+_INPUT_LISTS: Final = tuple(key + "." for key in D.INPUT_MESSAGE_LISTS)
+_OUTPUT_LISTS: Final = tuple(key + "." for key in D.OUTPUT_MESSAGE_LISTS)
+_TEXT_KEY, _OBJECT_KEY = D.VERCEL_OUTPUT_TEXT_KEYS
+_LEGACY_PROMPT: Final = D.LEGACY_PROMPT_TEXT
+_LEGACY_COMPLETION: Final = D.LEGACY_COMPLETION_TEXT
+_VERCEL_PROMPT: Final = D.VERCEL_PROMPT
+_VERCEL_CALLS: Final = D.VERCEL_TOOL_CALLS
+_VERCEL_FINISH: Final = D.VERCEL_FINISH_REASON
+_DOCUMENTS_JSON: Final = D.DOCUMENTS_JSON
+_SYSTEM: Final = D.SYSTEM_INSTRUCTIONS_KEY
+# module-level names: the table's constants are read on every span
 
 
 def input_messages(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[Message, ...]:
     """Return the messages sent to the model, system instructions first (``roots``: see ``unflatten``)."""
     system = _system_instructions(attributes)
-    for key in D.INPUT_MESSAGE_LISTS:
-        raw = unflatten(attributes, key + ".", roots)
+    for prefix in _INPUT_LISTS:
+        raw = unflatten(attributes, prefix, roots)
         if raw:
             return system + _messages(raw)
     prompts = unflatten(attributes, _PROMPTS, roots)
     if prompts:
         texts = (as_str(get_path(p, "prompt", "text")) if isinstance(p, dict) else as_str(p) for p in prompts)
         return system + tuple(Message("user", t) for t in texts if t)
-    legacy = attributes.get(D.LEGACY_PROMPT_TEXT)
+    legacy = attributes.get(_LEGACY_PROMPT)
     if isinstance(legacy, str) and legacy:
         return (*system, Message("user", legacy))
-    vercel = as_json(attributes.get(D.VERCEL_PROMPT))
+    vercel = as_json(attributes.get(_VERCEL_PROMPT))
     if isinstance(vercel, dict):
         out = [Message("system", s)] if isinstance(s := vercel.get("system"), str) and s else []
         if isinstance(vercel.get("messages"), list):
@@ -55,22 +66,21 @@ def input_messages(attributes: Attributes, roots: frozenset[str] | None = None) 
 
 def output_messages(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[Message, ...]:
     """Return the messages the model produced."""
-    for key in D.OUTPUT_MESSAGE_LISTS:
-        raw = unflatten(attributes, key + ".", roots)
+    for prefix in _OUTPUT_LISTS:
+        raw = unflatten(attributes, prefix, roots)
         if raw:
             return tuple(m if m.role != "user" else _as_assistant(m) for m in _messages(raw))
     choices = unflatten(attributes, _CHOICES, roots)
     if choices:
         texts = (as_str(get_path(c, "completion", "text")) if isinstance(c, dict) else as_str(c) for c in choices)
         return tuple(Message("assistant", t) for t in texts if t)
-    legacy = attributes.get(D.LEGACY_COMPLETION_TEXT)
+    legacy = attributes.get(_LEGACY_COMPLETION)
     if isinstance(legacy, str) and legacy:
         return (Message("assistant", legacy),)
-    text_key, object_key = D.VERCEL_OUTPUT_TEXT_KEYS
-    text = as_str(attributes.get(text_key) or attributes.get(object_key))
-    calls = _tool_calls(as_json(attributes.get(D.VERCEL_TOOL_CALLS)))
+    text = as_str(attributes.get(_TEXT_KEY) or attributes.get(_OBJECT_KEY))
+    calls = _tool_calls(as_json(attributes.get(_VERCEL_CALLS)))
     if text or calls:
-        reason = as_str(attributes.get(D.VERCEL_FINISH_REASON))
+        reason = as_str(attributes.get(_VERCEL_FINISH))
         return (Message("assistant", text or "", calls, finish_reason=reason),)
     return ()
 
@@ -78,12 +88,11 @@ def output_messages(attributes: Attributes, roots: frozenset[str] | None = None)
 def documents(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[str, ...]:
     """Return the text of retrieved documents (OpenInference and OTel GenAI retrieval spans)."""
     out: list[str] = []
-    retrieved, reranked = _DOCUMENTS
-    for doc in unflatten(attributes, retrieved, roots) or unflatten(attributes, reranked, roots):
+    for doc in unflatten(attributes, _DOCUMENTS[0], roots) or unflatten(attributes, _DOCUMENTS[1], roots):
         text = get_path(doc, "document", "content") if isinstance(doc, dict) else doc
         if (s := as_str(text)) is not None:
             out.append(s)
-    raw = as_json(attributes.get(D.DOCUMENTS_JSON))
+    raw = as_json(attributes.get(_DOCUMENTS_JSON))
     for doc in raw if isinstance(raw, list) else ():
         text = _first_text(doc, "content", "text", "page_content") if isinstance(doc, dict) else doc
         if (s := as_str(text)) is not None:
@@ -92,7 +101,7 @@ def documents(attributes: Attributes, roots: frozenset[str] | None = None) -> tu
 
 
 def _system_instructions(attributes: Attributes) -> tuple[Message, ...]:
-    raw = attributes.get(D.SYSTEM_INSTRUCTIONS_KEY)
+    raw = attributes.get(_SYSTEM)
     if raw is None:
         return ()
     parsed = as_json(raw)
