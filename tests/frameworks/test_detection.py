@@ -15,11 +15,12 @@ pytest.importorskip("openai")
 pytest.importorskip("opentelemetry.instrumentation.openai_v2")
 
 SCRIPT = """
-import json, sys
+import json, os, sys
 import agentstate
 from agentstate._internal import integrations
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 agentstate.init(span_exporter=InMemorySpanExporter(), spool_dir="off", {args})
+anthropic_off = os.environ.get("ANTHROPIC_OPEN_TELEMETRY")
 heavy = [m for m in ("openai", "anthropic", "langchain_core", "autogen_core", "crewai",
                      "opentelemetry.instrumentation.openai_v2", "openinference") if m in sys.modules]
 import openai, langchain_core
@@ -29,7 +30,8 @@ def is_wrapped():  # openai-v2 wraps with wrapt
 wrapped = is_wrapped()
 agentstate.shutdown()
 unwrapped = not is_wrapped()
-print(json.dumps({{"imported_at_init": heavy, "active": active, "wrapped": wrapped,
+print(json.dumps({{"anthropic_off": anthropic_off, "env_after": os.environ.get("ANTHROPIC_OPEN_TELEMETRY"),
+                  "imported_at_init": heavy, "active": active, "wrapped": wrapped,
                   "after_shutdown": integrations.active(), "unwrapped": unwrapped}}))
 """
 
@@ -47,20 +49,26 @@ def _run(env: dict[str, str], args: str = "") -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("env", "args", "active"),
+    ("env", "args", "active", "anthropic_on"),
     [
-        pytest.param({}, "", ["openai", "langchain"], id="all-by-default"),
-        pytest.param({"AGENTSTATE_DISABLE_OPENAI": "true"}, "", ["langchain"], id="disable-variable"),
-        pytest.param({"AGENTSTATE_INTEGRATIONS": "none"}, "", [], id="integrations-none"),
-        pytest.param({"AGENTSTATE_INTEGRATIONS": "langgraph"}, "", ["langchain"], id="alias-list"),
-        pytest.param({}, "integrations={'langchain': False}", ["openai"], id="argument-mapping"),
-        pytest.param({}, "integrations=False", [], id="argument-off"),
+        pytest.param({}, "", ["openai", "langchain"], True, id="all-by-default"),
+        pytest.param({"AGENTSTATE_DISABLE_OPENAI": "true"}, "", ["langchain"], True, id="disable-variable"),
+        pytest.param({"AGENTSTATE_INTEGRATIONS": "none"}, "", [], False, id="integrations-none"),
+        pytest.param({"AGENTSTATE_INTEGRATIONS": "langgraph"}, "", ["langchain"], False, id="alias-list"),
+        pytest.param({}, "integrations={'langchain': False}", ["openai"], True, id="argument-mapping"),
+        pytest.param({}, "integrations=False", [], False, id="argument-off"),
     ],
 )
-def test_later_import_is_instrumented_and_switches_work(env: dict[str, str], args: str, active: list[str]) -> None:
+def test_later_import_is_instrumented_and_switches_work(
+    env: dict[str, str], args: str, active: list[str], anthropic_on: bool
+) -> None:
     got = _run(env, args)
     assert got["imported_at_init"] == []
     assert got["active"] == active
     assert got["wrapped"] is ("openai" in active)
     assert got["after_shutdown"] == []
     assert got["unwrapped"] is True
+    # the anthropic SDK traces itself: disabling the integration sets its own off switch, for
+    # the life of the SDK pipeline only
+    assert got["anthropic_off"] == (None if anthropic_on else "false")
+    assert got["env_after"] is None

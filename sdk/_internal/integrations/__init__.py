@@ -8,6 +8,7 @@ too. Nothing is imported for a framework the application does not import. :func:
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ class _Active:
         self.enabled: frozenset[str] = frozenset()
         self.applied: dict[str, Undo | None] = {}
         self.watcher: hook.ImportWatcher | None = None
+        self.env_set: list[str] = []
 
 
 _STATE = _Active()
@@ -74,6 +76,10 @@ def activate(provider: TracerProvider, enabled: Iterable[str], capture_content: 
         waiting: list[str] = []
         for integration in INTEGRATIONS:
             if integration.name not in _STATE.enabled:
+                for key, value in integration.off_switches:
+                    if key not in os.environ:
+                        os.environ[key] = value
+                        _STATE.env_set.append(key)
                 continue
             if any(name in sys.modules for name in integration.triggers):
                 with handle_internal_errors:
@@ -85,7 +91,8 @@ def activate(provider: TracerProvider, enabled: Iterable[str], capture_content: 
 
 
 def deactivate() -> None:
-    """Stop watching imports and undo every instrumentation :func:`activate` applied."""
+    """Stop watching imports, undo every instrumentation :func:`activate` applied, and remove the
+    off switches it set."""
     with _STATE.lock:
         if _STATE.watcher is not None:
             hook.uninstall(_STATE.watcher)
@@ -97,6 +104,9 @@ def deactivate() -> None:
             logger.debug("Uninstrumented %s", name)
         _STATE.applied.clear()
         _STATE.provider = None
+        for key in _STATE.env_set:
+            os.environ.pop(key, None)
+        _STATE.env_set.clear()
 
 
 def active() -> list[str]:

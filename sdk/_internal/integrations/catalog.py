@@ -38,12 +38,16 @@ class Integration:
         triggers: Top-level modules whose import activates the integration.
         package: The distribution to install when the instrumentation is missing.
         instrument: Switches it on; see :data:`Instrument`.
+        off_switches: Environment variables that turn off the library's *own* tracing, set while
+            the integration is disabled (a library that traces itself on the global provider
+            would otherwise still reach AgentState). A variable the user set is left alone.
     """
 
     name: str
     triggers: tuple[str, ...]
     package: str
     instrument: Instrument
+    off_switches: tuple[tuple[str, str], ...] = ()
 
 
 def _base_instrumentor(instrumentor: Any, provider: TracerProvider, **kwargs: Any) -> Undo | None:
@@ -147,9 +151,21 @@ def _autogen(provider: TracerProvider, capture: bool) -> Undo | None:
 
 INTEGRATIONS: Final = (
     Integration("openai", ("openai",), "opentelemetry-instrumentation-openai-v2", _openai),
-    Integration("anthropic", ("anthropic",), "opentelemetry-instrumentation-anthropic", _anthropic),
+    Integration(
+        "anthropic",
+        ("anthropic",),
+        "opentelemetry-instrumentation-anthropic",
+        _anthropic,
+        off_switches=(("ANTHROPIC_OPEN_TELEMETRY", "false"),),
+    ),
     Integration("langchain", ("langchain_core",), "openinference-instrumentation-langchain", _langchain),
-    Integration("autogen", ("autogen_core",), "autogen-core", _autogen),
+    Integration(
+        "autogen",
+        ("autogen_core",),
+        "autogen-core",
+        _autogen,
+        off_switches=(("AUTOGEN_DISABLE_RUNTIME_TRACING", "true"),),
+    ),
     Integration(
         "crewai",
         ("crewai",),
