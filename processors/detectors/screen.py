@@ -43,17 +43,20 @@ def _database() -> Any:
         return None
     patterns, flags = [], []
     for rule in ALL_RULES:
-        pattern = rule.pattern.pattern.encode()
-        flag = hs.HS_FLAG_SINGLEMATCH
-        try:
-            hs.Database(mode=hs.HS_MODE_BLOCK).compile(expressions=[pattern], ids=[0], elements=1, flags=[flag])
-        except hs.error:
-            flag |= hs.HS_FLAG_PREFILTER  # lookarounds: approximate here, confirm with re
-        patterns.append(pattern)
-        flags.append(flag)
+        patterns.append(rule.pattern.pattern.encode())
+        # lookarounds cannot be compiled exactly: approximate them here, confirm with re
+        flags.append(hs.HS_FLAG_SINGLEMATCH | (hs.HS_FLAG_PREFILTER if needs_prefilter(rule) else 0))
     db = hs.Database(mode=hs.HS_MODE_BLOCK)
     db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags)
     return db
+
+
+def needs_prefilter(rule: Rule) -> bool:
+    """Whether ``rule``'s pattern holds a lookaround or backreference (Hyperscan approximates those)."""
+    return any(token in rule.pattern.pattern for token in _INEXACT)
+
+
+_INEXACT: Final = ("(?=", "(?!", "(?<=", "(?<!", "\\1", "(?P=")
 
 
 def candidates(data: bytes, limit: int) -> list[int]:
