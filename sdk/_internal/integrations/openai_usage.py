@@ -1,12 +1,12 @@
-"""Our one OpenAI hook: cached and reasoning tokens on openai-v2's chat spans.
+"""Our one OpenAI hook: what openai-v2's chat spans miss, filled in before the span ends.
 
-``opentelemetry-instrumentation-openai-v2`` (2.x) records input and output tokens of chat
+``opentelemetry-instrumentation-openai-v2`` (2.4b0) records input and output tokens of chat
 completions but not ``prompt_tokens_details.cached_tokens`` nor
-``completion_tokens_details.reasoning_tokens``, which the platform needs to price a call right.
-Both places where it reads usage (a whole response, and a stream's usage chunk) are module-level
-functions or methods looked up at call time, so wrapping them adds the two attributes to the
-invocation before the span ends. If a later release renames them, nothing is wrapped and the spans
-simply lack the two counts.
+``completion_tokens_details.reasoning_tokens``, which the platform needs to price a call right;
+and a streamed call's finish reasons are never collected (the stream wrapper's list stays empty).
+The places where it reads usage (a whole response, a stream's usage chunk) and ends a stream are
+module-level functions or methods looked up at call time, so wrapping them adds the values to the
+invocation before its span ends. If a later release renames them, nothing is wrapped.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def install() -> Undo | None:
     set_properties = getattr(patch, "_set_response_properties", None)
     stream_class = getattr(patch, "ChatStreamWrapper", None)
     set_usage = getattr(stream_class, "set_usage", None)
-    if set_properties is None or stream_class is None or set_usage is None:
+    cleanup = getattr(stream_class, "cleanup", None)
+    if set_properties is None or stream_class is None or set_usage is None or cleanup is None:
         return None
 
     def response_properties(invocation: Any, result: Any, *args: Any, **kwargs: Any) -> Any:
@@ -50,11 +51,20 @@ def install() -> Undo | None:
         set_usage(self, chunk)
         _add_details(getattr(self, "invocation", None), getattr(chunk, "usage", None))
 
+    def stream_cleanup(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with handle_internal_errors:
+            buffers = getattr(self, "choice_buffers", None) or []
+            if not getattr(self, "finish_reasons", None) and buffers:
+                self.finish_reasons = [getattr(b, "finish_reason", None) or "error" for b in buffers]
+        return cleanup(self, *args, **kwargs)
+
     patch._set_response_properties = response_properties
     stream_class.set_usage = stream_usage
+    stream_class.cleanup = stream_cleanup
 
     def undo() -> None:
         patch._set_response_properties = set_properties
         stream_class.set_usage = set_usage
+        stream_class.cleanup = cleanup
 
     return undo
