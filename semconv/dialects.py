@@ -3,8 +3,9 @@
 Spans arrive in five attribute vocabularies: the OpenTelemetry GenAI conventions (current names),
 OpenLLMetry's ``gen_ai`` generation (which also covers the OTel GenAI names before v1.28:
 ``gen_ai.system``, ``gen_ai.usage.prompt_tokens`` …), OpenInference (``llm.*``, ``input.value``),
-OpenLLMetry's first generation (``traceloop.*``) and the Vercel AI SDK (``ai.*``). Each is one
-:class:`DialectEntry` in :data:`DIALECTS`. Everything else here is *derived* from that tuple, and
+OpenLLMetry's first generation (``traceloop.*``) and the Vercel AI SDK (``ai.*``); a sixth entry
+holds our SDK's span kinds (``agentstate.span.kind``). Each is one :class:`DialectEntry` in
+:data:`DIALECTS`. Everything else here is *derived* from that tuple, and
 both normalisers are generated from it: the ClickHouse ``DEFAULT`` expressions
 (``processors/clickhouse_schema.py``) and the in-process normaliser (``processors/normalize.py``).
 A new dialect is one entry plus a golden fixture (``tests/processors/golden/dialect_spans.json``).
@@ -145,15 +146,8 @@ PROVIDER_ALIASES: Final[Mapping[str, str]] = MappingProxyType({
 """Lower-cased legacy or vendor-specific provider names -> OTel ``gen_ai.provider.name`` values."""
 
 PROVIDER_HEADS: Final[tuple[str, ...]] = (
-    "openai",
-    "anthropic",
-    "cohere",
-    "groq",
-    "deepseek",
-    "perplexity",
-    "mistral",
-    "google",
-)
+    "openai", "anthropic", "cohere", "groq", "deepseek", "perplexity", "mistral", "google",
+)  # fmt: skip
 """Providers named with a product suffix (Vercel ``openai.responses``, ``anthropic.messages``): the
 part before the first dot, through :data:`PROVIDER_ALIASES`, is the provider."""
 
