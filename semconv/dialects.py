@@ -8,7 +8,7 @@ holds our SDK's span kinds (``agentstate.span.kind``). Each is one :class:`Diale
 :data:`DIALECTS`. Everything else here is *derived* from that tuple, and
 both normalisers are generated from it: the ClickHouse ``DEFAULT`` expressions
 (``processors/clickhouse_schema.py``) and the in-process normaliser (``processors/normalize.py``).
-A new dialect is one entry plus a golden fixture (``tests/processors/golden/dialect_spans.json``).
+A new dialect is one entry plus its spans in ``tests/processors/golden/added_spans.json``.
 
 Precedence: a field's keys are tried in :data:`DIALECTS` order, each entry's keys in the order it
 lists them; the first key present with a non-empty value wins (mixed spans, such as OpenLLMetry
