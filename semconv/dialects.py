@@ -167,7 +167,8 @@ DIALECTS: Final[tuple[DialectEntry, ...]] = (
             "input_tokens": ("gen_ai.usage.input_tokens",),
             "output_tokens": ("gen_ai.usage.output_tokens",),
             "cache_read_tokens": ("gen_ai.usage.cache_read.input_tokens",),
-            "cache_write_tokens": ("gen_ai.usage.cache_creation.input_tokens",),
+            # cache_write: the anthropic SDK's own tracing (2.x); cache_creation: the semconv registry's name
+            "cache_write_tokens": ("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_write.input_tokens"),
             "reasoning_tokens": ("gen_ai.usage.reasoning.output_tokens",),
             "finish_reasons": ("gen_ai.response.finish_reasons",),
             "request_max_tokens": ("gen_ai.request.max_tokens",),
