@@ -31,7 +31,6 @@ HOT_MODULES = (
     "processors/detectors/anomaly.py",
     "processors/detectors/engine.py",
     "processors/detectors/injection.py",
-    "processors/detectors/injection_gates.py",
     "processors/detectors/leakage.py",
     "processors/detectors/loops.py",
 )

@@ -79,6 +79,9 @@ def api_settings(tmp: Path, platform: Platform, **extra: Any) -> Any:
         "secret_key": SECRET, "database_url": f"sqlite:///{tmp / 'api.db'}", "redis_url": platform.redis_url,
         "clickhouse_database": platform.database, "api_port": free_port(), "admin_email": ADMIN_EMAIL,
         "admin_password": ADMIN_PASSWORD, "rate_limit_per_minute": 0, "allowed_origins": "http://ui.example",
+        # One client IP (127.0.0.1) runs every test, many of which fail logins on purpose: the per-IP and
+        # per-account limits have their own tests on apps of their own (test_login_limits.py).
+        "login_ip_max_failures": 1_000_000, "login_account_max_failures": 1_000_000,
         **extra,
     }
     return ApiSettings(**values)

@@ -35,6 +35,9 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/projects/{project_id}/api-keys"): "member",
     ("POST", "/api/v1/projects/{project_id}/api-keys"): "admin",
     ("DELETE", "/api/v1/projects/{project_id}/api-keys/{key_id}"): "admin",
+    ("GET", "/api/v1/projects/{project_id}/budgets"): "viewer",
+    ("POST", "/api/v1/projects/{project_id}/budgets"): "admin",
+    ("DELETE", "/api/v1/projects/{project_id}/budgets/{budget_id}"): "admin",
     ("GET", "/api/v1/traces"): "viewer",
     ("GET", "/api/v1/traces/{trace_id}"): "viewer",
     ("GET", "/api/v1/traces/{trace_id}/steps"): "viewer",
@@ -122,6 +125,7 @@ def _body(method: str, path: str) -> dict[str, Any] | None:
         ("POST", "/api/v1/projects"): lambda: {"name": "matrix"},
         ("PUT", "/api/v1/projects/{project_id}/members"): lambda: {"email": "admin@example.com", "role": "admin"},
         ("POST", "/api/v1/projects/{project_id}/api-keys"): lambda: {"name": "matrix"},
+        ("POST", "/api/v1/projects/{project_id}/budgets"): lambda: {"scope": "project", "limit_usd": 1},
     }
     make = bodies.get((method, path))
     return make() if make else None
@@ -141,7 +145,8 @@ def _fresh_targets(api: Api, project: str) -> dict[str, str]:
     uid, _ = api.new_user(project, "viewer")
     with api.http(api.admin) as c:
         key_id = c.post(f"/projects/{project}/api-keys", json={"name": "victim"}).json()["id"]
-    return {"user_id": uid, "key_id": key_id}
+        budget_id = c.post(f"/projects/{project}/budgets", json={"scope": "project", "limit_usd": 1}).json()["id"]
+    return {"user_id": uid, "key_id": key_id, "budget_id": budget_id}
 
 
 @pytest.mark.parametrize("role", ROLES)
