@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import uvicorn
 from clickhouse_connect.driver.client import Client
@@ -47,9 +47,7 @@ async def serve_with_client(client: Client, redis: Redis, stop: asyncio.Event) -
     await serve_app(app, settings.api_host, settings.api_port, stop)
 
 
-async def _standalone(settings: ApiSettings) -> None:
-    from agentstate.processors.clickhouse import connect
-
+async def _standalone(settings: ApiSettings, connect: Callable[[str], Client]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -66,7 +64,11 @@ async def _standalone(settings: ApiSettings) -> None:
         client.close()
 
 
-def main() -> int:
-    """``agentstate api``: the standalone API against a ClickHouse server."""
-    asyncio.run(_standalone(ApiSettings()))
+def main(connect: Callable[[str], Client]) -> int:
+    """``agentstate api``: the standalone API; ``connect`` opens the ClickHouse client for a URL.
+
+    The CLI passes the storage layer's ``connect`` (server or embedded chDB), so the API depends on
+    the ``Client`` interface only and never imports the processors.
+    """
+    asyncio.run(_standalone(ApiSettings(), connect))
     return 0

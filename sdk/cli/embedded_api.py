@@ -26,6 +26,7 @@ def serve_api() -> int:
     """``agentstate api``: standalone API against a ClickHouse server."""
     try:
         from agentstate.api.server import main
+        from agentstate.processors.clickhouse import connect
     except ImportError:
         raise SystemExit("the query API is not available in this build") from None
-    return int(main())
+    return int(main(connect))
