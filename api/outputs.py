@@ -1,30 +1,19 @@
 """Reading the processors' output tables (``cost_metrics``, ``security_alerts``), when they exist.
 
-Those tables are created by the processors' own migrations, possibly after the API starts, so their
-presence and columns are discovered at query time (cached). Without them, costs read as 0 and there
-are no alerts. Column names below are chosen from fixed candidate lists (never from a request).
+Those tables are created by the writer's migrations, possibly after the API starts, so their presence
+is checked at query time (cached briefly). Without them, costs read as 0 and there are no alerts.
+Table and column names come from the storage contract (:mod:`agentstate.semconv.tables`), the same
+definitions the writer creates the tables from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agentstate.api.chstore import ClickHouse
+from agentstate.semconv.tables import ALERT_COLUMNS, ALERT_TABLE, COST_COLUMNS, COST_TABLE, COST_USD
 
-COST_TABLE = "cost_metrics"
-ALERT_TABLE = "security_alerts"
-
-_COST_COLUMNS = ("CostUsd", "TotalCostUsd", "TotalCost", "Cost", "cost_usd")
-_ALERT_ID = ("AlertId", "Id")
-_ALERT_TIME = ("Timestamp", "CreatedAt", "DetectedAt")
-_ALERT_RULE = ("RuleId", "Rule")
-_ALERT_TITLE = ("Title", "RuleName", "Message")
-_ALERT_DETAIL = ("Detail", "Details", "Description", "Evidence", "Message")
-
-
-def _pick(columns: frozenset[str], candidates: Sequence[str]) -> str | None:
-    return next((c for c in candidates if c in columns), None)
+__all__ = ["ALERT_TABLE", "COST_TABLE", "AlertSource", "CostSource", "alert_source", "cost_source"]
 
 
 @dataclass(frozen=True)
@@ -37,12 +26,10 @@ class CostSource:
 
 
 async def cost_source(ch: ClickHouse) -> CostSource | None:
-    """The cost table's layout, or None if costs are not available."""
-    cols = await ch.columns(COST_TABLE)
-    cost = _pick(cols, _COST_COLUMNS)
-    if cost is None or "SpanId" not in cols or "ProjectId" not in cols:
+    """The cost table's layout, or None if the writer has not created it (yet)."""
+    if COST_TABLE not in await ch.tables():
         return None
-    return CostSource(cost, "TraceId" in cols, "Timestamp" in cols)
+    return CostSource(COST_USD, "TraceId" in COST_COLUMNS, "Timestamp" in COST_COLUMNS)
 
 
 def span_costs_sql(src: CostSource) -> str:
@@ -94,15 +81,14 @@ class AlertSource:
     has_span: bool
 
 
+_ALERT = AlertSource(id="AlertId", time="Timestamp", rule="RuleId", title="Message", detail="Evidence",
+                     has_severity="Severity" in ALERT_COLUMNS, has_span="SpanId" in ALERT_COLUMNS)
+"""How an alert row is read: the contract's column names."""
+
+
 async def alert_source(ch: ClickHouse) -> AlertSource | None:
-    """The alerts table's layout, or None if there are no alerts to read."""
-    cols = await ch.columns(ALERT_TABLE)
-    ident, time, rule = _pick(cols, _ALERT_ID), _pick(cols, _ALERT_TIME), _pick(cols, _ALERT_RULE)
-    if ident is None or time is None or rule is None or "ProjectId" not in cols or "TraceId" not in cols:
-        return None
-    title = _pick(cols, _ALERT_TITLE)
-    detail = next((c for c in _ALERT_DETAIL if c in cols and c != title), None)
-    return AlertSource(ident, time, rule, title, detail, "Severity" in cols, "SpanId" in cols)
+    """The alerts table's layout, or None if the writer has not created it (yet)."""
+    return _ALERT if ALERT_TABLE in await ch.tables() else None
 
 
 def alert_counts_sql(src: AlertSource) -> str:

@@ -17,17 +17,10 @@ from redis.asyncio import Redis
 from agentstate.processors.settings import WorkerSettings
 from agentstate.processors.writer import RowsWriter
 from agentstate.semconv import streams as S
+from agentstate.semconv.tables import ALERT_COLUMNS, ALERT_TABLE, COST_COLUMNS, COST_TABLE
 
-COST_COLUMNS: tuple[str, ...] = (
-    "ProjectId", "Timestamp", "TraceId", "SpanId", "ServiceName", "Operation", "Provider", "Model",
-    "RequestModel", "AgentName", "WorkflowName", "SessionId", "UserId", "InputTokens", "OutputTokens",
-    "CacheReadTokens", "CacheWriteTokens", "ReasoningTokens", "TotalTokens", "CostInput", "CostOutput",
-    "CostCacheRead", "CostCacheWrite", "CostReasoning", "CostUsd", "PriceSource", "Status", "Version",
-)
-ALERT_COLUMNS: tuple[str, ...] = (
-    "ProjectId", "Timestamp", "AlertId", "TraceId", "SpanId", "RuleId", "Category", "Severity", "Score",
-    "Evidence", "Message", "Status", "Occurrences", "Version",
-)
+__all__ = ["ALERT_COLUMNS", "COST_COLUMNS", "ddl", "writers"]
+
 
 
 def _ttl(days: int) -> str:
@@ -38,7 +31,7 @@ def ddl(database: str, retention_days: int = 0) -> list[str]:
     """Idempotent DDL of both tables (``database`` is a validated identifier)."""
     db = f"`{database}`"
     return [
-        f"""CREATE TABLE IF NOT EXISTS {db}.cost_metrics (
+        f"""CREATE TABLE IF NOT EXISTS {db}.{COST_TABLE} (
     ProjectId LowCardinality(String), Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TraceId String CODEC(ZSTD(1)), SpanId String CODEC(ZSTD(1)),
     ServiceName LowCardinality(String), Operation LowCardinality(String), Provider LowCardinality(String),
@@ -56,7 +49,7 @@ PARTITION BY toYYYYMM(Timestamp)
 ORDER BY (ProjectId, toDate(Timestamp), TraceId, SpanId)
 {_ttl(retention_days)}
 SETTINGS non_replicated_deduplication_window = 1000""",
-        f"""CREATE TABLE IF NOT EXISTS {db}.security_alerts (
+        f"""CREATE TABLE IF NOT EXISTS {db}.{ALERT_TABLE} (
     ProjectId LowCardinality(String), Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     AlertId String, TraceId String, SpanId String, RuleId LowCardinality(String),
     Category LowCardinality(String), Severity LowCardinality(String), Score Float32,
@@ -92,6 +85,6 @@ def writers(redis: Redis, client: Client, settings: WorkerSettings, common: dict
     # Row entries are small (<= 500 rows each): gather many per insert.
     common = {**common, "batch_entries": max(common.get("batch_entries", 20), 200)}
     return [
-        RowsWriter(redis, client, S.COSTS_STREAM, f"{db}.cost_metrics", COST_COLUMNS, name, **common),
-        AlertsWriter(redis, client, S.ALERTS_STREAM, f"{db}.security_alerts", ALERT_COLUMNS, name, **common),
+        RowsWriter(redis, client, S.COSTS_STREAM, f"{db}.{COST_TABLE}", COST_COLUMNS, name, **common),
+        AlertsWriter(redis, client, S.ALERTS_STREAM, f"{db}.{ALERT_TABLE}", ALERT_COLUMNS, name, **common),
     ]
