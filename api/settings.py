@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
 
-MIN_SECRET_CHARS = 32
-"""The signing secret must carry at least 256 bits (RFC 8725 §3.5; HS256 key length)."""
+from agentstate.semconv.server_settings import MIN_SECRET_CHARS, ServerSettings
+
+__all__ = ["MIN_SECRET_CHARS", "ApiSettings"]
 
 
 def _default_database_url() -> str:
@@ -18,19 +17,13 @@ def _default_database_url() -> str:
     return "sqlite:///" + str(Path(base) / "agentstate.db")
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(ServerSettings):
     """Configuration of ``agentstate api`` (and of the API served inside the writer by ``agentstate up``)."""
 
-    model_config = SettingsConfigDict(env_prefix="AGENTSTATE_", extra="ignore", frozen=True)
-
-    secret_key: str = Field("", description="Signs JWTs and peppers API-key hashes; >= 32 characters.")
     database_url: str = Field(
         default_factory=_default_database_url,
         description="Users/projects/keys store: sqlite:///path or postgresql://user:pass@host/db.",
     )
-    clickhouse_url: str = Field("http://default:@127.0.0.1:8123", description="ClickHouse (standalone API).")
-    clickhouse_database: str = Field("agentstate", description="ClickHouse database of all tables.")
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis/Valkey: key registry, limits, live.")
     api_host: str = Field("127.0.0.1", description="Interface the API listens on.")
     api_port: int = Field(8000, ge=0, le=65535, description="API port.")
     admin_email: str = Field("", description="First admin, created at startup when set with a password.")
@@ -51,13 +44,6 @@ class ApiSettings(BaseSettings):
     max_range_days: int = Field(31, gt=0, le=366, description="Longest queryable time range.")
     trace_max_hours: int = Field(6, gt=0, le=48, description="Spans later than start + this are not summed.")
 
-    @field_validator("clickhouse_database")
-    @classmethod
-    def _identifier(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", v):
-            raise ValueError("must be a plain identifier")
-        return v
-
     @property
     def origins(self) -> list[str]:
         """The CORS allowlist as a list."""
@@ -65,7 +51,6 @@ class ApiSettings(BaseSettings):
 
     def check(self) -> None:
         """Fail fast on settings a server must not run with."""
-        if len(self.secret_key) < MIN_SECRET_CHARS:
-            raise SystemExit(f"AGENTSTATE_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters")
+        self.require_secret("the API")
         if self.admin_email and len(self.admin_password) < 8:
             raise SystemExit("AGENTSTATE_ADMIN_PASSWORD must be at least 8 characters")

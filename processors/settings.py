@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import re
 import socket
-from pathlib import Path
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agentstate.semconv.server_settings import ServerSettings
 
 
-def _default_clickhouse_url() -> str:
-    return "chdb://" + str(Path("~/.agentstate/clickhouse").expanduser())
+class WorkerSettings(ServerSettings):
+    """Shared by the writer, security and cost workers (Redis, ClickHouse and the secret key: ServerSettings)."""
 
-
-class WorkerSettings(BaseSettings):
-    """Shared by the writer, security and cost workers."""
-
-    model_config = SettingsConfigDict(env_prefix="AGENTSTATE_", extra="ignore", frozen=True)
-
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis/Valkey URL of the streams.")
-    clickhouse_url: str = Field(
-        default_factory=_default_clickhouse_url,
-        description="ClickHouse: http(s)://user:pass@host:8123 for a server, chdb:///dir for embedded.",
-    )
-    clickhouse_database: str = Field("agentstate", description="ClickHouse database of all tables.")
     clickhouse_cluster: str = Field(
         "", description="ClickHouse cluster (remote_servers) for replicated local tables behind distributed ones; "
         "empty: the single-node schema.",
@@ -65,11 +53,4 @@ class WorkerSettings(BaseSettings):
     def _cluster(cls, v: str) -> str:
         if v and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", v):
             raise ValueError("must be empty or a plain identifier")
-        return v
-
-    @field_validator("clickhouse_database")
-    @classmethod
-    def _identifier(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", v):
-            raise ValueError("must be a plain identifier")
         return v

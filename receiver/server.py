@@ -31,8 +31,7 @@ class _Server(uvicorn.Server):
 
 def build_service(settings: ReceiverSettings, redis: Redis) -> IngestService:
     """Wire the ingest service from settings."""
-    if len(settings.secret_key) < 16:
-        raise SystemExit("AGENTSTATE_SECRET_KEY must be set (at least 16 characters) for the receiver")
+    settings.require_secret("the receiver")
     keys = KeyResolver(redis, settings.secret_key.encode(), settings.key_cache_seconds)
     publisher = Publisher(
         redis, settings.high_water_entries, settings.redis_max_memory_mb, settings.retry_after_seconds

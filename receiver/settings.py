@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agentstate.semconv.server_settings import ServerSettings
 
 
-class ReceiverSettings(BaseSettings):
-    """OTLP receiver configuration (``agentstate receiver``)."""
+class ReceiverSettings(ServerSettings):
+    """OTLP receiver configuration (``agentstate receiver``); Redis, ClickHouse and the secret key are shared."""
 
-    model_config = SettingsConfigDict(env_prefix="AGENTSTATE_", extra="ignore", frozen=True)
-
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis/Valkey URL of the ingest streams.")
     host: str = Field("127.0.0.1", description="Interface the OTLP endpoints listen on.")
     http_port: int = Field(4318, ge=0, le=65535, description="OTLP/HTTP port.")
     grpc_port: int = Field(4317, ge=0, le=65535, description="OTLP/gRPC port (0 disables gRPC).")
     max_body_bytes: int = Field(
         5 * 1024 * 1024, gt=0, description="Request size limit, applied after decompression (413 above)."
-    )
-    secret_key: str = Field(
-        "", description="Server pepper for ingest-key hashes; must match the API's. Required in production."
     )
     stats_token: str = Field(
         "", description="Bearer token for GET /stats (every project's ingest counts); empty = /stats disabled."

@@ -18,7 +18,7 @@ Settings come from environment variables (pydantic-settings, prefix AGENTSTATE_)
   AGENTSTATE_REDIS_URL          Redis/Valkey URL (default: embedded Valkey under `up`, else redis://127.0.0.1:6379/0)
   AGENTSTATE_CLICKHOUSE_URL     http(s)://user:pass@host:8123 for a server, chdb:///dir for embedded chDB
   AGENTSTATE_CLICKHOUSE_DATABASE  database of every table (default agentstate)
-  AGENTSTATE_SECRET_KEY         server pepper for API-key hashes and JWTs (>= 16 chars; `up` makes one)
+  AGENTSTATE_SECRET_KEY         server pepper for API-key hashes and JWTs (>= 32 chars; `up` makes one)
   AGENTSTATE_BOOTSTRAP_API_KEY  make the ingest key printed by `up` deterministic
   AGENTSTATE_HOST / _HTTP_PORT / _GRPC_PORT   receiver bind address and ports (4318 / 4317)
   AGENTSTATE_API_PORT / AGENTSTATE_UI_PORT   query API and Streamlit UI ports (8000 / 8501)
