@@ -56,13 +56,3 @@ class KeyResolver:
         if not project:
             raise unauthorized("invalid or revoked API key")
         return project
-
-
-async def register_key(redis: Redis, key: str, project: str, pepper: bytes) -> None:
-    """Add ``key`` (stored only as its keyed hash) to the registry for ``project``."""
-    await redis.hset(API_KEYS_HASH, hash_key(key, pepper), project)
-
-
-async def revoke_key_hash(redis: Redis, key_hash: str) -> None:
-    """Remove a key from the registry, by hash."""
-    await redis.hdel(API_KEYS_HASH, key_hash)
