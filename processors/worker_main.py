@@ -4,6 +4,10 @@ Each reads ``spans.ingest`` in its own group (so a slow or crashing one never de
 the other), runs pure logic per span, and publishes rows to an output stream that the writer
 persists. A crash before the publish leaves the entries pending (redelivered on restart); a crash
 after it republishes rows that the ReplacingMergeTree tables collapse.
+
+The security worker keeps loop counts and its one-alert-per-trace decisions in Redis
+(``global_state.py``), one pipelined round trip per read for each, so any number of replicas
+raise each alert once.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -24,6 +28,8 @@ from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.detectors.alert import stamp
 from agentstate.processors.detectors.budgets import BudgetTracker
 from agentstate.processors.detectors.engine import SecurityEngine
+from agentstate.processors.global_state import RedisTraceState, TraceState
+from agentstate.processors.global_state import evaluate_batch as evaluate_global
 from agentstate.processors.normalize import normalize
 from agentstate.processors.price_overrides import load_overrides
 from agentstate.processors.pricing import PriceBook, SpanRef, compute_cost
@@ -38,6 +44,8 @@ log = logging.getLogger(__name__)
 Output = list[tuple[str, dict[str, Any]]]
 """``(stream, row)`` pairs produced for one span."""
 _CHUNK = 500
+BatchLogic = Callable[[list[SpanRecord]], Awaitable[Output]]
+"""Async logic over every span of one read (may talk to Redis)."""
 
 
 def _ref(rec: SpanRecord) -> SpanRef:
@@ -48,31 +56,43 @@ class SpanProcessor(StreamConsumer):
     """Runs ``process`` on every span of each entry and publishes what it returns."""
 
     def __init__(self, redis: Redis, group: str, consumer: str, process: Callable[[SpanRecord], Output],
-                 process_batch: Callable[[list[SpanRecord]], Output] | None = None, **kwargs: Any) -> None:
+                 process_batch: Callable[[list[SpanRecord]], Output] | None = None,
+                 process_read: BatchLogic | None = None, **kwargs: Any) -> None:
         super().__init__(redis, S.SPANS_STREAM, group, consumer, **kwargs)
         self.process = process
         self.process_batch = process_batch
+        self.process_read = process_read
         self.spans_seen = 0
 
     async def handle(self, entries: list[Entry]) -> None:
         """Process every span; publish the rows before returning (then the base class acks)."""
-        out: dict[str, list[dict[str, Any]]] = {}
-        for eid, fields in entries:
-            project, body = fields.get(S.FIELD_PROJECT), fields.get(S.FIELD_BODY)
-            if project is None or body is None:
-                raise PermanentError(f"entry {eid.decode()} lacks the project or body field")
-            try:
-                records = list(iter_spans(project.decode(), body))
-            except DecodeError as exc:
-                raise PermanentError(f"undecodable protobuf: {exc}") from exc
-            produced = self.process_batch(records) if self.process_batch else [
-                pair for rec in records for pair in self.process(rec)]  # fmt: skip
-            for stream, row in produced:
-                out.setdefault(stream, []).append(row)
+        produced: Output = []
+        if self.process_read is not None:  # the whole read at once: one Redis round trip per read
+            records = [rec for eid, fields in entries for rec in _decode(eid, fields)]
+            produced = await self.process_read(records)
             self.spans_seen += len(records)
+        else:
+            for eid, fields in entries:
+                records = _decode(eid, fields)
+                produced += self.process_batch(records) if self.process_batch else [
+                    pair for rec in records for pair in self.process(rec)]  # fmt: skip
+                self.spans_seen += len(records)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for stream, row in produced:
+            out.setdefault(stream, []).append(row)
         for stream, rows in out.items():
             for i in range(0, len(rows), _CHUNK):
                 await self.redis.xadd(stream, {b"r": orjson.dumps(rows[i:i + _CHUNK])})
+
+
+def _decode(eid: bytes, fields: dict[bytes, bytes]) -> list[SpanRecord]:
+    project, body = fields.get(S.FIELD_PROJECT), fields.get(S.FIELD_BODY)
+    if project is None or body is None:
+        raise PermanentError(f"entry {eid.decode()} lacks the project or body field")
+    try:
+        return list(iter_spans(project.decode(), body))
+    except DecodeError as exc:
+        raise PermanentError(f"undecodable protobuf: {exc}") from exc
 
 
 def security_process(engine: SecurityEngine) -> Callable[[SpanRecord], Output]:
@@ -91,6 +111,16 @@ def security_batch(engine: SecurityEngine) -> Callable[[list[SpanRecord]], Outpu
     def process(recs: list[SpanRecord]) -> Output:
         items = [(_ref(r), normalize(r.attributes, r.name), r.duration_ns) for r in recs]
         return [(S.ALERTS_STREAM, alert_row(row)) for row in engine.evaluate_batch(items)]
+
+    return process
+
+
+def security_read(engine: SecurityEngine, state: TraceState) -> BatchLogic:
+    """Read logic of a security replica: detect over the whole read, decide in ``state`` (Redis)."""
+
+    async def process(recs: list[SpanRecord]) -> Output:
+        items = [(_ref(r), normalize(r.attributes, r.name), r.duration_ns) for r in recs]
+        return [(S.ALERTS_STREAM, alert_row(row)) for row in await evaluate_global(engine, state, items)]
 
     return process
 
@@ -123,7 +153,7 @@ def build(kind: str, redis: Redis, settings: WorkerSettings, budgets: BudgetTrac
     if kind == "security":
         engine = SecurityEngine(prices=book)
         return SpanProcessor(redis, S.SECURITY_GROUP, settings.consumer_name, security_process(engine),
-                             security_batch(engine), **common)
+                             process_read=security_read(engine, RedisTraceState(redis)), **common)
     if kind == "cost":
         return SpanProcessor(redis, S.COST_GROUP, settings.consumer_name,
                              cost_process(book, budgets or BudgetTracker(())), **common)

@@ -1,8 +1,18 @@
 """The security engine: every detector over one span, alerts stamped and aggregated per trace.
 
-Pure apart from the state it owns (rolling baselines, loop counters, the per-trace aggregator), so
-the ``agentstate worker security`` loop only decodes spans, calls
-:meth:`SecurityEngine.evaluate_batch` on each batch and writes the rows it returns.
+Two paths share the detectors:
+
+* :meth:`SecurityEngine.evaluate_batch` is pure apart from the state it owns (rolling baselines,
+  loop counters, the per-trace aggregator) and keeps all of it in this process: unit tests,
+  benches, a single replica.
+* :meth:`SecurityEngine.propose_batch` stops before anything that must be global: it returns each
+  span's stamped alerts and its tool calls (:class:`Proposal`), and the security worker counts the
+  calls and decides one alert per ``(project, trace, rule)`` in Redis
+  (``processors/global_state.py``), so several replicas behave as one.
+
+Rolling baselines (token explosion, latency, cost spike) stay per process on both paths: each
+replica learns its own medians from the share of traffic it sees, which is statistically the same
+traffic; the per-trace aggregation of their alerts is global like every other rule's.
 """
 
 from __future__ import annotations
@@ -10,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agentstate.processors.detectors import anomaly, injection, leakage
+from agentstate.processors.detectors import anomaly, injection, leakage, loops
 from agentstate.processors.detectors.alert import Alert, AlertRow, Severity, TraceAggregator, stamp
-from agentstate.processors.detectors.loops import DEFAULT_THRESHOLD, LoopTracker
+from agentstate.processors.detectors.loops import DEFAULT_THRESHOLD, LoopCall, LoopTracker
 from agentstate.processors.pricing import PriceBook, SpanRef, total_cost_usd
 from agentstate.semconv.record import NormalizedSpan, SpanCategory
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, Redactor
@@ -47,6 +57,21 @@ class EngineConfig:
     min_severity: Severity = Severity.LOW
 
 
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One span's findings before any decision that spans several spans.
+
+    Attributes:
+        ref: The span.
+        rows: Its stamped alerts (every rule but ``runaway_loop``), not yet aggregated per trace.
+        calls: Its tool calls, to be counted per trace (empty when loop detection is off).
+    """
+
+    ref: SpanRef
+    rows: tuple[AlertRow, ...]
+    calls: tuple[LoopCall, ...]
+
+
 @dataclass(slots=True)
 class SecurityEngine:
     """Runs the detectors and owns their state.
@@ -76,26 +101,37 @@ class SecurityEngine:
 
     def detect(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> list[Alert]:
         """Return every detector alert for one span, before stamping and aggregation."""
-        c = self.config
-        alerts: list[Alert] = []
-        if c.injection:
-            alerts += injection.detect_prompt_injection(span)
-        if c.indirect:
-            alerts += injection.detect_indirect_injection(span)
-        if c.leakage:
-            alerts += leakage.detect_leakage(span, self.redactor)
-        if c.loops:
-            alerts += self._loops.detect(ref.project_id, ref.trace_id, span)
-        if c.anomalies:
+        alerts = self._content(span)
+        if self.config.loops:
+            alerts += self._loops.detect(ref.project_id, ref.trace_id, span, ref.span_id)
+        if self.config.anomalies:
             alerts += self._anomalies(ref, span, duration_ns)
-        return [a for a in alerts if a.severity.rank >= c.min_severity.rank]
+        return self._kept(alerts)
+
+    def propose(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> Proposal:
+        """Return one span's stamped alerts and tool calls, leaving loop counts and aggregation out."""
+        alerts = self._content(span)
+        if self.config.anomalies:
+            alerts += self._anomalies(ref, span, duration_ns)
+        rows = tuple(_stamp(a, ref) for a in self._kept(alerts))
+        return Proposal(ref, rows, tuple(loops.calls(ref.span_id, span)) if self.config.loops else ())
+
+    def loop_row(self, proposal: Proposal, counts: Sequence[int]) -> AlertRow | None:
+        """The span's ``runaway_loop`` row given its calls' trace-wide counts (one per call), if any."""
+        alert = loops.first_over(list(proposal.calls), list(counts), self.config.loop_threshold)
+        kept = self._kept([alert] if alert is not None else [])
+        return _stamp(kept[0], proposal.ref) if kept else None
+
+    def propose_batch(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> list[Proposal]:
+        """:meth:`propose` over a batch, in order, with the batch's texts scored once (as in :meth:`evaluate_batch`)."""
+        self._score(items)
+        return [self.propose(ref, span, duration_ns) for ref, span, duration_ns in items]
 
     def evaluate(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> list[AlertRow]:
         """Return the alert rows to persist and push for one span (idempotent per span and rule)."""
         rows = []
         for alert in self.detect(ref, span, duration_ns):
-            row = self._aggregator.add(stamp(alert, ref.project_id, ref.trace_id, ref.span_id,
-                                             ref.start_time_unix_nano))  # fmt: skip
+            row = self._aggregator.add(_stamp(alert, ref))
             if row is not None:
                 rows.append(row)
         return rows
@@ -107,14 +143,31 @@ class SecurityEngine:
         texts of every span are scored first (each distinct one once, then memoised), and the
         per-span detectors only look the verdicts up.
         """
-        c = self.config
-        if c.injection or c.indirect:
-            todo = (t for _, span, _ in items for t in injection.texts_to_score(span) if c.indirect or not t[1])
-            injection.score_texts(dict.fromkeys(todo))
+        self._score(items)
         rows: list[AlertRow] = []
         for ref, span, duration_ns in items:
             rows += self.evaluate(ref, span, duration_ns)
         return rows
+
+    def _score(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> None:
+        c = self.config
+        if c.injection or c.indirect:
+            todo = (t for _, span, _ in items for t in injection.texts_to_score(span) if c.indirect or not t[1])
+            injection.score_texts(dict.fromkeys(todo))
+
+    def _content(self, span: NormalizedSpan) -> list[Alert]:
+        c = self.config
+        alerts: list[Alert] = []
+        if c.injection:
+            alerts += injection.detect_prompt_injection(span)
+        if c.indirect:
+            alerts += injection.detect_indirect_injection(span)
+        if c.leakage:
+            alerts += leakage.detect_leakage(span, self.redactor)
+        return alerts
+
+    def _kept(self, alerts: list[Alert]) -> list[Alert]:
+        return [a for a in alerts if a.severity.rank >= self.config.min_severity.rank]
 
     def _anomalies(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None) -> list[Alert]:
         out: list[Alert] = []
@@ -131,6 +184,10 @@ class SecurityEngine:
         elif span.category is SpanCategory.TOOL and span.tool_name:
             out += anomaly.detect_latency(self._latency, (ref.project_id, "tool", span.tool_name), duration_ms)
         return out
+
+
+def _stamp(alert: Alert, ref: SpanRef) -> AlertRow:
+    return stamp(alert, ref.project_id, ref.trace_id, ref.span_id, ref.start_time_unix_nano)
 
 
 def _baseline(config: EngineConfig, min_mad: float) -> anomaly.RobustBaseline:

@@ -3,6 +3,10 @@
 Counts ``execute_tool`` spans, and tool calls the model requests in its output, per trace and per
 ``(tool, canonical arguments)``. The alert fires once, when the count first exceeds the threshold.
 Arguments are compared after JSON canonicalisation (key order and spacing do not matter).
+
+Two ways to count, same rule: :class:`LoopTracker` counts in this process (unit tests, benches, a
+single replica), and :func:`calls` + :func:`loop_alert` let the security worker count in Redis, so
+a loop whose calls reach different replicas is still one loop (see ``processors/global_state.py``).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Final
 
 import orjson
@@ -34,8 +39,57 @@ def canonical_arguments(arguments: str | None) -> str:
     return text
 
 
+def call_digest(source: str, tool: str, arguments: str | None) -> str:
+    """Return the hex identity of one call: same source, tool and canonical arguments, same digest."""
+    return hashlib.blake2b(f"{source}\0{tool}\0{canonical_arguments(arguments)}".encode(), digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class LoopCall:
+    """One tool call seen in a span, ready to be counted.
+
+    Attributes:
+        digest: :func:`call_digest` of the call (what identical calls share).
+        member: ``<span_id>:<index>``: the same call of a redelivered span has the same member, so
+            a set of members counts each call once however often it is processed.
+        tool: Tool name (for the alert).
+        arguments: Raw arguments (for the alert's evidence).
+    """
+
+    digest: str
+    member: str
+    tool: str
+    arguments: str | None
+
+
+def calls(span_id: str, span: NormalizedSpan) -> list[LoopCall]:
+    """Return the tool calls of one span (its own ``execute_tool`` call, then model-requested ones)."""
+    return [LoopCall(call_digest(source, tool, args), f"{span_id}:{i}", tool, args)
+            for i, (source, tool, args) in enumerate(_calls(span))]  # fmt: skip
+
+
+def loop_alert(call: LoopCall, n: int) -> Alert:
+    """The ``runaway_loop`` alert for a call seen ``n`` times in its trace."""
+    return Alert("runaway_loop", Category.RUNAWAY_LOOP, Severity.MEDIUM, float(n),
+                 evidence(f"{call.tool}({call.arguments or ''})"),
+                 f"tool {call.tool} called {n} times with the same arguments in one trace")  # fmt: skip
+
+
+def first_over(span_calls: list[LoopCall], counts: list[int], threshold: int) -> Alert | None:
+    """The span's loop alert: its first call whose trace-wide count exceeds ``threshold``, if any.
+
+    Every call past the threshold proposes the alert (not only the one that crosses it): counts
+    from other replicas interleave, and a redelivered span sees a higher count than the first
+    time. The one-alert-per-trace decision is made afterwards, per ``(project, trace, rule)``.
+    """
+    for call, n in zip(span_calls, counts, strict=True):
+        if n > threshold:
+            return loop_alert(call, n)
+    return None
+
+
 class LoopTracker:
-    """Counts identical tool calls per trace.
+    """Counts identical tool calls per trace, in this process.
 
     Args:
         threshold: Identical calls allowed; the alert fires on call ``threshold + 1``.
@@ -46,10 +100,14 @@ class LoopTracker:
 
     def __init__(self, threshold: int = DEFAULT_THRESHOLD, max_traces: int = 50_000) -> None:
         self._threshold, self._max = threshold, max_traces
-        self._traces: OrderedDict[tuple[str, str], dict[bytes, int]] = OrderedDict()
+        self._traces: OrderedDict[tuple[str, str], dict[str, int]] = OrderedDict()
 
     def count(self, project_id: str, trace_id: str, source: str, tool: str, arguments: str | None) -> int:
         """Record one call and return how many identical calls the trace has had, this one included."""
+        return self.count_digest(project_id, trace_id, call_digest(source, tool, arguments))
+
+    def count_digest(self, project_id: str, trace_id: str, digest: str) -> int:
+        """Record one call by its :func:`call_digest` and return the trace's count of it."""
         key = (project_id, trace_id)
         counts = self._traces.get(key)
         if counts is None:
@@ -58,21 +116,16 @@ class LoopTracker:
                 self._traces.popitem(last=False)
         else:
             self._traces.move_to_end(key)
-        digest = hashlib.blake2b(
-            f"{source}\0{tool}\0{canonical_arguments(arguments)}".encode(), digest_size=12
-        ).digest()
         counts[digest] = n = counts.get(digest, 0) + 1
         return n
 
-    def detect(self, project_id: str, trace_id: str, span: NormalizedSpan) -> list[Alert]:
+    def detect(self, project_id: str, trace_id: str, span: NormalizedSpan, span_id: str = "") -> list[Alert]:
         """Return a ``runaway_loop`` alert when this span's tool call crosses the threshold."""
         alerts: list[Alert] = []
-        for source, tool, args in _calls(span):
-            n = self.count(project_id, trace_id, source, tool, args)
+        for call in calls(span_id, span):
+            n = self.count_digest(project_id, trace_id, call.digest)
             if n == self._threshold + 1 and not alerts:
-                alerts.append(Alert("runaway_loop", Category.RUNAWAY_LOOP, Severity.MEDIUM, float(n),
-                                    evidence(f"{tool}({args or ''})"),
-                                    f"tool {tool} called {n} times with the same arguments in one trace"))  # fmt: skip
+                alerts.append(loop_alert(call, n))
         return alerts
 
 
