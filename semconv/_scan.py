@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from typing import Final
 
 from agentstate.semconv import _pii_patterns as P
@@ -86,6 +87,18 @@ class Scanner:
         if len(text) < MIN_SCAN:
             return _NO_RULES, ALL_GATES
         hits, screened = self.screen.candidates(text)
+        return self._split(hits, screened)
+
+    def scan_many(self, texts: Sequence[str]) -> list[tuple[dict[int, int], frozenset[str]]]:
+        """:meth:`scan` for several texts, with one Hyperscan call for all the long enough ones."""
+        long = [i for i, text in enumerate(texts) if len(text) >= MIN_SCAN]
+        out: list[tuple[dict[int, int], frozenset[str]]] = [(_NO_RULES, ALL_GATES)] * len(texts)
+        screened = self.screen.candidates_many([texts[i] for i in long])
+        for i, (hits, used_hs) in zip(long, screened, strict=True):
+            out[i] = self._split(hits, used_hs)
+        return out
+
+    def _split(self, hits: dict[int, int], screened: bool) -> tuple[dict[int, int], frozenset[str]]:
         if not screened:
             return {i: s for i, s in hits.items() if i < self._n_rules}, ALL_GATES
         if not hits:

@@ -20,6 +20,7 @@ confirmed match never depends on what the ``?`` replaced.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import os
@@ -56,12 +57,14 @@ class ScreenPattern:
         keywords: Lower-case literals one of which every match contains, or ``None`` if unknown.
         max_width: Longest possible match, or ``None`` when unbounded.
         prefilter: Compile with ``HS_FLAG_PREFILTER`` (Hyperscan cannot compile it exactly).
+        min_width: Shortest possible match (shorter texts never match).
     """
 
     pattern: str
     keywords: tuple[str, ...] | None
     max_width: int | None
     prefilter: bool = False
+    min_width: int = 0
 
 
 class Screen:
@@ -127,14 +130,48 @@ class Screen:
                     out[i] = 0
         return out, False
 
-    def _scan(self, text: str) -> dict[int, int]:
+    def candidates_many(self, texts: Sequence[str]) -> list[tuple[dict[int, int], bool]]:
+        """:meth:`candidates` for several texts with one Hyperscan call for all of them.
+
+        Hyperscan releases the GIL while it scans; on a thread competing with the application
+        (the SDK's exporter) getting it back can take far longer than the scan, so a batch of
+        spans is screened in one call. The texts are joined with newlines and scanned with
+        ``HS_FLAG_MULTILINE`` (``^``/``$`` hold at each text's edges, as for the text alone); a
+        pattern's first match then tells from which text on it may match: from the text where
+        the match may start (its end minus the pattern's width), since every real match in a
+        later text ends no earlier. Each text then gets that pattern, with a start offset.
+        """
+        if not (self._use_hs and (self._db is not None or self._warming is None)) or len(texts) < 2:
+            return [self.candidates(text) for text in texts]
+        parts = [t.encode("ascii") if t.isascii() else t.encode("ascii", "replace") for t in texts]
+        bases: list[int] = []
+        pos = 0
+        for part in parts:
+            bases.append(pos)
+            pos += len(part) + 1
+        found = self._scan_bytes(b"\n".join(parts))
+        out: list[dict[int, int]] = [{} for _ in texts]
+        widths = self._widths
+        for pid, end in found:
+            width = widths[pid]
+            lo = 0 if width is None else max(0, end - width)
+            first = bisect.bisect_right(bases, lo) - 1
+            out[first][pid] = lo - bases[first]
+            for k in range(first + 1, len(texts)):
+                out[k][pid] = 0
+        return [(hits, True) for hits in out]
+
+    def _scan_bytes(self, data: bytes) -> list[tuple[int, int]]:
         db = self._db or self._compile()
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = _hs.Scratch(db)
-        data = text.encode("ascii") if text.isascii() else text.encode("ascii", "replace")
         found: list[tuple[int, int]] = []
         db.scan(data, match_event_handler=_collect, context=found, scratch=scratch)
+        return found
+
+    def _scan(self, text: str) -> dict[int, int]:
+        found = self._scan_bytes(text.encode("ascii") if text.isascii() else text.encode("ascii", "replace"))
         if not found:
             return {}
         widths = self._widths
@@ -142,7 +179,8 @@ class Screen:
 
     def _spec(self) -> tuple[list[bytes], list[int]]:
         expressions = [screen_form(p.pattern).encode("utf-8") for p in self._patterns]
-        flags = [_hs.HS_FLAG_SINGLEMATCH | (_hs.HS_FLAG_PREFILTER if p.prefilter else 0) for p in self._patterns]
+        single = _hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_MULTILINE  # one report per pattern; $ and ^ at newlines
+        flags = [single | (_hs.HS_FLAG_PREFILTER if p.prefilter else 0) for p in self._patterns]
         return expressions, flags
 
     def _cached(self) -> Path | None:

@@ -177,7 +177,9 @@ class SecretRules:
                     r["max_width"],
                 )
             )
-            patterns.append(ScreenPattern(r["pattern"], keywords, r["max_width"], r["hyperscan"] == "prefilter"))
+            patterns.append(
+                ScreenPattern(r["pattern"], keywords, r["max_width"], r["hyperscan"] == "prefilter", r["min_width"])
+            )
         self.rules: tuple[SecretRule, ...] = tuple(rules)
         self.patterns: tuple[ScreenPattern, ...] = tuple(patterns)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -164,10 +164,17 @@ class Redactor:
 
     def find(self, text: str) -> list[Finding]:
         """Return the non-overlapping findings in ``text``, ordered by position."""
+        scan = self._scanner or self._load_scanner()
+        return self._find(scan, text, *scan.scan(text))
+
+    def find_many(self, texts: Sequence[str]) -> list[list[Finding]]:
+        """:meth:`find` for each of ``texts``, screened together (one Hyperscan call)."""
+        scan = self._scanner or self._load_scanner()
+        return [self._find(scan, text, *screen) for text, screen in zip(texts, scan.scan_many(texts), strict=True)]
+
+    def _find(self, scan: Scanner, text: str, rule_hits: dict[int, int], gates: frozenset[str]) -> list[Finding]:
         found: list[tuple[str, int, int]] = []
         types = self._types
-        scan = self._scanner or self._load_scanner()
-        rule_hits, gates = scan.scan(text)
         if "@" in text and ("EMAIL" in gates or "URL_CREDENTIALS" in gates):
             self._around_at(text, found)
         if "PRIVATE_KEY" in types and "PRIVATE_KEY" in gates and "-----BEGIN" in text:
@@ -221,22 +228,12 @@ class Redactor:
             endpoint: ``text`` is the address of a service the application calls (see
                 :func:`is_endpoint_key`): loopback, private and link-local IPs in it are kept.
         """
-        findings = self.find(text)
-        if endpoint and findings:
-            findings = [f for f in findings if not (f.type == "IP_ADDRESS" and _internal_ip(f.value))]
-        if not findings:
-            return text, {}
-        counts: dict[str, int] = {}
-        for f in findings:
-            counts[f.type] = counts.get(f.type, 0) + 1
-        parts: list[str] = []
-        pos = 0
-        for f in findings:
-            parts.append(text[pos : f.start])
-            parts.append(f"[REDACTED:{f.type}]")
-            pos = f.end
-        parts.append(text[pos:])
-        return "".join(parts), counts
+        return _replace(text, self.find(text), endpoint)
+
+    def redact_counting_many(self, items: Sequence[tuple[str, bool]]) -> list[tuple[str, dict[str, int]]]:
+        """:meth:`redact_counting` for each ``(text, endpoint)``, screened together."""
+        found = self.find_many([text for text, _ in items])
+        return [_replace(text, f, endpoint) for (text, endpoint), f in zip(items, found, strict=True)]
 
     def _around_at(self, text: str, found: list[tuple[str, int, int]]) -> None:
         want_email, want_url = "EMAIL" in self._types, "URL_CREDENTIALS" in self._types
@@ -467,6 +464,25 @@ def _covering(
         if at < m.end():
             found.append((kind, *m.span()))
             return
+
+
+def _replace(text: str, findings: list[Finding], endpoint: bool) -> tuple[str, dict[str, int]]:
+    """Replace each finding by its marker; count them (internal IPs kept in endpoint values)."""
+    if endpoint and findings:
+        findings = [f for f in findings if not (f.type == "IP_ADDRESS" and _internal_ip(f.value))]
+    if not findings:
+        return text, {}
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.type] = counts.get(f.type, 0) + 1
+    parts: list[str] = []
+    pos = 0
+    for f in findings:
+        parts.append(text[pos : f.start])
+        parts.append(f"[REDACTED:{f.type}]")
+        pos = f.end
+    parts.append(text[pos:])
+    return "".join(parts), counts
 
 
 def _internal_ip(value: str) -> bool:

@@ -199,6 +199,11 @@ def _required(seq: Any) -> set[str] | None:
     return max(options, key=lambda o: min(map(len, o)), default=None)
 
 
+def min_width(pattern: str) -> int:
+    """The shortest match of ``pattern``."""
+    return int(sre_parse.parse(pattern, re.ASCII).getwidth()[0])
+
+
 def max_width(pattern: str) -> int | None:
     """The longest match of ``pattern``, or ``None`` when it is unbounded."""
     width = sre_parse.parse(pattern, re.ASCII).getwidth()[1]
@@ -233,6 +238,7 @@ def build(source: Path) -> dict[str, Any]:
             "groups": GROUPS.get(rule["id"], [groups] if groups else [0]),
             "keywords": keywords(pattern),
             "max_width": max_width(pattern),
+            "min_width": min_width(pattern),
             "hyperscan": hyperscan_mode(pattern),
             "check": CHECKS.get(rule["id"]),
             "python": None,
@@ -248,6 +254,7 @@ def build(source: Path) -> dict[str, Any]:
             "groups": list(range(1, groups + 1)) or [0],
             "keywords": keywords(pattern),
             "max_width": max_width(pattern),
+            "min_width": min_width(pattern),
             "hyperscan": hyperscan_mode(pattern),
             "check": check,
             "python": python_form(pattern),

@@ -198,3 +198,14 @@ def test_notice_ships_with_the_rules() -> None:
     notice = Path(_secret_rules.__file__).parent / "rules" / "NOTICE"
     text = notice.read_text(encoding="utf-8")
     assert "praetorian-inc/noseyparker" in text and "Apache License, Version 2.0" in text
+
+
+@pytest.mark.parametrize("name", ["train/secrets_dev.csv", "pii_cases_dev.csv", "pii_lookalikes_dev.csv"])
+def test_batched_screening_agrees_with_one_text_at_a_time(name: str) -> None:
+    """``find_many`` screens a batch in one Hyperscan call (the SDK exporter does): same findings."""
+    with shared_file("security", *name.split("/")).open(newline="", encoding="utf-8") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    for size in (512, 37):
+        for start in range(0, len(texts), size):
+            chunk = texts[start : start + size]
+            assert DEFAULT_REDACTOR.find_many(chunk) == [RE_ONLY.find(t) for t in chunk]
