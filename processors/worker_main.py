@@ -125,6 +125,17 @@ def security_read(engine: SecurityEngine, state: TraceState) -> BatchLogic:
     return process
 
 
+def _warm_up(engine: SecurityEngine) -> None:
+    """Load the detectors' models and compiled patterns before joining the group.
+
+    A replica that joins cold spends its first read loading them while the others take the
+    traffic; a throw-away engine keeps the real one's baselines untouched.
+    """
+    text = '[{"role": "user", "parts": [{"type": "text", "content": "warm up"}]}]'
+    span = normalize({"gen_ai.operation.name": "chat", "gen_ai.input.messages": text}, "chat")
+    engine.propose_batch([(SpanRef("", "", "", 0, ""), span, None)])
+
+
 def cost_process(book: PriceBook, budgets: BudgetTracker) -> Callable[[SpanRecord], Output]:
     """Per-span logic of the cost calculator (one cost row per model call; budget alerts)."""
 
@@ -152,6 +163,7 @@ def build(kind: str, redis: Redis, settings: WorkerSettings, budgets: BudgetTrac
     book = PriceBook(load_overrides())
     if kind == "security":
         engine = SecurityEngine(prices=book)
+        _warm_up(SecurityEngine(prices=book))
         return SpanProcessor(redis, S.SECURITY_GROUP, settings.consumer_name, security_process(engine),
                              process_read=security_read(engine, RedisTraceState(redis)), **common)
     if kind == "cost":
