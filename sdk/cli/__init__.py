@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--security-workers", type=_replicas, metavar="N",
                     default=os.environ.get("AGENTSTATE_SECURITY_WORKERS"),
                     help="security engine processes sharing its consumer group (default: $AGENTSTATE_SECURITY_WORKERS, "
-                         "else 1; loop counts and baselines are per process)")
+                         "else 1; loop counts and alerts are shared in Redis, baselines per process)")
     up.add_argument("--cost-workers", type=_replicas, metavar="N", default=os.environ.get("AGENTSTATE_COST_WORKERS"),
                     help="cost calculator processes (default: $AGENTSTATE_COST_WORKERS, else 1)")
     up.set_defaults(func=_up)
