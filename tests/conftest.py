@@ -221,6 +221,21 @@ class Platform:
         return n
 
 
+def _wait_for_tables(client: Any, database: str, timeout: float = 120.0) -> None:
+    """The writer signals ready before it migrates: wait until every table it creates exists."""
+    from agentstate.semconv.tables import ALERT_TABLE, COST_TABLE, TRACE_TABLES
+
+    wanted = {"otel_traces", "otel_logs", ALERT_TABLE, COST_TABLE, *TRACE_TABLES}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = client.query("SELECT name FROM system.tables WHERE database = {d:String}",
+                            parameters={"d": database}).result_rows
+        if wanted <= {str(r[0]) for r in rows}:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the writer did not create {sorted(wanted)} within {timeout:.0f} s")
+
+
 @pytest.fixture(scope="session")
 def platform(valkey: Valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Embedded Valkey + receiver subprocess + in-process writer on embedded chDB."""
@@ -238,6 +253,7 @@ def platform(valkey: Valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         raise writer.error
     receiver = start_receiver(valkey.url, data_dir)
     client = clickhouse_connect.get_client(dsn=ch_url)
+    _wait_for_tables(client, settings.clickhouse_database)
     p = Platform(valkey, receiver, writer, client, settings.clickhouse_database, data_dir)
     p.new_project("default")
     yield p
