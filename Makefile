@@ -32,7 +32,7 @@ test: $(STAMP) $(FW_STAMP)  ## the whole test suite (what CI runs), then the fra
 	$(FW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/frameworks
 
 lint: $(STAMP)
-	$(BIN)/ruff check sdk semconv receiver processors api ui tests bench
+	$(BIN)/ruff check sdk cli semconv receiver processors api ui tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy -p agentstate

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"sdk/cli": "cli", "sdk": "sdk", "semconv": "semconv", "receiver": "receiver", "processors": "processors",
+FOLDERS = {"cli": "cli", "sdk": "sdk", "semconv": "semconv", "receiver": "receiver", "processors": "processors",
            "api": "api", "ui": "ui"}
 ALLOWED = {
     "semconv": set(),
