@@ -27,7 +27,9 @@ $(FW_STAMP): pyproject.toml tests/frameworks/requirements.txt
 up: $(STAMP)  ## start the platform on embedded Valkey + chDB and send a demo agent's traces
 	$(BIN)/agentstate up --demo $(ARGS)
 
-test: $(STAMP) $(FW_STAMP)  ## the whole test suite (what CI runs), then the framework tests in their venv
+test: $(STAMP) $(FW_STAMP)  ## lint and strict types, the whole test suite (what CI runs), then the framework tests
+	$(BIN)/ruff check sdk cli semconv receiver processors api ui tests bench examples
+	$(BIN)/mypy -p agentstate
 	$(BIN)/python -m pytest -q --ignore=tests/frameworks
 	$(FW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/frameworks
 
