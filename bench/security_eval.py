@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentstate.processors.detectors.engine import EngineConfig, SecurityEngine
+from agentstate.processors.detectors.loso import Tally
 from agentstate.processors.pricing import SpanRef
 from agentstate.semconv.record import Message, NormalizedSpan, Operation
 from agentstate.semconv.redaction import EXTENDED_TYPES, Redactor
@@ -62,32 +63,6 @@ DEFAULT_FIELD = {"injection": "user_message", "pii": "llm_output"}
 """Where a row without a ``field`` goes, per detector family."""
 
 Detector = Callable[[Mapping[str, str]], bool]
-
-
-@dataclass
-class Tally:
-    """Confusion counts."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-
-    def add(self, label: bool, flagged: bool) -> None:
-        if label:
-            self.tp += flagged
-            self.fn += not flagged
-        else:
-            self.fp += flagged
-            self.tn += not flagged
-
-    def rates(self) -> str:
-        n, pos = self.tp + self.fp + self.fn + self.tn, self.tp + self.fn
-        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
-        recall = self.tp / pos if pos else float("nan")
-        fpr = self.fp / (self.fp + self.tn) if self.fp + self.tn else float("nan")
-        return (f"n={n} positives={pos} precision={precision:.3f} recall={recall:.3f} "
-                f"false positive rate={fpr:.4f}")  # fmt: skip
 
 
 @dataclass

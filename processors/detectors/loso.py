@@ -47,6 +47,15 @@ class Tally:
         f = f"{self.fp / neg:.4f}" if neg else "   -  "
         return f"n={pos + neg:5d} pos={pos:5d} precision={p} recall={r} fpr={f}"
 
+    def rates(self) -> str:
+        """The same as one line of ``bench/security_eval.py`` (NaN where undefined)."""
+        n, pos = self.tp + self.fp + self.fn + self.tn, self.tp + self.fn
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
+        recall = self.tp / pos if pos else float("nan")
+        fpr = self.fp / (self.fp + self.tn) if self.fp + self.tn else float("nan")
+        return (f"n={n} positives={pos} precision={precision:.3f} recall={recall:.3f} "
+                f"false positive rate={fpr:.4f}")  # fmt: skip
+
 
 def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[float]]:
     """Per row: direct-head and indirect-head probabilities from the model that never saw its source,
