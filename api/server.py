@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import uvicorn
 from clickhouse_connect.driver.client import Client
@@ -27,10 +28,10 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve_app(app: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
-    """Serve ``app`` until ``stop`` is set."""
+async def serve_app(app: FastAPI, host: str, port: int, stop: asyncio.Event, http: Any = "auto") -> None:
+    """Serve ``app`` until ``stop`` is set (``http``: uvicorn's HTTP protocol, e.g. one with read deadlines)."""
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                                    lifespan="on", ws="websockets-sansio", proxy_headers=False))
+                                    lifespan="on", ws="websockets-sansio", proxy_headers=False, http=http))
     task = asyncio.create_task(server.serve(), name="api-http")
     waiter = asyncio.create_task(stop.wait())
     await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -39,15 +40,15 @@ async def serve_app(app: FastAPI, host: str, port: int, stop: asyncio.Event) -> 
     waiter.cancel()
 
 
-async def serve_with_client(client: Client, redis: Redis, stop: asyncio.Event) -> None:
+async def serve_with_client(client: Client, redis: Redis, stop: asyncio.Event, http: Any = "auto") -> None:
     """Serve the API with the writer's ClickHouse client and Redis (``agentstate up``)."""
     settings = ApiSettings()
     app = create_app(settings, client, redis)
     log.info("API listening on http://%s:%s", settings.api_host, settings.api_port)
-    await serve_app(app, settings.api_host, settings.api_port, stop)
+    await serve_app(app, settings.api_host, settings.api_port, stop, http)
 
 
-async def _standalone(settings: ApiSettings, connect: Callable[[str], Client]) -> None:
+async def _standalone(settings: ApiSettings, connect: Callable[[str], Client], http: Any) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -58,17 +59,17 @@ async def _standalone(settings: ApiSettings, connect: Callable[[str], Client]) -
     try:
         app = create_app(settings, client, redis)
         log.info("API listening on http://%s:%s", settings.api_host, settings.api_port)
-        await serve_app(app, settings.api_host, settings.api_port, stop)
+        await serve_app(app, settings.api_host, settings.api_port, stop, http)
     finally:
         await redis.aclose()
         client.close()
 
 
-def main(connect: Callable[[str], Client]) -> int:
+def main(connect: Callable[[str], Client], http: Any = "auto") -> int:
     """``agentstate api``: the standalone API; ``connect`` opens the ClickHouse client for a URL.
 
-    The CLI passes the storage layer's ``connect`` (server or embedded chDB), so the API depends on
-    the ``Client`` interface only and never imports the processors.
+    The CLI passes the storage layer's ``connect`` (server or embedded chDB) and the HTTP protocol with
+    read deadlines, so the API depends on the ``Client`` interface only and imports no other part.
     """
-    asyncio.run(_standalone(ApiSettings(), connect))
+    asyncio.run(_standalone(ApiSettings(), connect, http))
     return 0

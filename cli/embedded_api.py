@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -12,6 +13,15 @@ log = logging.getLogger(__name__)
 Companion = Callable[[Any, Any, asyncio.Event], Coroutine[Any, Any, None]]
 
 
+def http_with_deadlines() -> Any:
+    """uvicorn's HTTP protocol with the receiver's head and body read deadlines (slow clients get 408)."""
+    from agentstate.api.settings import ApiSettings
+    from agentstate.receiver.deadlines import deadline_protocol
+
+    settings = ApiSettings()
+    return deadline_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds)
+
+
 def api_companion() -> Companion | None:
     """A coroutine factory serving the API with the writer's ClickHouse client, if the API is installed."""
     try:
@@ -19,7 +29,7 @@ def api_companion() -> Companion | None:
     except ImportError:
         log.warning("the query API is not installed; only ingestion runs")
         return None
-    return serve_with_client
+    return functools.partial(serve_with_client, http=http_with_deadlines())
 
 
 def serve_api() -> int:
@@ -29,4 +39,4 @@ def serve_api() -> int:
         from agentstate.processors.clickhouse import connect
     except ImportError:
         raise SystemExit("the query API is not available in this build") from None
-    return int(main(connect))
+    return int(main(connect, http_with_deadlines()))

@@ -31,15 +31,6 @@ class ReceiverSettings(ServerSettings):
     redis_max_memory_mb: int = Field(
         1024, gt=0, description="Redis used_memory above which ingest gets 503 (backpressure, not eviction)."
     )
-    header_timeout_seconds: float = Field(
-        10.0, gt=0, le=300,
-        description="A request's head (line and headers) must arrive within this many seconds of the connection "
-        "opening, or of its first byte on a kept-alive connection; else 408 and the connection is closed.",
-    )
-    body_timeout_seconds: float = Field(
-        30.0, gt=0, le=600,
-        description="A request's body must arrive within this many seconds of its head; else 408 and close.",
-    )
     keep_alive_seconds: int = Field(
         30, gt=0, le=300, description="Idle time before a kept-alive connection is closed (uvicorn timeout_keep_alive)."
     )
