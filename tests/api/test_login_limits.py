@@ -32,9 +32,13 @@ async def client_for(api: Api) -> AsyncIterator[ClientFor]:
     from redis.asyncio import Redis
 
     from agentstate.api.app import create_app
+    from agentstate.api.settings import ApiSettings
 
     redis = Redis.from_url(api.platform.redis_url)
-    app = create_app(api.server.settings, api.platform.client, redis)
+    # The shared test API lifts the per-IP and per-account limits (every test logs in from 127.0.0.1);
+    # this app has the defaults back, so they are what is tested here.
+    defaults = {k: ApiSettings.model_fields[k].default for k in ("login_ip_max_failures", "login_account_max_failures")}
+    app = create_app(api.server.settings.model_copy(update=defaults), api.platform.client, redis)
     clients: list[httpx.AsyncClient] = []
 
     def make(ip: str) -> httpx.AsyncClient:
