@@ -108,6 +108,14 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
+def health_urls(http_port: str, api_port: str, ui_port: str | None) -> list[tuple[str, str]]:
+    """What must answer before the banner says "running": the receiver, the API and (if started) the UI."""
+    urls = [("receiver", f"http://127.0.0.1:{http_port}/readyz"), ("api", f"http://127.0.0.1:{api_port}/readyz")]
+    if ui_port is not None:
+        urls.append(("ui", f"http://127.0.0.1:{ui_port}/_stcore/health"))
+    return urls
+
+
 def register_bootstrap_key(redis_url: str, key: str, project: str, secret: str) -> None:
     """Put the bootstrap key (hashed) into the registry the receiver reads."""
     import redis
@@ -238,9 +246,13 @@ def run_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     for child in children:
         child.start(env, data_dir / "logs")
-    ok = _wait_http(f"http://127.0.0.1:{http_port}/readyz", 60)
     names = {c.name for c in children}
-    print("\nAgentState is running" + ("" if ok else " (receiver not ready yet; see logs)"), flush=True)
+    probes = health_urls(http_port, api_port, env.get("AGENTSTATE_UI_PORT", "8501") if "ui" in names else None)
+    deadline = time.monotonic() + 90
+    waiting = [name for name, url in probes if not _wait_http(url, max(1.0, deadline - time.monotonic()))]
+    ok = "receiver" not in waiting
+    print("\nAgentState is running" + (f" ({', '.join(waiting)} not ready yet; see logs)" if waiting else ""),
+          flush=True)
     print(f"  OTLP/HTTP   http://{host}:{http_port}   (POST /v1/traces, /v1/logs)")
     print(f"  OTLP/gRPC   {host}:{env.get('AGENTSTATE_GRPC_PORT', '4317')}")
     print(f"  API         http://127.0.0.1:{api_port}   (docs at /docs)")
