@@ -29,12 +29,14 @@ up: $(STAMP)  ## start the platform on embedded Valkey + chDB and send a demo ag
 
 test: $(STAMP) $(FW_STAMP)  ## lint and strict types, the whole test suite (what CI runs), then the framework tests
 	$(BIN)/ruff check sdk cli semconv receiver processors api ui tests bench examples
+	$(BIN)/ruff format --check sdk cli semconv receiver processors api ui tests bench examples
 	$(BIN)/mypy -p agentstate
 	$(BIN)/python -m pytest -q --ignore=tests/frameworks
 	$(FW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/frameworks
 
 lint: $(STAMP)
 	$(BIN)/ruff check sdk cli semconv receiver processors api ui tests bench examples
+	$(BIN)/ruff format --check sdk cli semconv receiver processors api ui tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy -p agentstate

@@ -12,21 +12,37 @@ from agentstate.api.trace_models import AlertOut, AlertPage
 
 def _row(r: tuple[Any, ...], acks: dict[str, str]) -> AlertOut:
     alert_id = str(r[0])
-    return AlertOut(alert_id=alert_id, project_id=str(r[1]), time=from_ns(int(r[2])), trace_id=str(r[3]),
-                    span_id=str(r[4]), rule_id=str(r[5]), severity=str(r[6]).lower(), title=str(r[7]),
-                    detail=str(r[8]), acknowledged=alert_id in acks, acknowledged_at=acks.get(alert_id))
+    return AlertOut(
+        alert_id=alert_id,
+        project_id=str(r[1]),
+        time=from_ns(int(r[2])),
+        trace_id=str(r[3]),
+        span_id=str(r[4]),
+        rule_id=str(r[5]),
+        severity=str(r[6]).lower(),
+        title=str(r[7]),
+        detail=str(r[8]),
+        acknowledged=alert_id in acks,
+        acknowledged_at=acks.get(alert_id),
+    )
 
 
-async def list_alerts(ch: ClickHouse, projects: list[str], query: AlertQuery, window: tuple[int, int],
-                      acks: dict[str, str]) -> AlertPage:
+async def list_alerts(
+    ch: ClickHouse, projects: list[str], query: AlertQuery, window: tuple[int, int], acks: dict[str, str]
+) -> AlertPage:
     """Alerts in the window, newest first; ``acks`` are the acknowledged alert IDs of these projects."""
     src = await alert_source(ch)
     if src is None:
         return AlertPage(items=[], next_cursor=None)
     t = f"toUnixTimestamp64Nano(toDateTime64(`{src.time}`, 9))"
     where = ["ProjectId IN {projects:Array(String)}", f"{t} >= {{from_ns:Int64}}", f"{t} < {{to_ns:Int64}}"]
-    params: dict[str, Any] = {"projects": projects, "from_ns": window[0], "to_ns": window[1],
-                              "limit": query.limit + 1, "acked": sorted(acks)}
+    params: dict[str, Any] = {
+        "projects": projects,
+        "from_ns": window[0],
+        "to_ns": window[1],
+        "limit": query.limit + 1,
+        "acked": sorted(acks),
+    }
     if query.severity is not None and src.has_severity:
         where.append("lower(toString(Severity)) = {severity:String}")
         params["severity"] = query.severity
@@ -42,8 +58,10 @@ async def list_alerts(ch: ClickHouse, projects: list[str], query: AlertQuery, wi
     if cursor is not None:
         where.append(f"({t}, toString(`{src.id}`)) < ({{cv:Int64}}, {{ci:String}})")
         params.update(cv=cursor["v"], ci=cursor["i"])
-    sql = (f"SELECT {alert_select(src)} FROM {{db}}.{ALERT_TABLE} WHERE {' AND '.join(where)} "  # nosec B608  # noqa: S608
-           f"ORDER BY {t} DESC, toString(`{src.id}`) DESC LIMIT 1 BY toString(`{src.id}`) LIMIT {{limit:UInt32}}")
+    sql = (
+        f"SELECT {alert_select(src)} FROM {{db}}.{ALERT_TABLE} WHERE {' AND '.join(where)} "  # nosec B608  # noqa: S608
+        f"ORDER BY {t} DESC, toString(`{src.id}`) DESC LIMIT 1 BY toString(`{src.id}`) LIMIT {{limit:UInt32}}"
+    )
     rows = await ch.rows(sql, params)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
@@ -57,7 +75,9 @@ async def alert_project(ch: ClickHouse, projects: list[str], alert_id: str) -> s
     src = await alert_source(ch)
     if src is None:
         return None
-    sql = (f"SELECT ProjectId FROM {{db}}.{ALERT_TABLE} WHERE ProjectId IN {{projects:Array(String)}} "  # nosec B608  # noqa: S608
-           f"AND toString(`{src.id}`) = {{alert_id:String}} LIMIT 1")
+    sql = (
+        f"SELECT ProjectId FROM {{db}}.{ALERT_TABLE} WHERE ProjectId IN {{projects:Array(String)}} "  # nosec B608  # noqa: S608
+        f"AND toString(`{src.id}`) = {{alert_id:String}} LIMIT 1"
+    )
     rows = await ch.rows(sql, {"projects": projects, "alert_id": alert_id})
     return str(rows[0][0]) if rows else None

@@ -47,11 +47,20 @@ def build_state(settings: ApiSettings, client: Client, redis: Redis) -> ApiState
     """Wire the shared resources (the SQL store is opened here, migrated at startup)."""
     settings.check()
     return ApiState(
-        settings=settings, db=Database(settings.database_url), ch=ClickHouse(client, settings.clickhouse_database),
-        redis=redis, jwt_key=signing_key(settings.secret_key), pepper=settings.secret_key.encode(),
+        settings=settings,
+        db=Database(settings.database_url),
+        ch=ClickHouse(client, settings.clickhouse_database),
+        redis=redis,
+        jwt_key=signing_key(settings.secret_key),
+        pepper=settings.secret_key.encode(),
         limiter=RateLimiter(redis, settings.rate_limit_per_minute),
-        logins=LoginGuard(redis, settings.login_max_failures, settings.login_window_seconds,
-                          settings.login_ip_max_failures, settings.login_account_max_failures),
+        logins=LoginGuard(
+            redis,
+            settings.login_max_failures,
+            settings.login_window_seconds,
+            settings.login_ip_max_failures,
+            settings.login_account_max_failures,
+        ),
         live=LiveHub(redis),
     )
 
@@ -73,10 +82,17 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
 
     # /docs from Swagger UI files shipped in fastapi-offline (FastAPI's default page loads them from a CDN,
     # so it is blank without internet). ReDoc is left out: one docs page, one CSP to keep right.
-    app = FastAPIOffline(docs_url=DOCS_URL, redoc_url=None, static_url=DOCS_ASSETS_URL,
-                         title="AgentState API", version="1", lifespan=lifespan, responses=_COMMON_RESPONSES,
-                         description="Query API over AgentState's ClickHouse store. Authenticate with a Bearer token "
-                                     "from POST /api/v1/auth/login.")
+    app = FastAPIOffline(
+        docs_url=DOCS_URL,
+        redoc_url=None,
+        static_url=DOCS_ASSETS_URL,
+        title="AgentState API",
+        version="1",
+        lifespan=lifespan,
+        responses=_COMMON_RESPONSES,
+        description="Query API over AgentState's ClickHouse store. Authenticate with a Bearer token "
+        "from POST /api/v1/auth/login.",
+    )
     app.state.api = state
     for module in (routes_auth, routes_projects, routes_budgets, routes_data, routes_live):
         app.include_router(module.router, prefix=API_PREFIX)
@@ -89,15 +105,22 @@ def create_app(settings: ApiSettings, clickhouse_client: Client, redis: Redis) -
     @app.get("/readyz", response_model=Health, tags=["health"], responses={503: {"model": Health}})
     async def readyz() -> Health | JSONResponse:
         """Readiness: ClickHouse, Redis and the SQL store answer."""
-        checks = {"clickhouse": await state.ch.ping(), "redis": await _redis_ok(redis),
-                  "database": await run_in_threadpool(_db_ok, state.db)}
+        checks = {
+            "clickhouse": await state.ch.ping(),
+            "redis": await _redis_ok(redis),
+            "database": await run_in_threadpool(_db_ok, state.db),
+        }
         health = Health(status="ok" if all(checks.values()) else "unavailable", checks=checks)
         return health if all(checks.values()) else JSONResponse(health.model_dump(), 503)
 
     app.add_middleware(LimitsMiddleware, limiter=lambda: state.limiter, max_body=settings.max_request_bytes)
-    app.add_middleware(CORSMiddleware, allow_origins=settings.origins, allow_credentials=False,
-                       allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                       allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
     return app
 
 

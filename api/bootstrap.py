@@ -40,8 +40,14 @@ def prepare_store(db: Database, settings: ApiSettings) -> None:
             repo.put_member(db, DEFAULT_PROJECT, admin.id, Role.ADMIN)
     if settings.bootstrap_api_key:
         key = settings.bootstrap_api_key
-        repo.ensure_key(db, DEFAULT_PROJECT, "bootstrap", hash_key(key, settings.secret_key.encode()),
-                        "_".join(key.split("_", 2)[:2]), display_key(key))
+        repo.ensure_key(
+            db,
+            DEFAULT_PROJECT,
+            "bootstrap",
+            hash_key(key, settings.secret_key.encode()),
+            "_".join(key.split("_", 2)[:2]),
+            display_key(key),
+        )
 
 
 async def resync_registry(db: Database, redis: Redis) -> None:

@@ -21,8 +21,7 @@ from agentstate.api.outputs import COST_TABLE, cost_source
 from agentstate.api.sqldb import Database
 from agentstate.semconv.streams import BUDGETS_HASH
 
-_SELECT = ("SELECT id, project_id, scope, limit_usd, period, budget_key, severity, created_by, created_at "
-           "FROM budgets")
+_SELECT = "SELECT id, project_id, scope, limit_usd, period, budget_key, severity, created_by, created_at FROM budgets"
 
 
 @dataclass(frozen=True)
@@ -49,14 +48,34 @@ def _record(r: Any) -> BudgetRecord:
     return BudgetRecord(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], str(r[6]), r[7], str(r[8]))
 
 
-def create(db: Database, project_id: str, scope: str, limit_usd: Decimal, period: str, key: str | None,
-           severity: str, created_by: str | None) -> BudgetRecord:
+def create(
+    db: Database,
+    project_id: str,
+    scope: str,
+    limit_usd: Decimal,
+    period: str,
+    key: str | None,
+    severity: str,
+    created_by: str | None,
+) -> BudgetRecord:
     """Store a new budget."""
-    record = BudgetRecord(uuid.uuid4().hex, project_id, scope, str(limit_usd), period, key, severity, created_by,
-                          datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    record = BudgetRecord(
+        uuid.uuid4().hex,
+        project_id,
+        scope,
+        str(limit_usd),
+        period,
+        key,
+        severity,
+        created_by,
+        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
     with db.tx() as t:
-        t.execute("INSERT INTO budgets (id, project_id, scope, limit_usd, period, budget_key, severity, created_by, "
-                  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", tuple(asdict(record).values()))
+        t.execute(
+            "INSERT INTO budgets (id, project_id, scope, limit_usd, period, budget_key, severity, created_by, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            tuple(asdict(record).values()),
+        )
     return record
 
 
@@ -117,8 +136,10 @@ async def spend(ch: ClickHouse, budget: BudgetRecord) -> Spend:
         if budget.key is not None:
             where += f" AND {column} = {{key:String}}"
             params["key"] = budget.key
-    per_span = (f"SELECT any({group}) AS who, any(`{src.cost}`) AS cost FROM {{db}}.{COST_TABLE} "  # nosec B608  # noqa: S608
-                f"WHERE {where} GROUP BY SpanId")
+    per_span = (
+        f"SELECT any({group}) AS who, any(`{src.cost}`) AS cost FROM {{db}}.{COST_TABLE} "  # nosec B608  # noqa: S608
+        f"WHERE {where} GROUP BY SpanId"
+    )
     sql = f"SELECT who, sum(cost) AS s FROM ({per_span}) GROUP BY who ORDER BY s DESC LIMIT 1"  # nosec B608  # noqa: S608
     rows = await ch.rows(sql, params)
     if not rows:

@@ -43,8 +43,7 @@ class ClickHouse:
         """Names of the tables in the database (cached briefly; processors add theirs later)."""
         at, names = self._tables
         if time.monotonic() - at > _TABLE_CACHE_SECONDS or not names:
-            rows = await self.rows("SELECT name FROM system.tables WHERE database = {d:String}",
-                                   {"d": self.database})
+            rows = await self.rows("SELECT name FROM system.tables WHERE database = {d:String}", {"d": self.database})
             names = frozenset(str(r[0]) for r in rows)
             self._tables = (time.monotonic(), names)
         return names
@@ -53,8 +52,10 @@ class ClickHouse:
         """Column names of ``table`` (empty when it does not exist)."""
         if table not in await self.tables():
             return frozenset()
-        rows = await self.rows("SELECT name FROM system.columns WHERE database = {d:String} AND table = {t:String}",
-                               {"d": self.database, "t": table})
+        rows = await self.rows(
+            "SELECT name FROM system.columns WHERE database = {d:String} AND table = {t:String}",
+            {"d": self.database, "t": table},
+        )
         return frozenset(str(r[0]) for r in rows)
 
     async def ping(self) -> bool:
@@ -63,4 +64,3 @@ class ClickHouse:
             return bool(await self.rows("SELECT 1", {}))
         except Exception:
             return False
-

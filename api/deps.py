@@ -53,8 +53,7 @@ def user_from_token(state: ApiState, token: str) -> User:
     return user
 
 
-def current_user(state: State,
-                 creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
+def current_user(state: State, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
     """The authenticated caller (sync: the store lookup runs in the thread pool)."""
     if creds is None or creds.scheme.lower() != "bearer":
         raise unauthorized()

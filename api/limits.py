@@ -83,8 +83,15 @@ def _digest(*parts: str) -> str:
 class LoginGuard:
     """Failed-login limits per client IP, per (account, IP) with back-off, and per account (module doc)."""
 
-    def __init__(self, redis: Redis, max_failures: int, window_seconds: int, ip_max_failures: int = 30,
-                 account_max_failures: int = 10, backoff_base: int = BACKOFF_BASE_SECONDS) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        max_failures: int,
+        window_seconds: int,
+        ip_max_failures: int = 30,
+        account_max_failures: int = 10,
+        backoff_base: int = BACKOFF_BASE_SECONDS,
+    ) -> None:
         self._redis = redis
         self._free = max_failures - 1
         self._window = window_seconds
@@ -94,8 +101,12 @@ class LoginGuard:
 
     def _keys(self, email: str, ip: str) -> tuple[str, str, str, str]:
         account = email.strip().lower()
-        return (f"{_FAIL_PREFIX}ip:{_digest(ip)}", f"{_FAIL_PREFIX}acct:{_digest(account)}",
-                f"{_FAIL_PREFIX}pair:{_digest(account, ip)}", f"{_FAIL_PREFIX}wait:{_digest(account, ip)}")
+        return (
+            f"{_FAIL_PREFIX}ip:{_digest(ip)}",
+            f"{_FAIL_PREFIX}acct:{_digest(account)}",
+            f"{_FAIL_PREFIX}pair:{_digest(account, ip)}",
+            f"{_FAIL_PREFIX}wait:{_digest(account, ip)}",
+        )
 
     async def wait_for(self, email: str, ip: str) -> int:
         """Seconds ``ip`` must wait before trying ``email`` again (0 = it may try now)."""

@@ -15,9 +15,11 @@ _EXEMPT = frozenset({"/healthz", "/readyz"})
 _JSON_POLICY = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 """JSON answers load and run nothing, and may not be framed."""
 
-_DOCS_POLICY = (b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                b"img-src 'self' data:; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
-                b"base-uri 'none'; form-action 'none'")
+_DOCS_POLICY = (
+    b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
+    b"base-uri 'none'; form-action 'none'"
+)
 """The Swagger UI page: its bundle served by the API itself (:mod:`agentstate.api.docs`, no CDN) and
 FastAPI's inline start-up script (no user data)."""
 

@@ -34,37 +34,49 @@ async def cost_source(ch: ClickHouse) -> CostSource | None:
 
 def span_costs_sql(src: CostSource) -> str:
     """Per-span cost (deduplicated) of the spans ``{span_ids:Array(String)}`` in ``{projects}``."""
-    return (f"SELECT SpanId, any(`{src.cost}`) FROM {{db}}.{COST_TABLE} "  # nosec B608 - whitelisted column  # noqa: S608
-            "WHERE ProjectId IN {projects:Array(String)} AND SpanId IN {span_ids:Array(String)} GROUP BY SpanId")
+    return (
+        f"SELECT SpanId, any(`{src.cost}`) FROM {{db}}.{COST_TABLE} "  # nosec B608 - whitelisted column  # noqa: S608
+        "WHERE ProjectId IN {projects:Array(String)} AND SpanId IN {span_ids:Array(String)} GROUP BY SpanId"
+    )
 
 
 def trace_costs_sql(src: CostSource) -> str:
     """Total cost per trace of ``{trace_ids:Array(String)}``."""
     if src.has_trace_id:
-        inner = (f"SELECT TraceId, SpanId, any(`{src.cost}`) AS c FROM {{db}}.{COST_TABLE} "  # nosec B608  # noqa: S608
-                 "WHERE ProjectId IN {projects:Array(String)} AND TraceId IN {trace_ids:Array(String)} "
-                 "GROUP BY TraceId, SpanId")
+        inner = (
+            f"SELECT TraceId, SpanId, any(`{src.cost}`) AS c FROM {{db}}.{COST_TABLE} "  # nosec B608  # noqa: S608
+            "WHERE ProjectId IN {projects:Array(String)} AND TraceId IN {trace_ids:Array(String)} "
+            "GROUP BY TraceId, SpanId"
+        )
     else:
-        inner = (f"SELECT t.TraceId AS TraceId, c.SpanId AS SpanId, any(c.`{src.cost}`) AS c "  # nosec B608  # noqa: S608
-                 f"FROM {{db}}.{COST_TABLE} AS c INNER JOIN (SELECT DISTINCT TraceId, SpanId FROM {{db}}.otel_traces "
-                 "WHERE ProjectId IN {projects:Array(String)} AND TraceId IN {trace_ids:Array(String)}) AS t "
-                 "ON c.SpanId = t.SpanId WHERE c.ProjectId IN {projects:Array(String)} GROUP BY TraceId, SpanId")
+        inner = (
+            f"SELECT t.TraceId AS TraceId, c.SpanId AS SpanId, any(c.`{src.cost}`) AS c "  # nosec B608  # noqa: S608
+            f"FROM {{db}}.{COST_TABLE} AS c INNER JOIN (SELECT DISTINCT TraceId, SpanId FROM {{db}}.otel_traces "
+            "WHERE ProjectId IN {projects:Array(String)} AND TraceId IN {trace_ids:Array(String)}) AS t "
+            "ON c.SpanId = t.SpanId WHERE c.ProjectId IN {projects:Array(String)} GROUP BY TraceId, SpanId"
+        )
     return f"SELECT TraceId, sum(c) FROM ({inner}) GROUP BY TraceId"  # nosec B608 - built from constants  # noqa: S608
 
 
 def costly_traces_sql(src: CostSource) -> str:
     """Trace IDs whose total cost is at least ``{min_cost:Float64}``, among spans in the window."""
-    spans = ("SELECT SpanId FROM {db}.otel_traces WHERE ProjectId IN {projects:Array(String)} "
-             "AND Timestamp >= fromUnixTimestamp64Nano({from_ns:Int64}) "
-             "AND Timestamp < fromUnixTimestamp64Nano({span_to_ns:Int64})")
+    spans = (
+        "SELECT SpanId FROM {db}.otel_traces WHERE ProjectId IN {projects:Array(String)} "
+        "AND Timestamp >= fromUnixTimestamp64Nano({from_ns:Int64}) "
+        "AND Timestamp < fromUnixTimestamp64Nano({span_to_ns:Int64})"
+    )
     trace = "TraceId" if src.has_trace_id else "'' AS TraceId"
-    per_span = (f"SELECT SpanId, any({trace}) AS TraceId, any(`{src.cost}`) AS c "  # nosec B608 - whitelisted  # noqa: S608
-                f"FROM {{db}}.{COST_TABLE} WHERE ProjectId IN {{projects:Array(String)}} "
-                f"AND SpanId IN ({spans}) GROUP BY SpanId")
+    per_span = (
+        f"SELECT SpanId, any({trace}) AS TraceId, any(`{src.cost}`) AS c "  # nosec B608 - whitelisted  # noqa: S608
+        f"FROM {{db}}.{COST_TABLE} WHERE ProjectId IN {{projects:Array(String)}} "
+        f"AND SpanId IN ({spans}) GROUP BY SpanId"
+    )
     if not src.has_trace_id:
-        per_span = (f"SELECT p.SpanId AS SpanId, t.TraceId AS TraceId, p.c AS c FROM ({per_span}) AS p "  # nosec B608  # noqa: S608
-                    f"INNER JOIN ({spans.replace('SELECT SpanId', 'SELECT DISTINCT SpanId, TraceId')}) AS t "
-                    "ON p.SpanId = t.SpanId")
+        per_span = (
+            f"SELECT p.SpanId AS SpanId, t.TraceId AS TraceId, p.c AS c FROM ({per_span}) AS p "  # nosec B608  # noqa: S608
+            f"INNER JOIN ({spans.replace('SELECT SpanId', 'SELECT DISTINCT SpanId, TraceId')}) AS t "
+            "ON p.SpanId = t.SpanId"
+        )
     return f"SELECT TraceId FROM ({per_span}) GROUP BY TraceId HAVING sum(c) >= {{min_cost:Float64}}"  # nosec B608  # noqa: S608
 
 
@@ -81,8 +93,15 @@ class AlertSource:
     has_span: bool
 
 
-_ALERT = AlertSource(id="AlertId", time="Timestamp", rule="RuleId", title="Message", detail="Evidence",
-                     has_severity="Severity" in ALERT_COLUMNS, has_span="SpanId" in ALERT_COLUMNS)
+_ALERT = AlertSource(
+    id="AlertId",
+    time="Timestamp",
+    rule="RuleId",
+    title="Message",
+    detail="Evidence",
+    has_severity="Severity" in ALERT_COLUMNS,
+    has_span="SpanId" in ALERT_COLUMNS,
+)
 """How an alert row is read: the contract's column names."""
 
 
@@ -93,17 +112,28 @@ async def alert_source(ch: ClickHouse) -> AlertSource | None:
 
 def alert_counts_sql(src: AlertSource) -> str:
     """Distinct alerts per trace of ``{trace_ids:Array(String)}``."""
-    return (f"SELECT TraceId, uniqExact(`{src.id}`) FROM {{db}}.{ALERT_TABLE} "  # nosec B608 - whitelisted  # noqa: S608
-            "WHERE ProjectId IN {projects:Array(String)} AND TraceId IN {trace_ids:Array(String)} GROUP BY TraceId")
+    return (
+        f"SELECT TraceId, uniqExact(`{src.id}`) FROM {{db}}.{ALERT_TABLE} "  # nosec B608 - whitelisted  # noqa: S608
+        "WHERE ProjectId IN {projects:Array(String)} AND TraceId IN {trace_ids:Array(String)} GROUP BY TraceId"
+    )
 
 
 def alert_select(src: AlertSource) -> str:
     """Columns of an alert row: id, project, time ns, trace, span, rule, severity, title, detail."""
+
     def col(name: str | None, default: str = "''") -> str:
         return f"toString(`{name}`)" if name else default
 
-    return ", ".join([
-        col(src.id), "ProjectId", f"toUnixTimestamp64Nano(toDateTime64(`{src.time}`, 9))", "TraceId",
-        col("SpanId" if src.has_span else None), col(src.rule), col("Severity" if src.has_severity else None),
-        col(src.title), col(src.detail),
-    ])
+    return ", ".join(
+        [
+            col(src.id),
+            "ProjectId",
+            f"toUnixTimestamp64Nano(toDateTime64(`{src.time}`, 9))",
+            "TraceId",
+            col("SpanId" if src.has_span else None),
+            col(src.rule),
+            col("Severity" if src.has_severity else None),
+            col(src.title),
+            col(src.detail),
+        ]
+    )

@@ -48,7 +48,8 @@ class TraceQuery(Window):
     min_duration_ms: float | None = Field(None, ge=0, le=1e12)
     min_cost: float | None = Field(None, ge=0, le=1e9)
     q: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
-        None, description="Free text over span names and attribute values (case-insensitive).")
+        None, description="Free text over span names and attribute values (case-insensitive)."
+    )
     sort: Literal["start", "duration"] = "start"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
@@ -87,8 +88,7 @@ class AlertQuery(Window):
 
 def invalid(field: str, message: str, value: Any = None) -> RequestValidationError:
     """A 422 in FastAPI's usual validation-error shape, for checks that need settings or decoding."""
-    return RequestValidationError([{"type": "value_error", "loc": ("query", field), "msg": message,
-                                    "input": value}])
+    return RequestValidationError([{"type": "value_error", "loc": ("query", field), "msg": message, "input": value}])
 
 
 def _utc(value: datetime) -> datetime:
@@ -130,8 +130,10 @@ def decode_cursor(cursor: str | None, expected: dict[str, type]) -> dict[str, An
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise invalid("cursor", "invalid cursor", cursor) from None
-    if not isinstance(data, dict) or set(data) != set(expected) or not all(
-        type(data[k]) is t for k, t in expected.items()
+    if (
+        not isinstance(data, dict)
+        or set(data) != set(expected)
+        or not all(type(data[k]) is t for k, t in expected.items())
     ):
         raise invalid("cursor", "invalid cursor", cursor)
     return data

@@ -90,17 +90,20 @@ def get_user(db: Database, user_id: str) -> User | None:
 
 def find_login(db: Database, email: str) -> tuple[User, str] | None:
     """The user with ``email`` and their password hash, if any."""
-    rows = db.fetch("SELECT id, email, is_superuser, token_version, created_at, password_hash FROM users "
-                    "WHERE email = ?",
-                    (email.lower(),))
+    rows = db.fetch(
+        "SELECT id, email, is_superuser, token_version, created_at, password_hash FROM users WHERE email = ?",
+        (email.lower(),),
+    )
     return (_user(rows[0]), str(rows[0][5])) if rows else None
 
 
 def set_password(db: Database, user_id: str, password_hash: str) -> None:
     """Change a password and invalidate every token issued before."""
     with db.tx() as t:
-        t.execute("UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE id = ?",
-                  (password_hash, user_id))
+        t.execute(
+            "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE id = ?",
+            (password_hash, user_id),
+        )
 
 
 def list_users(db: Database) -> list[User]:
@@ -114,11 +117,15 @@ def create_project(db: Database, project_id: str, name: str, owner: str | None) 
     project = Project(project_id, name, _now())
     try:
         with db.tx() as t:
-            t.execute("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)",
-                      (project.id, project.name, project.created_at))
+            t.execute(
+                "INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)",
+                (project.id, project.name, project.created_at),
+            )
             if owner:
-                t.execute("INSERT INTO memberships (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
-                          (project.id, owner, Role.ADMIN.value, project.created_at))
+                t.execute(
+                    "INSERT INTO memberships (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
+                    (project.id, owner, Role.ADMIN.value, project.created_at),
+                )
     except IntegrityError:
         raise AlreadyExists(project_id) from None
     return project
@@ -137,7 +144,9 @@ def projects_of(db: Database, user: User) -> list[tuple[Project, Role]]:
     else:
         rows = db.fetch(
             "SELECT p.id, p.name, p.created_at, m.role FROM projects p JOIN memberships m "
-            "ON m.project_id = p.id WHERE m.user_id = ? ORDER BY p.name, p.id", (user.id,))
+            "ON m.project_id = p.id WHERE m.user_id = ? ORDER BY p.name, p.id",
+            (user.id,),
+        )
     return [(Project(str(r[0]), str(r[1]), str(r[2])), Role(str(r[3]))) for r in rows]
 
 
@@ -153,7 +162,9 @@ def list_members(db: Database, project_id: str) -> list[Member]:
     """Members of a project, by email."""
     rows = db.fetch(
         "SELECT u.id, u.email, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id "
-        "WHERE m.project_id = ? ORDER BY u.email", (project_id,))
+        "WHERE m.project_id = ? ORDER BY u.email",
+        (project_id,),
+    )
     return [Member(str(r[0]), str(r[1]), Role(str(r[2])), str(r[3])) for r in rows]
 
 
@@ -163,8 +174,10 @@ def put_member(db: Database, project_id: str, user_id: str, role: Role) -> Membe
         if not t.fetch("SELECT 1 FROM users WHERE id = ?", (user_id,)):
             return None
         t.execute("DELETE FROM memberships WHERE project_id = ? AND user_id = ?", (project_id, user_id))
-        t.execute("INSERT INTO memberships (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
-                  (project_id, user_id, role.value, _now()))
+        t.execute(
+            "INSERT INTO memberships (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
+            (project_id, user_id, role.value, _now()),
+        )
     return next((m for m in list_members(db, project_id) if m.user_id == user_id), None)
 
 
@@ -175,19 +188,20 @@ def remove_member(db: Database, project_id: str, user_id: str) -> bool:
 
 
 def _key(row: tuple[object, ...]) -> KeyRecord:
-    return KeyRecord(str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]),
-                     str(row[5]) if row[5] else None)
+    return KeyRecord(str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]), str(row[5]) if row[5] else None)
 
 
-def create_key(db: Database, project_id: str, name: str, key_hash: str, prefix: str, display: str,
-               created_by: str | None) -> KeyRecord:
+def create_key(
+    db: Database, project_id: str, name: str, key_hash: str, prefix: str, display: str, created_by: str | None
+) -> KeyRecord:
     """Record a new ingest key by its keyed hash."""
     record = KeyRecord(uuid.uuid4().hex, project_id, name, display, _now(), None)
     with db.tx() as t:
         t.execute(
             "INSERT INTO api_keys (id, project_id, name, prefix, key_hash, display, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.id, project_id, name, prefix, key_hash, display, created_by, record.created_at))
+            (record.id, project_id, name, prefix, key_hash, display, created_by, record.created_at),
+        )
     return record
 
 
@@ -199,8 +213,11 @@ def ensure_key(db: Database, project_id: str, name: str, key_hash: str, prefix: 
 
 def list_keys(db: Database, project_id: str) -> list[KeyRecord]:
     """A project's keys, newest first (masked; the key itself is never stored)."""
-    rows = db.fetch("SELECT id, project_id, name, display, created_at, revoked_at FROM api_keys WHERE project_id = ? "
-                    "ORDER BY created_at DESC, id", (project_id,))
+    rows = db.fetch(
+        "SELECT id, project_id, name, display, created_at, revoked_at FROM api_keys WHERE project_id = ? "
+        "ORDER BY created_at DESC, id",
+        (project_id,),
+    )
     return [_key(r) for r in rows]
 
 
@@ -224,13 +241,14 @@ def key_hashes(db: Database) -> tuple[dict[str, str], list[str]]:
 def ack_alert(db: Database, project_id: str, alert_id: str, user_id: str) -> str:
     """Acknowledge an alert (idempotent); return when it was first acknowledged."""
     with db.tx() as t:
-        rows = t.fetch("SELECT acked_at FROM alert_acks WHERE project_id = ? AND alert_id = ?",
-                       (project_id, alert_id))
+        rows = t.fetch("SELECT acked_at FROM alert_acks WHERE project_id = ? AND alert_id = ?", (project_id, alert_id))
         if rows:
             return str(rows[0][0])
         at = _now()
-        t.execute("INSERT INTO alert_acks (project_id, alert_id, user_id, acked_at) VALUES (?, ?, ?, ?)",
-                  (project_id, alert_id, user_id, at))
+        t.execute(
+            "INSERT INTO alert_acks (project_id, alert_id, user_id, acked_at) VALUES (?, ?, ?, ?)",
+            (project_id, alert_id, user_id, at),
+        )
         return at
 
 

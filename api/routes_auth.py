@@ -35,8 +35,11 @@ def _wait(seconds: int) -> JSONResponse:
     return JSONResponse(_LOCKED, 429, headers={"Retry-After": str(seconds)})
 
 
-@router.post("/auth/login", response_model=TokenOut,
-             responses={401: {"description": "Bad credentials"}, 429: {"description": "Too many failures"}})
+@router.post(
+    "/auth/login",
+    response_model=TokenOut,
+    responses={401: {"description": "Bad credentials"}, 429: {"description": "Too many failures"}},
+)
 async def login(body: LoginIn, request: Request, state: State) -> TokenOut | JSONResponse:
     """Exchange email and password for an access token (24 h).
 
@@ -65,11 +68,17 @@ def me(user: CurrentUser) -> UserOut:
     return user_out(user)
 
 
-@router.patch("/users/me", response_model=UserOut,
-              responses={400: {"description": "Current password is wrong"},
-                         429: {"description": "Too many wrong current passwords"}})
-async def change_password(body: PasswordChange, user: CurrentUser, request: Request,
-                          state: State) -> UserOut | JSONResponse:
+@router.patch(
+    "/users/me",
+    response_model=UserOut,
+    responses={
+        400: {"description": "Current password is wrong"},
+        429: {"description": "Too many wrong current passwords"},
+    },
+)
+async def change_password(
+    body: PasswordChange, user: CurrentUser, request: Request, state: State
+) -> UserOut | JSONResponse:
     """Change the caller's password; every token issued before stops working, open live feeds too.
 
     A wrong current password counts as a failed login of the caller's email from this IP.

@@ -35,11 +35,20 @@ class BudgetIn(Input):
     """A new budget."""
 
     scope: Scope = Field(description="Counted per project, per user or per session.")
-    limit_usd: Decimal = Field(gt=0, le=10**9, max_digits=18, decimal_places=6,
-                               description="Alert when the total reaches this many US dollars.")
+    limit_usd: Decimal = Field(
+        gt=0,
+        le=10**9,
+        max_digits=18,
+        decimal_places=6,
+        description="Alert when the total reaches this many US dollars.",
+    )
     period: Period = Field("day", description="Per UTC day, or over the whole session (scope=session only).")
-    key: str | None = Field(None, min_length=1, max_length=256,
-                            description="One user or session ID; empty: each user or session separately.")
+    key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="One user or session ID; empty: each user or session separately.",
+    )
     severity: Severity = "high"
 
     @model_validator(mode="after")
@@ -62,8 +71,10 @@ class BudgetOut(Output):
     key: str | None
     severity: Severity
     created_at: str
-    spent_usd: float = Field(description="Spend in the current period (the top spender's, for per-user or "
-                                         "per-session budgets without a key).")
+    spent_usd: float = Field(
+        description="Spend in the current period (the top spender's, for per-user or "
+        "per-session budgets without a key)."
+    )
     spent_by: str | None = Field(description="Whose spend ``spent_usd`` is (per-user or per-session budgets).")
     used: float = Field(description="spent_usd / limit_usd.")
 
@@ -71,9 +82,19 @@ class BudgetOut(Output):
 async def _out(state: State, b: budgets.BudgetRecord) -> BudgetOut:
     spent = await budgets.spend(state.ch, b)
     limit = float(b.limit_usd)
-    return BudgetOut(id=b.id, project_id=b.project_id, scope=b.scope, limit_usd=limit,
-                     period=b.period, key=b.key, severity=b.severity, created_at=b.created_at,
-                     spent_usd=spent.usd, spent_by=spent.key, used=spent.usd / limit if limit else 0.0)
+    return BudgetOut(
+        id=b.id,
+        project_id=b.project_id,
+        scope=b.scope,
+        limit_usd=limit,
+        period=b.period,
+        key=b.key,
+        severity=b.severity,
+        created_at=b.created_at,
+        spent_usd=spent.usd,
+        spent_by=spent.key,
+        used=spent.usd / limit if limit else 0.0,
+    )
 
 
 @router.get("/projects/{project_id}/budgets", response_model=list[BudgetOut])
@@ -86,8 +107,17 @@ async def list_budgets(access: Viewer, state: State) -> list[BudgetOut]:
 @router.post("/projects/{project_id}/budgets", response_model=BudgetOut, status_code=201)
 async def create_budget(body: BudgetIn, access: Admin, state: State) -> BudgetOut:
     """Add a budget (project admins); the cost workers enforce it within seconds."""
-    record = await run_in_threadpool(budgets.create, state.db, access.project_id, body.scope, body.limit_usd,
-                                     body.period, body.key, body.severity, access.user.id)
+    record = await run_in_threadpool(
+        budgets.create,
+        state.db,
+        access.project_id,
+        body.scope,
+        body.limit_usd,
+        body.period,
+        body.key,
+        body.severity,
+        access.user.id,
+    )
     await budgets.mirror(state.db, state.redis)
     return await _out(state, record)
 

@@ -71,16 +71,18 @@ async def _trace_spans(
 
 
 @router.get("/traces/{trace_id}", response_model=TraceDetail, responses=_NOT_FOUND)
-async def get_trace(trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser,
-                    state: State) -> TraceDetail:
+async def get_trace(
+    trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser, state: State
+) -> TraceDetail:
     """The whole trace: every span with attributes, events, links and GenAI fields, as a tree."""
     spans, truncated = await _trace_spans(state, user, query, trace_id)
     return trace_detail.to_detail(trace_id.lower(), spans, truncated)
 
 
 @router.get("/traces/{trace_id}/steps", response_model=StepsOut, responses=_NOT_FOUND)
-async def get_steps(trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser,
-                    state: State) -> StepsOut:
+async def get_steps(
+    trace_id: TraceId, query: Annotated[ProjectFilter, Query()], user: CurrentUser, state: State
+) -> StepsOut:
     """The Time Machine: spans in execution order, each with its I/O and what changed since the last."""
     spans, truncated = await _trace_spans(state, user, query, trace_id)
     return trace_detail.to_steps(trace_id.lower(), spans, truncated)
@@ -97,8 +99,9 @@ async def list_sessions(query: Annotated[SessionQuery, Query()], user: CurrentUs
 
 
 @router.get("/sessions/{session_id}", response_model=SessionDetail, responses=_NOT_FOUND)
-async def get_session(session_id: SessionId, query: Annotated[Window, Query()], user: CurrentUser,
-                      state: State) -> SessionDetail:
+async def get_session(
+    session_id: SessionId, query: Annotated[Window, Query()], user: CurrentUser, state: State
+) -> SessionDetail:
     """A session and its traces in order (window default: the last 7 days)."""
     projects = await _scope(state, user, query)
     window = time_range(query, state.settings.max_range_days, default_hours=24 * 7)
@@ -144,8 +147,9 @@ async def list_alerts(query: Annotated[AlertQuery, Query()], user: CurrentUser, 
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AckOut, responses=_NOT_FOUND)
-async def ack_alert(alert_id: AlertId, query: Annotated[ProjectFilter, Query()], user: CurrentUser,
-                    state: State) -> AckOut:
+async def ack_alert(
+    alert_id: AlertId, query: Annotated[ProjectFilter, Query()], user: CurrentUser, state: State
+) -> AckOut:
     """Acknowledge an alert (members and admins of its project)."""
     projects = await _scope(state, user, query)
     project = await alerts.alert_project(state.ch, projects, alert_id) if projects else None

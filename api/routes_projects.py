@@ -35,19 +35,27 @@ KeyId = Annotated[str, Path(max_length=64)]
 
 
 def _key_out(k: repo.KeyRecord) -> KeyOut:
-    return KeyOut(id=k.id, project_id=k.project_id, name=k.name, display=k.display, created_at=k.created_at,
-                  revoked_at=k.revoked_at)
+    return KeyOut(
+        id=k.id,
+        project_id=k.project_id,
+        name=k.name,
+        display=k.display,
+        created_at=k.created_at,
+        revoked_at=k.revoked_at,
+    )
 
 
 @router.get("/projects", response_model=list[ProjectOut])
 def list_projects(user: CurrentUser, state: State) -> list[ProjectOut]:
     """Projects the caller can read, with their role."""
-    return [ProjectOut(id=p.id, name=p.name, created_at=p.created_at, role=r)
-            for p, r in repo.projects_of(state.db, user)]
+    return [
+        ProjectOut(id=p.id, name=p.name, created_at=p.created_at, role=r) for p, r in repo.projects_of(state.db, user)
+    ]
 
 
-@router.post("/projects", response_model=ProjectOut, status_code=201,
-             responses={409: {"description": "Project id taken"}})
+@router.post(
+    "/projects", response_model=ProjectOut, status_code=201, responses={409: {"description": "Project id taken"}}
+)
 def create_project(body: ProjectCreate, user: Superuser, state: State) -> ProjectOut:
     """Create a project (superusers); the creator becomes its admin."""
     project_id = body.id or f"p-{uuid.uuid4().hex[:12]}"
@@ -70,8 +78,10 @@ def get_project(access: Viewer, state: State) -> ProjectOut:
 @router.get("/projects/{project_id}/members", response_model=list[MemberOut])
 def list_members(access: Viewer, state: State) -> list[MemberOut]:
     """Members of the project."""
-    return [MemberOut(user_id=m.user_id, email=m.email, role=m.role, created_at=m.created_at)
-            for m in repo.list_members(state.db, access.project_id)]
+    return [
+        MemberOut(user_id=m.user_id, email=m.email, role=m.role, created_at=m.created_at)
+        for m in repo.list_members(state.db, access.project_id)
+    ]
 
 
 def _put_member(state: ApiState, project_id: str, body: MemberPut) -> repo.Member | None:
@@ -113,8 +123,9 @@ async def create_key(body: KeyCreate, access: Admin, state: State) -> KeyCreated
     key = generate_key()
     digest = hash_key(key, state.pepper)
     prefix = "_".join(key.split("_", 2)[:2])
-    record = await run_in_threadpool(repo.create_key, state.db, access.project_id, body.name, digest, prefix,
-                                     display_key(key), access.user.id)
+    record = await run_in_threadpool(
+        repo.create_key, state.db, access.project_id, body.name, digest, prefix, display_key(key), access.user.id
+    )
     await state.redis.hset(API_KEYS_HASH, digest, access.project_id)
     return KeyCreated(**_key_out(record).model_dump(), key=key)
 

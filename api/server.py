@@ -30,8 +30,19 @@ class _Server(uvicorn.Server):
 
 async def serve_app(app: FastAPI, host: str, port: int, stop: asyncio.Event, http: Any = "auto") -> None:
     """Serve ``app`` until ``stop`` is set (``http``: uvicorn's HTTP protocol, e.g. one with read deadlines)."""
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                                    lifespan="on", ws="websockets-sansio", proxy_headers=False, http=http))
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            ws="websockets-sansio",
+            proxy_headers=False,
+            http=http,
+        )
+    )
     task = asyncio.create_task(server.serve(), name="api-http")
     waiter = asyncio.create_task(stop.wait())
     await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)

@@ -34,13 +34,16 @@ class ApiSettings(ServerSettings):
     max_request_bytes: int = Field(1_048_576, gt=0, description="Request bodies above this answer 413.")
     jwt_ttl_seconds: int = Field(86_400, gt=0, le=86_400, description="Access-token lifetime (<= 24 h).")
     login_max_failures: int = Field(
-        5, gt=0, description="Failed logins per email from one client IP before that IP backs off (30 s, doubling).")
+        5, gt=0, description="Failed logins per email from one client IP before that IP backs off (30 s, doubling)."
+    )
     login_window_seconds: int = Field(900, gt=0, description="Failure-counting window and longest wait.")
     login_ip_max_failures: int = Field(30, gt=0, description="Failed logins per client IP per window, any email.")
     login_account_max_failures: int = Field(
-        10, gt=0, description="Failed logins per email per window (all IPs) after which IPs that failed on it wait.")
+        10, gt=0, description="Failed logins per email per window (all IPs) after which IPs that failed on it wait."
+    )
     live_recheck_seconds: float = Field(
-        5.0, gt=0, le=60, description="How often an open WS /live re-checks its token and memberships.")
+        5.0, gt=0, le=60, description="How often an open WS /live re-checks its token and memberships."
+    )
     max_range_days: int = Field(31, gt=0, le=366, description="Longest queryable time range.")
     trace_max_hours: int = Field(6, gt=0, le=48, description="Spans later than start + this are not summed.")
 

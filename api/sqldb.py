@@ -115,7 +115,6 @@ def migrate(db: Database) -> int:
         with db.tx() as t:
             for statement in statements:
                 t.execute(statement)
-            t.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, CURRENT_TIMESTAMP)",
-                      (number,))
+            t.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, CURRENT_TIMESTAMP)", (number,))
         version = number
     return version

@@ -13,8 +13,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 _STATE_FIELDS = (
-    "type", "name", "model", "agent_name", "tool_name", "input", "output", "input_messages",
-    "output_messages", "tool_arguments", "tool_result", "status_code",
+    "type",
+    "name",
+    "model",
+    "agent_name",
+    "tool_name",
+    "input",
+    "output",
+    "input_messages",
+    "output_messages",
+    "tool_arguments",
+    "tool_result",
+    "status_code",
 )
 
 

@@ -51,8 +51,14 @@ def issue(key: bytes, user_id: str, token_version: int, ttl_seconds: int, now: f
     """Return a signed access token for ``user_id``."""
     iat = int(now if now is not None else time.time())
     payload = {
-        "iss": ISSUER, "aud": AUDIENCE, "sub": user_id, "iat": iat, "nbf": iat,
-        "exp": iat + ttl_seconds, "jti": secrets.token_hex(8), "ver": token_version,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": user_id,
+        "iat": iat,
+        "nbf": iat,
+        "exp": iat + ttl_seconds,
+        "jti": secrets.token_hex(8),
+        "ver": token_version,
     }
     return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE, "kid": KEY_ID})
 
@@ -64,7 +70,12 @@ def verify(key: bytes, token: str) -> Claims:
         if header.get("typ") != TOKEN_TYPE or header.get("kid") != KEY_ID or header.get("alg") != ALGORITHM:
             raise InvalidToken("unexpected token header")
         data = jwt.decode(
-            token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER, leeway=LEEWAY_SECONDS,
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
         )
     except jwt.PyJWTError as exc:

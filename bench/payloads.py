@@ -18,8 +18,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 MARKER = b"\xfe\xed\xfa\xce\xca\xfe\xba\xbe"
 TEXT_MARKER = "QZXQZXQZ"
 """Opens every text as the word ``refQZXQZXQZ``; :func:`stamp` writes the request number over it."""
-_WORDS = ("agent tool search weather flight hotel price user plan step reason answer context memory "
-          "invoice refund policy account booking city date time budget").split()
+_WORDS = (
+    "agent tool search weather flight hotel price user plan step reason answer context memory "
+    "invoice refund policy account booking city date time budget"
+).split()
 
 
 def _text(rng: random.Random, size: int) -> str:
@@ -63,8 +65,12 @@ def build_template(spans: int = 500, seed: int = 1) -> bytes:
         root = ss.spans.add()
         root.trace_id, root.span_id, root.name, root.kind = tid, root_id, "invoke_agent planner", 1
         root.start_time_unix_nano, root.end_time_unix_nano = start, start + 9_000_000
-        for k, v in (("gen_ai.operation.name", "invoke_agent"), ("gen_ai.agent.name", "planner"),
-                     ("session.id", f"s-{trace % 97}"), ("user.id", f"u-{trace % 13}")):
+        for k, v in (
+            ("gen_ai.operation.name", "invoke_agent"),
+            ("gen_ai.agent.name", "planner"),
+            ("session.id", f"s-{trace % 97}"),
+            ("user.id", f"u-{trace % 13}"),
+        ):
             _attr(root, k, v)
         for i, kind in enumerate(kinds):
             s = ss.spans.add()
@@ -74,24 +80,41 @@ def build_template(spans: int = 500, seed: int = 1) -> bytes:
             if kind == "chat":
                 s.name, s.kind = "chat gpt-4o-mini", 3
                 msgs = [{"role": "user", "parts": [{"type": "text", "content": _text(rng, rng.randint(800, 2100))}]}]
-                out = [{"role": "assistant", "parts": [{"type": "text", "content": _text(rng, rng.randint(700, 1500))}],
-                        "finish_reason": "stop"}]
-                for k, v in (("gen_ai.operation.name", "chat"), ("gen_ai.provider.name", "openai"),
-                             ("gen_ai.request.model", "gpt-4o-mini"), ("gen_ai.response.model", "gpt-4o-mini"),
-                             ("gen_ai.usage.input_tokens", rng.randint(200, 600)),
-                             ("gen_ai.usage.output_tokens", rng.randint(100, 400)),
-                             ("gen_ai.input.messages", json.dumps(msgs)), ("gen_ai.output.messages", json.dumps(out))):
+                out = [
+                    {
+                        "role": "assistant",
+                        "parts": [{"type": "text", "content": _text(rng, rng.randint(700, 1500))}],
+                        "finish_reason": "stop",
+                    }
+                ]
+                for k, v in (
+                    ("gen_ai.operation.name", "chat"),
+                    ("gen_ai.provider.name", "openai"),
+                    ("gen_ai.request.model", "gpt-4o-mini"),
+                    ("gen_ai.response.model", "gpt-4o-mini"),
+                    ("gen_ai.usage.input_tokens", rng.randint(200, 600)),
+                    ("gen_ai.usage.output_tokens", rng.randint(100, 400)),
+                    ("gen_ai.input.messages", json.dumps(msgs)),
+                    ("gen_ai.output.messages", json.dumps(out)),
+                ):
                     _attr(s, k, v)
             elif kind == "execute_tool":
                 s.name = "execute_tool search"
-                for k, v in (("gen_ai.operation.name", "execute_tool"), ("gen_ai.tool.name", "search"),
-                             ("gen_ai.tool.call.arguments", json.dumps({"q": _text(rng, 40)})),
-                             ("gen_ai.tool.call.result", json.dumps({"hits": _text(rng, 200)}))):
+                for k, v in (
+                    ("gen_ai.operation.name", "execute_tool"),
+                    ("gen_ai.tool.name", "search"),
+                    ("gen_ai.tool.call.arguments", json.dumps({"q": _text(rng, 40)})),
+                    ("gen_ai.tool.call.result", json.dumps({"hits": _text(rng, 200)})),
+                ):
                     _attr(s, k, v)
             elif kind == "embeddings":
                 s.name, s.kind = "embeddings text-embedding-3-small", 3
-                for k, v in (("gen_ai.operation.name", "embeddings"), ("gen_ai.provider.name", "openai"),
-                             ("gen_ai.request.model", "text-embedding-3-small"), ("gen_ai.usage.input_tokens", 42)):
+                for k, v in (
+                    ("gen_ai.operation.name", "embeddings"),
+                    ("gen_ai.provider.name", "openai"),
+                    ("gen_ai.request.model", "text-embedding-3-small"),
+                    ("gen_ai.usage.input_tokens", 42),
+                ):
                     _attr(s, k, v)
             else:
                 s.name, s.kind = "SELECT documents", 3

@@ -62,9 +62,18 @@ def load(client: Any, db: str, first: int, count: int, per: int, start_ns: int, 
     With ``spread``, traces start at pseudo-random times over the week after ``start_ns`` (so each
     stage of the benchmark covers the whole week); without, all start at ``start_ns``.
     """
-    client.command(_SPANS_SQL.replace("{db}", db), parameters={
-        "start_ns": start_ns, "step_ns": WEEK_NS // 1_000_003, "first": first, "count": count, "per": per,
-        "project": PROJECT, "spread": int(spread)})
+    client.command(
+        _SPANS_SQL.replace("{db}", db),
+        parameters={
+            "start_ns": start_ns,
+            "step_ns": WEEK_NS // 1_000_003,
+            "first": first,
+            "count": count,
+            "per": per,
+            "project": PROJECT,
+            "spread": int(spread),
+        },
+    )
 
 
 def trace_id(t: int) -> str:
@@ -96,10 +105,13 @@ async def measure(client: httpx.AsyncClient, small: str, big: str, n: int) -> di
         "trace list, first page": await timed(client, "/api/v1/traces", week, n),
         "trace list, 2 filters": await timed(client, "/api/v1/traces", {**week, **_FILTERS}, n),
         "trace detail, 50 spans": await timed(client, f"/api/v1/traces/{small}", {"project_id": PROJECT}, n),
-        "trace detail, 2000 spans": await timed(client, f"/api/v1/traces/{big}", {"project_id": PROJECT}, max(5, n // 3)),
+        "trace detail, 2000 spans": await timed(
+            client, f"/api/v1/traces/{big}", {"project_id": PROJECT}, max(5, n // 3)
+        ),
         "time machine steps, 50": await timed(client, f"/api/v1/traces/{small}/steps", {"project_id": PROJECT}, n),
-        "cost by model/hour, 7 d": await timed(client, "/api/v1/analytics/cost",
-                                               {**week, "group_by": "model", "bucket": "hour"}, n),
+        "cost by model/hour, 7 d": await timed(
+            client, "/api/v1/analytics/cost", {**week, "group_by": "model", "bucket": "hour"}, n
+        ),
     }
 
 
@@ -144,8 +156,14 @@ async def run(total_spans: int, n: int) -> None:
     migrate(client, db)
     ensure_summaries(client, db)  # the per-trace tables the trace list reads (the writer creates them in production)
     redis = Redis.from_url(valkey.connection_url + "/0")
-    settings = ApiSettings(secret_key=SECRET, database_url=f"sqlite:///{tmp / 'api.db'}", clickhouse_database=db,
-                           admin_email="bench@example.com", admin_password="bench-password", rate_limit_per_minute=0)  # noqa: S106
+    settings = ApiSettings(
+        secret_key=SECRET,
+        database_url=f"sqlite:///{tmp / 'api.db'}",
+        clickhouse_database=db,
+        admin_email="bench@example.com",
+        admin_password="bench-password",  # noqa: S106
+        rate_limit_per_minute=0,
+    )
     app = create_app(settings, client, redis)
     from agentstate.api import repo
 
@@ -155,9 +173,19 @@ async def run(total_spans: int, n: int) -> None:
     load(client, db, 10_000_000, 1, 50, start + WEEK_NS // 2, False)
     big_sql = _SPANS_SQL.replace("{db}", db).replace("lower(hex(MD5(concat('t', toString(t)))))", "{big:String}")
     for k in range(10):
-        client.command(big_sql, parameters={
-            "start_ns": start + WEEK_NS // 2 + k * 1_000_000_000, "step_ns": 0, "first": 20_000_000 + k,
-            "count": 1, "per": 200, "project": PROJECT, "big": trace_id(20_000_000), "spread": 0})
+        client.command(
+            big_sql,
+            parameters={
+                "start_ns": start + WEEK_NS // 2 + k * 1_000_000_000,
+                "step_ns": 0,
+                "first": 20_000_000 + k,
+                "count": 1,
+                "per": 200,
+                "project": PROJECT,
+                "big": trace_id(20_000_000),
+                "spread": 0,
+            },
+        )
     small, big = trace_id(10_000_000), trace_id(20_000_000)
     stages = sorted({min(100_000, total_spans), total_spans})
     loaded = 0
@@ -168,8 +196,9 @@ async def run(total_spans: int, n: int) -> None:
         repo.create_project(app.state.api.db, PROJECT, "Bench", admin[0].id)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120) as c:
-            token = (await c.post("/api/v1/auth/login", json={"email": "bench@example.com",
-                                                              "password": "bench-password"})).json()["access_token"]
+            token = (
+                await c.post("/api/v1/auth/login", json={"email": "bench@example.com", "password": "bench-password"})
+            ).json()["access_token"]
             c.headers["Authorization"] = f"Bearer {token}"
             for stage in stages:
                 t0 = time.perf_counter()
@@ -188,8 +217,9 @@ async def run(total_spans: int, n: int) -> None:
                 print("  baseline, read from spans (no summary tables):")
                 for name, (p50, p95) in (await measure_span_scans(c, n)).items():
                     ratio = p50 / results[stage][name][0]
-                    print(f"  {name:28s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   summary x{ratio:.1f} faster",
-                          flush=True)
+                    print(
+                        f"  {name:28s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   summary x{ratio:.1f} faster", flush=True
+                    )
     if len(results) == 2:
         lo, hi = results[stages[0]], results[stages[1]]
         print(f"\ngrowth from {stages[0]:,} to {stages[1]:,} spans (p50 ratio):")
@@ -203,7 +233,12 @@ async def run(total_spans: int, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--spans", type=int, default=1_000_000, help="spans in the last stage (a first stage at 100000 when larger; small sizes for smoke tests)")
+    parser.add_argument(
+        "--spans",
+        type=int,
+        default=1_000_000,
+        help="spans in the last stage (a first stage at 100000 when larger; small sizes for smoke tests)",
+    )
     parser.add_argument("--iterations", type=int, default=30, help="timed requests per read")
     args = parser.parse_args()
     if args.spans < 100 or args.iterations < 1:

@@ -116,6 +116,8 @@ def detectors(family: str | None, redactor: Redactor) -> Detector:
         return any(bool(engines[f].detect(ref, span_for(text, field_of(row, f)))) for f in chosen)
 
     return detect
+
+
 def evaluate(path: Path, detect: Detector) -> FileResult:
     """Run ``detect`` over every row of one CSV file."""
     result = FileResult()

@@ -114,8 +114,13 @@ def _migrate(args: argparse.Namespace) -> int:
 
     settings = WorkerSettings()
     client = connect(settings.clickhouse_url)
-    migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings),
-            cluster=settings.clickhouse_cluster)
+    migrate(
+        client,
+        settings.clickhouse_database,
+        settings.retention_days,
+        extra_ddl(settings),
+        cluster=settings.clickhouse_cluster,
+    )
     ensure_summaries(client, settings.clickhouse_database, settings.retention_days, cluster=settings.clickhouse_cluster)
     print(f"schema up to date in {settings.clickhouse_database}")
     return 0
@@ -166,37 +171,55 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="agentstate", description="AgentState: observability for AI agents.", epilog=_ENV_HELP,
+        prog="agentstate",
+        description="AgentState: observability for AI agents.",
+        epilog=_ENV_HELP,
         formatter_class=fmt,
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="run the whole platform on this machine (embedded Valkey + chDB)",
-                        epilog=_ENV_HELP, formatter_class=fmt)
+    up = sub.add_parser(
+        "up",
+        help="run the whole platform on this machine (embedded Valkey + chDB)",
+        epilog=_ENV_HELP,
+        formatter_class=fmt,
+    )
     up.add_argument("--data-dir", default="~/.agentstate", help="where Valkey and ClickHouse keep data")
     up.add_argument("--demo", action="store_true", help="send a demo agent's traces once started")
     up.add_argument("--no-ui", action="store_true", help="do not start the Streamlit UI")
     up.add_argument("--exit-after-demo", action="store_true", help="stop once the demo traces are stored")
-    up.add_argument("--security-workers", type=_replicas, metavar="N",
-                    default=os.environ.get("AGENTSTATE_SECURITY_WORKERS"),
-                    help="security engine processes sharing its consumer group (default: $AGENTSTATE_SECURITY_WORKERS, "
-                         "else 1; loop counts and alerts are shared in Redis, baselines per process)")
-    up.add_argument("--cost-workers", type=_replicas, metavar="N", default=os.environ.get("AGENTSTATE_COST_WORKERS"),
-                    help="cost calculator processes (default: $AGENTSTATE_COST_WORKERS, else 1)")
+    up.add_argument(
+        "--security-workers",
+        type=_replicas,
+        metavar="N",
+        default=os.environ.get("AGENTSTATE_SECURITY_WORKERS"),
+        help="security engine processes sharing its consumer group (default: $AGENTSTATE_SECURITY_WORKERS, "
+        "else 1; loop counts and alerts are shared in Redis, baselines per process)",
+    )
+    up.add_argument(
+        "--cost-workers",
+        type=_replicas,
+        metavar="N",
+        default=os.environ.get("AGENTSTATE_COST_WORKERS"),
+        help="cost calculator processes (default: $AGENTSTATE_COST_WORKERS, else 1)",
+    )
     up.set_defaults(func=_up)
 
-    rec = sub.add_parser("receiver", help="OTLP receiver (HTTP 4318, gRPC 4317)", epilog=_ENV_HELP,
-                         formatter_class=fmt)
+    rec = sub.add_parser("receiver", help="OTLP receiver (HTTP 4318, gRPC 4317)", epilog=_ENV_HELP, formatter_class=fmt)
     rec.set_defaults(func=_receiver)
 
     wk = sub.add_parser("worker", help="a stream processor", epilog=_ENV_HELP, formatter_class=fmt)
     wk.add_argument("kind", choices=["writer", "security", "cost"])
-    wk.add_argument("--with-api", action="store_true", help="writer only: also serve the API in-process "
-                    "(embedded chDB allows one process per data directory)")
+    wk.add_argument(
+        "--with-api",
+        action="store_true",
+        help="writer only: also serve the API in-process (embedded chDB allows one process per data directory)",
+    )
     wk.set_defaults(func=_worker)
 
-    sub.add_parser("api", help="query API (FastAPI, port 8000)", epilog=_ENV_HELP,
-                   formatter_class=fmt).set_defaults(func=_api)
+    sub.add_parser("api", help="query API (FastAPI, port 8000)", epilog=_ENV_HELP, formatter_class=fmt).set_defaults(
+        func=_api
+    )
     users = sub.add_parser("users", help="manage API users").add_subparsers(dest="action", required=True)
     uc = users.add_parser("create", help="create a user (password from $AGENTSTATE_NEW_USER_PASSWORD or prompt)")
     uc.add_argument("email")
@@ -204,10 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     uc.add_argument("--project", default="default", help="project to join (default: default)")
     uc.add_argument("--role", choices=["admin", "member", "viewer"], default="admin")
     uc.set_defaults(func=_users)
-    sub.add_parser("ui", help="Streamlit UI (port 8501)", epilog=_ENV_HELP,
-                   formatter_class=fmt).set_defaults(func=_ui)
-    sub.add_parser("migrate", help="create or update the ClickHouse tables", epilog=_ENV_HELP,
-                   formatter_class=fmt).set_defaults(func=_migrate)
+    sub.add_parser("ui", help="Streamlit UI (port 8501)", epilog=_ENV_HELP, formatter_class=fmt).set_defaults(func=_ui)
+    sub.add_parser(
+        "migrate", help="create or update the ClickHouse tables", epilog=_ENV_HELP, formatter_class=fmt
+    ).set_defaults(func=_migrate)
     demo = sub.add_parser("demo", help="send a demo agent's traces")
     demo.add_argument("--endpoint", default="http://127.0.0.1:4318")
     demo.add_argument("--api-key", required=True)

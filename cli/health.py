@@ -79,6 +79,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("target", choices=["http", "worker"])
     p.add_argument("arg", help="http: the URL to GET; worker: writer, security or cost")
     p.add_argument("--timeout", type=float, default=3.0, help="http: seconds to wait")
-    p.add_argument("--max-idle", type=float, default=DEFAULT_MAX_IDLE_SECONDS,
-                   help="worker: seconds since the consumer's last read beyond which it is unhealthy")
+    p.add_argument(
+        "--max-idle",
+        type=float,
+        default=DEFAULT_MAX_IDLE_SECONDS,
+        help="worker: seconds since the consumer's last read beyond which it is unhealthy",
+    )
     p.set_defaults(func=run)

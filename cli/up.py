@@ -34,8 +34,14 @@ from agentstate.cli.valkey import EmbeddedValkey
 _PR_SET_PDEATHSIG = 1
 
 SECRET_VARS = (
-    "AGENTSTATE_SECRET_KEY", "AGENTSTATE_ADMIN_PASSWORD", "AGENTSTATE_BOOTSTRAP_API_KEY", "AGENTSTATE_REDIS_URL",
-    "AGENTSTATE_CLICKHOUSE_URL", "AGENTSTATE_DATABASE_URL", "AGENTSTATE_STATS_TOKEN", "AGENTSTATE_NEW_USER_PASSWORD",
+    "AGENTSTATE_SECRET_KEY",
+    "AGENTSTATE_ADMIN_PASSWORD",
+    "AGENTSTATE_BOOTSTRAP_API_KEY",
+    "AGENTSTATE_REDIS_URL",
+    "AGENTSTATE_CLICKHOUSE_URL",
+    "AGENTSTATE_DATABASE_URL",
+    "AGENTSTATE_STATS_TOKEN",
+    "AGENTSTATE_NEW_USER_PASSWORD",
 )
 """Variables that grant access to something (a password, a signing key, a URL with credentials)."""
 
@@ -43,8 +49,16 @@ NEEDS: dict[str, frozenset[str]] = {
     # the ingest-key pepper and the streams; the stats token if the operator set one
     "receiver": frozenset({"AGENTSTATE_SECRET_KEY", "AGENTSTATE_REDIS_URL", "AGENTSTATE_STATS_TOKEN"}),
     # writer + API: ClickHouse, JWT signing, the first admin and the bootstrap key
-    "writer": frozenset({"AGENTSTATE_SECRET_KEY", "AGENTSTATE_REDIS_URL", "AGENTSTATE_CLICKHOUSE_URL",
-                         "AGENTSTATE_DATABASE_URL", "AGENTSTATE_ADMIN_PASSWORD", "AGENTSTATE_BOOTSTRAP_API_KEY"}),
+    "writer": frozenset(
+        {
+            "AGENTSTATE_SECRET_KEY",
+            "AGENTSTATE_REDIS_URL",
+            "AGENTSTATE_CLICKHOUSE_URL",
+            "AGENTSTATE_DATABASE_URL",
+            "AGENTSTATE_ADMIN_PASSWORD",
+            "AGENTSTATE_BOOTSTRAP_API_KEY",
+        }
+    ),
     "security": frozenset({"AGENTSTATE_REDIS_URL"}),
     "cost": frozenset({"AGENTSTATE_REDIS_URL"}),
     "ui": frozenset(),  # talks to the API over HTTP as the logged-in user
@@ -81,8 +95,12 @@ class Child:
         # A session of its own: Ctrl-C in the terminal reaches only the supervisor, which then stops
         # the components in data-path order (receiver first, Valkey last), not all at once.
         self.proc = subprocess.Popen(
-            self.argv, env={**child_env(self.kind or self.name, env), **self.env}, stdout=log,
-            stderr=subprocess.STDOUT, preexec_fn=_die_with_parent, start_new_session=True,
+            self.argv,
+            env={**child_env(self.kind or self.name, env), **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+            start_new_session=True,
         )
         log.close()
 
@@ -182,9 +200,23 @@ def run_ui() -> int:
     # asgi_app.py serves app.py as an st.App with security headers (X-Frame-Options, CSP).
     script = os.path.join(next(iter(spec.submodule_search_locations)), "asgi_app.py")
     port = os.environ.get("AGENTSTATE_UI_PORT", "8501")
-    argv = [sys.executable, "-m", "streamlit", "run", script, "--server.port", port, "--server.headless",
-            "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer", "--server.address",
-            os.environ.get("AGENTSTATE_UI_HOST", "127.0.0.1")]
+    argv = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.port",
+        port,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+        "--server.address",
+        os.environ.get("AGENTSTATE_UI_HOST", "127.0.0.1"),
+    ]
     # exec, not a child: signals from the supervisor must reach Streamlit itself.
     os.execv(sys.executable, argv)  # noqa: S606 - fixed argv, no shell
     return 0  # pragma: no cover - execv does not return
@@ -251,8 +283,9 @@ def run_up(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + 90
     waiting = [name for name, url in probes if not _wait_http(url, max(1.0, deadline - time.monotonic()))]
     ok = "receiver" not in waiting
-    print("\nAgentState is running" + (f" ({', '.join(waiting)} not ready yet; see logs)" if waiting else ""),
-          flush=True)
+    print(
+        "\nAgentState is running" + (f" ({', '.join(waiting)} not ready yet; see logs)" if waiting else ""), flush=True
+    )
     print(f"  OTLP/HTTP   http://{host}:{http_port}   (POST /v1/traces, /v1/logs)")
     print(f"  OTLP/gRPC   {host}:{env.get('AGENTSTATE_GRPC_PORT', '4317')}")
     print(f"  API         http://127.0.0.1:{api_port}   (docs at /docs)")
@@ -263,8 +296,11 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"  Workers     writer, {workers}  (--security-workers / --cost-workers)")
     print(f"  Redis       {redis_url}\n  ClickHouse  {ch_url}\n  Data dir    {data_dir}  (logs in {data_dir / 'logs'})")
     print(f"  Ingest key  {key}   (project 'default'; send as 'Authorization: Bearer <key>')")
-    shown = "from AGENTSTATE_ADMIN_PASSWORD" if os.environ.get("AGENTSTATE_ADMIN_PASSWORD") else (
-        f"{admin_password}  (kept in {data_dir / 'admin.password'})")
+    shown = (
+        "from AGENTSTATE_ADMIN_PASSWORD"
+        if os.environ.get("AGENTSTATE_ADMIN_PASSWORD")
+        else (f"{admin_password}  (kept in {data_dir / 'admin.password'})")
+    )
     print(f"  Log in as   {admin_email} / {shown}")
     print("  Stop with Ctrl-C.\n", flush=True)
     if args.demo and ok:

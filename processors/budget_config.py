@@ -52,11 +52,20 @@ def _budget(raw: Mapping[str, object]) -> Budget:
     scope, period = BudgetScope(raw["scope"]), BudgetPeriod(raw.get("period", "day"))
     if period is BudgetPeriod.SESSION and scope is not BudgetScope.SESSION:
         raise ValueError("a per-session period needs scope=session")
+
     def text(name: str) -> str | None:
         value = raw.get(name)
         return None if value is None else str(value)
-    return Budget(scope=scope, limit_usd=limit, period=period, project_id=text("project_id"), key=text("key"),
-                  severity=Severity(raw.get("severity", "high")), id=text("id"))
+
+    return Budget(
+        scope=scope,
+        limit_usd=limit,
+        period=period,
+        project_id=text("project_id"),
+        key=text("key"),
+        severity=Severity(raw.get("severity", "high")),
+        id=text("id"),
+    )
 
 
 def mirrored_budgets(entries: Mapping[bytes | str, bytes | str]) -> tuple[Budget, ...]:
@@ -73,8 +82,9 @@ def mirrored_budgets(entries: Mapping[bytes | str, bytes | str]) -> tuple[Budget
     return tuple(out)
 
 
-async def refresh_budgets(redis: Redis, tracker: BudgetTracker, seed: Sequence[Budget], stop: asyncio.Event,
-                          interval: float = REFRESH_SECONDS) -> None:
+async def refresh_budgets(
+    redis: Redis, tracker: BudgetTracker, seed: Sequence[Budget], stop: asyncio.Event, interval: float = REFRESH_SECONDS
+) -> None:
     """Until ``stop``: enforce the seed file's budgets plus the API's, re-read every ``interval`` seconds."""
     while not stop.is_set():
         try:

@@ -37,7 +37,7 @@ class DataDirInUse(SystemExit):
 def chdb_path(url: str) -> str | None:
     """Return the directory of a ``chdb://`` URL, or None for a server URL."""
     if url.startswith("chdb://"):
-        return url[len("chdb://"):] or ":memory:"
+        return url[len("chdb://") :] or ":memory:"
     return None
 
 
@@ -76,8 +76,9 @@ def connect(url: str, database: str | None = None) -> Client:
     return clickhouse_connect.get_client(dsn=url, database=database, settings=settings)
 
 
-def migrate(client: Client, database: str, retention_days: int = 0, extra: list[str] | None = None,
-            cluster: str = "") -> None:
+def migrate(
+    client: Client, database: str, retention_days: int = 0, extra: list[str] | None = None, cluster: str = ""
+) -> None:
     """Create every table idempotently (``cluster``: replicated shards behind distributed tables)."""
     statements = ddl(database, retention_days) + (extra or [])
     for statement in clusterize(statements, cluster) if cluster else statements:

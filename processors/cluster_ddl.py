@@ -71,8 +71,10 @@ def clusterize(statements: list[str], cluster: str) -> list[str]:
             out += _table(m, cluster, on)
         elif m := _VIEW.match(statement):
             select = _to_locals(m["select"], tables)
-            out.append(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {m['db']}.{m['name']} {on} "
-                       f"TO {m['tdb']}.{m['target']}{LOCAL_SUFFIX} AS {select}")
+            out.append(
+                f"CREATE MATERIALIZED VIEW IF NOT EXISTS {m['db']}.{m['name']} {on} "
+                f"TO {m['tdb']}.{m['target']}{LOCAL_SUFFIX} AS {select}"
+            )
         elif m := _ALTER.match(statement):
             out.append(f"ALTER TABLE {m['db']}.{m['name']}{LOCAL_SUFFIX} {on} {m['rest']}")
         else:
@@ -86,10 +88,17 @@ def _table(m: re.Match[str], cluster: str, on: str) -> list[str]:
     engine = _ENGINE.search(rest)
     if engine is None:
         raise ClusterDDLError(f"table {name}: no MergeTree engine to replicate")
-    args = ", ".join(a for a in ("'/clickhouse/tables/{shard}/{database}/" + local + "'", "'{replica}'",
-                                 (engine["args"] or "").strip()) if a)
+    args = ", ".join(
+        a
+        for a in (
+            "'/clickhouse/tables/{shard}/{database}/" + local + "'",
+            "'{replica}'",
+            (engine["args"] or "").strip(),
+        )
+        if a
+    )
     replicated = f"ENGINE = Replicated{engine['engine']}({args})"
-    rest = rest[: engine.start()] + replicated + rest[engine.end():]
+    rest = rest[: engine.start()] + replicated + rest[engine.end() :]
     plain_db = db.strip("`")
     return [
         f"CREATE TABLE IF NOT EXISTS {db}.{local} {on} ({rest}",

@@ -136,8 +136,12 @@ class StreamConsumer(abc.ABC):
                 if self._stopping.is_set():
                     # Nothing can be drained or acked without Redis, and what is unacked stays
                     # pending there for the next start: stop now instead of retrying to the deadline.
-                    log.warning("%s/%s: redis unavailable while stopping (%s); the rest stays pending",
-                                self.stream, self.group, exc)
+                    log.warning(
+                        "%s/%s: redis unavailable while stopping (%s); the rest stays pending",
+                        self.stream,
+                        self.group,
+                        exc,
+                    )
                     return
                 log.warning("%s/%s: redis unavailable (%s); retrying", self.stream, self.group, exc)
                 self._recovering = True
@@ -245,8 +249,9 @@ class StreamConsumer(abc.ABC):
             if len(entries) == 1:
                 await self._failed(entries[0], exc)
                 return
-            log.warning("%s/%s: batch of %d failed (%r); retrying one by one", self.stream, self.group,
-                        len(entries), exc)
+            log.warning(
+                "%s/%s: batch of %d failed (%r); retrying one by one", self.stream, self.group, len(entries), exc
+            )
             await self._one_by_one(entries)
             return
         await self.redis.xack(self.stream, self.group, *[e[0] for e in entries])
@@ -297,5 +302,11 @@ class StreamConsumer(abc.ABC):
         self._failures[entry[0]] = f"{exc.__class__.__name__}: {exc}"
         self._recovering = True
         self._backoff = min(30.0, max(0.5, self._backoff * 2))
-        log.warning("%s/%s: entry %s failed (%r); retrying in %.1fs", self.stream, self.group,
-                    entry[0].decode(), exc, self._backoff)
+        log.warning(
+            "%s/%s: entry %s failed (%r); retrying in %.1fs",
+            self.stream,
+            self.group,
+            entry[0].decode(),
+            exc,
+            self._backoff,
+        )

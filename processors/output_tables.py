@@ -22,7 +22,6 @@ from agentstate.semconv.tables import ALERT_COLUMNS, ALERT_TABLE, COST_COLUMNS, 
 __all__ = ["ALERT_COLUMNS", "COST_COLUMNS", "ddl", "writers"]
 
 
-
 def _ttl(days: int) -> str:
     return f"TTL toDateTime(Timestamp) + toIntervalDay({days})" if days > 0 else ""
 
@@ -70,10 +69,18 @@ class AlertsWriter(RowsWriter):
     def _announcements(self, rows: list[list[Any]]) -> list[tuple[str, str, dict[str, Any]]]:
         idx = {c: i for i, c in enumerate(self.columns)}
         return [
-            (r[idx["ProjectId"]], "alert", {
-                "alert_id": r[idx["AlertId"]], "trace_id": r[idx["TraceId"]], "span_id": r[idx["SpanId"]],
-                "rule_id": r[idx["RuleId"]], "severity": r[idx["Severity"]], "message": r[idx["Message"]],
-            })
+            (
+                r[idx["ProjectId"]],
+                "alert",
+                {
+                    "alert_id": r[idx["AlertId"]],
+                    "trace_id": r[idx["TraceId"]],
+                    "span_id": r[idx["SpanId"]],
+                    "rule_id": r[idx["RuleId"]],
+                    "severity": r[idx["Severity"]],
+                    "message": r[idx["Message"]],
+                },
+            )
             for r in rows
         ]
 

@@ -14,7 +14,8 @@ class WorkerSettings(ServerSettings):
     """Shared by the writer, security and cost workers (Redis, ClickHouse and the secret key: ServerSettings)."""
 
     clickhouse_cluster: str = Field(
-        "", description="ClickHouse cluster (remote_servers) for replicated local tables behind distributed ones; "
+        "",
+        description="ClickHouse cluster (remote_servers) for replicated local tables behind distributed ones; "
         "empty: the single-node schema.",
     )
     retention_days: int = Field(0, ge=0, description="TTL of stored telemetry in days (0 = keep).")
@@ -23,16 +24,22 @@ class WorkerSettings(ServerSettings):
         description="Stable consumer name within each group (distinct per replica; stable across restarts).",
     )
     writer_concurrency: int = Field(
-        2, ge=1, le=16,
+        2,
+        ge=1,
+        le=16,
         description="Trace-writer consumers per process; one converts (Python) while another inserts (C++).",
     )
     batch_entries: int = Field(
-        40, gt=0, le=1000,
+        40,
+        gt=0,
+        le=1000,
         description="Stream entries (requests) per batch. Under load the writer inserts this many at once: chDB spends "
         "~22 us/span on 20k-span inserts against ~30 at 10k and ~37 at 5k (per-insert and merge costs).",
     )
     linger_ms: int = Field(
-        1000, ge=0, le=4000,
+        1000,
+        ge=0,
+        le=4000,
         description="How long the writer gathers stream entries before one insert when fewer than a batch are "
         "waiting. Every chDB insert has a fixed cost (~15 ms, plus a part to merge): at a steady 12k spans/s, "
         "inserting each request at once cost the writer ~2x the CPU per span. Spans and alerts stay visible "
@@ -42,7 +49,9 @@ class WorkerSettings(ServerSettings):
     max_deliveries: int = Field(10, gt=0, description="Deliveries before an entry is dead-lettered.")
     max_attribute_bytes: int = Field(262_144, gt=0, description="Longer attribute values are truncated.")
     nice: int = Field(
-        0, ge=0, le=19,
+        0,
+        ge=0,
+        le=19,
         description="CPU priority increment (os.nice) for the security and cost workers; `agentstate up` uses 5 so "
         "that storing spans keeps priority over analysing them on a small machine.",
     )

@@ -77,7 +77,17 @@ def iter_spans(project: str, body: bytes) -> Iterator[SpanRecord]:
                 events = tuple((ev.name, {kv.key: plain(kv.value) for kv in ev.attributes}) for ev in s.events)
                 pid = s.parent_span_id
                 yield SpanRecord(
-                    project, s.trace_id.hex(), s.span_id.hex(), pid.hex() if pid and pid != _ZERO8 else "",
-                    s.name, s.kind, s.start_time_unix_nano, s.end_time_unix_nano, s.status.code,
-                    s.status.message, service, attrs, events,
+                    project,
+                    s.trace_id.hex(),
+                    s.span_id.hex(),
+                    pid.hex() if pid and pid != _ZERO8 else "",
+                    s.name,
+                    s.kind,
+                    s.start_time_unix_nano,
+                    s.end_time_unix_nano,
+                    s.status.code,
+                    s.status.message,
+                    service,
+                    attrs,
+                    events,
                 )

@@ -136,10 +136,14 @@ def backfill(database: str) -> dict[str, str]:
     db = f"`{database}`"
     return {
         ROOTS_TABLE: f"INSERT INTO {db}.{ROOTS_TABLE} {_ROOTS_SELECT.replace('{db}', db)}",  # nosec B608 - identifier
-        SUMMARY_TABLE: (f"INSERT INTO {db}.{SUMMARY_TABLE} (ProjectId, TraceId, Day, Start, Spans, Error, "  # nosec B608
-                        f"RequestModels, Sessions, Users) {_SUMMARY_SELECT.replace('{db}', db)}"),
-        FACETS_TABLE: (f"INSERT INTO {db}.{FACETS_TABLE} (ProjectId, Facet, Value, Start, TraceId) "  # nosec B608
-                       f"{_FACETS_SELECT.replace('{db}', db)}"),
+        SUMMARY_TABLE: (
+            f"INSERT INTO {db}.{SUMMARY_TABLE} (ProjectId, TraceId, Day, Start, Spans, Error, "  # nosec B608
+            f"RequestModels, Sessions, Users) {_SUMMARY_SELECT.replace('{db}', db)}"
+        ),
+        FACETS_TABLE: (
+            f"INSERT INTO {db}.{FACETS_TABLE} (ProjectId, Facet, Value, Start, TraceId) "  # nosec B608
+            f"{_FACETS_SELECT.replace('{db}', db)}"
+        ),
     }
 
 
@@ -150,8 +154,10 @@ def ensure(client: Client, database: str, retention_days: int = 0, cluster: str 
     ``cluster`` the backfill goes through the distributed tables, whose sharding key (the trace) puts
     each row on the shard that holds its trace's spans.
     """
-    rows = client.query("SELECT name FROM system.tables WHERE database = {d:String} AND name IN {t:Array(String)}",
-                        parameters={"d": database, "t": list(TABLES)}).result_rows
+    rows = client.query(
+        "SELECT name FROM system.tables WHERE database = {d:String} AND name IN {t:Array(String)}",
+        parameters={"d": database, "t": list(TABLES)},
+    ).result_rows
     new = [t for t in TABLES if t not in {str(r[0]) for r in rows}]
     statements = ddl(database, retention_days)
     for statement in clusterize(statements, cluster) if cluster else statements:

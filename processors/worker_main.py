@@ -55,9 +55,16 @@ def _ref(rec: SpanRecord) -> SpanRef:
 class SpanProcessor(StreamConsumer):
     """Runs ``process`` on every span of each entry and publishes what it returns."""
 
-    def __init__(self, redis: Redis, group: str, consumer: str, process: Callable[[SpanRecord], Output],
-                 process_batch: Callable[[list[SpanRecord]], Output] | None = None,
-                 process_read: BatchLogic | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        group: str,
+        consumer: str,
+        process: Callable[[SpanRecord], Output],
+        process_batch: Callable[[list[SpanRecord]], Output] | None = None,
+        process_read: BatchLogic | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(redis, S.SPANS_STREAM, group, consumer, **kwargs)
         self.process = process
         self.process_batch = process_batch
@@ -82,7 +89,7 @@ class SpanProcessor(StreamConsumer):
             out.setdefault(stream, []).append(row)
         for stream, rows in out.items():
             for i in range(0, len(rows), _CHUNK):
-                await self.redis.xadd(stream, {b"r": orjson.dumps(rows[i:i + _CHUNK])})
+                await self.redis.xadd(stream, {b"r": orjson.dumps(rows[i : i + _CHUNK])})
 
 
 def _decode(eid: bytes, fields: dict[bytes, bytes]) -> list[SpanRecord]:
@@ -164,11 +171,18 @@ def build(kind: str, redis: Redis, settings: WorkerSettings, budgets: BudgetTrac
     if kind == "security":
         engine = SecurityEngine(prices=book)
         _warm_up(SecurityEngine(prices=book))
-        return SpanProcessor(redis, S.SECURITY_GROUP, settings.consumer_name, security_process(engine),
-                             process_read=security_read(engine, RedisTraceState(redis)), **common)
+        return SpanProcessor(
+            redis,
+            S.SECURITY_GROUP,
+            settings.consumer_name,
+            security_process(engine),
+            process_read=security_read(engine, RedisTraceState(redis)),
+            **common,
+        )
     if kind == "cost":
-        return SpanProcessor(redis, S.COST_GROUP, settings.consumer_name,
-                             cost_process(book, budgets or BudgetTracker(())), **common)
+        return SpanProcessor(
+            redis, S.COST_GROUP, settings.consumer_name, cost_process(book, budgets or BudgetTracker(())), **common
+        )
     raise ValueError(f"unknown worker kind {kind!r}")
 
 

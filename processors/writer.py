@@ -155,8 +155,12 @@ class OtlpWriter(StreamConsumer):
         for project in pc.unique(projects).to_pylist():
             mask = pc.equal(projects, project)
             tids = pc.unique(pc.filter(table.column("TraceId"), mask)).to_pylist()
-            msg = {"kind": "spans", "project": project, "count": int(pc.sum(mask).as_py() or 0),
-                   "trace_ids": tids[:200]}
+            msg = {
+                "kind": "spans",
+                "project": project,
+                "count": int(pc.sum(mask).as_py() or 0),
+                "trace_ids": tids[:200],
+            }
             try:
                 await self.redis.publish(S.LIVE_CHANNEL, orjson.dumps(msg))
             except Exception:  # the live feed is best effort; the data is already stored
@@ -170,7 +174,13 @@ class RowsWriter(StreamConsumer):
     """
 
     def __init__(
-        self, redis: Redis, client: Client, stream: str, table: str, columns: Sequence[str], consumer: str,
+        self,
+        redis: Redis,
+        client: Client,
+        stream: str,
+        table: str,
+        columns: Sequence[str],
+        consumer: str,
         **kwargs: Any,
     ) -> None:
         super().__init__(redis, stream, S.WRITER_GROUP, consumer, **kwargs)
@@ -190,7 +200,10 @@ class RowsWriter(StreamConsumer):
         if rows:
             token = dedup_token(self.stream, entries)
             await asyncio.to_thread(
-                self.client.insert, self.table, rows, column_names=self.columns,
+                self.client.insert,
+                self.table,
+                rows,
+                column_names=self.columns,
                 settings={"insert_deduplication_token": token},
             )
         for project, kind, payload in self._announcements(rows):

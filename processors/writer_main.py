@@ -49,8 +49,13 @@ async def run_writer(
 ) -> None:
     """Run the trace, log and row writers (and ``companion``) until ``stop`` (set by the CLI on SIGTERM)."""
     client = connect(settings.clickhouse_url)
-    migrate(client, settings.clickhouse_database, settings.retention_days, extra_ddl(settings),
-            cluster=settings.clickhouse_cluster)
+    migrate(
+        client,
+        settings.clickhouse_database,
+        settings.retention_days,
+        extra_ddl(settings),
+        cluster=settings.clickhouse_cluster,
+    )
     ensure_summaries(client, settings.clickhouse_database, settings.retention_days, cluster=settings.clickhouse_cluster)
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
     tune_gc()
@@ -66,13 +71,29 @@ async def run_writer(
     consumers = [
         *(
             # Stable names per slot, so each drains its own pending list after a restart.
-            OtlpWriter(redis, client if i == 0 else connect(settings.clickhouse_url), db,
-                       settings.consumer_name if n == 1 else f"{settings.consumer_name}-{i}", signal="traces",
-                       scrub=scrub, max_value_len=settings.max_attribute_bytes, fault_hook=fault_hook, **common)
+            OtlpWriter(
+                redis,
+                client if i == 0 else connect(settings.clickhouse_url),
+                db,
+                settings.consumer_name if n == 1 else f"{settings.consumer_name}-{i}",
+                signal="traces",
+                scrub=scrub,
+                max_value_len=settings.max_attribute_bytes,
+                fault_hook=fault_hook,
+                **common,
+            )
             for i in range(n)
         ),
-        OtlpWriter(redis, client, db, f"{settings.consumer_name}", signal="logs", scrub=scrub,
-                   max_value_len=settings.max_attribute_bytes, **common),
+        OtlpWriter(
+            redis,
+            client,
+            db,
+            f"{settings.consumer_name}",
+            signal="logs",
+            scrub=scrub,
+            max_value_len=settings.max_attribute_bytes,
+            **common,
+        ),
         *row_writers(redis, client, settings, common),
     ]
     async with AsyncExitStack() as stack:

@@ -8,9 +8,7 @@ import grpc
 class IngestError(Exception):
     """A request the receiver refuses; carries the HTTP status, gRPC code and Retry-After."""
 
-    def __init__(
-        self, status: int, message: str, grpc_code: grpc.StatusCode, retry_after: int | None = None
-    ) -> None:
+    def __init__(self, status: int, message: str, grpc_code: grpc.StatusCode, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message

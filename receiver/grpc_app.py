@@ -51,9 +51,7 @@ def _export(
     async def export(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
         try:
-            project = await service.authenticate(
-                extract_key(metadata.get("authorization"), metadata.get("x-api-key"))
-            )
+            project = await service.authenticate(extract_key(metadata.get("authorization"), metadata.get("x-api-key")))
             if len(request) > limit:
                 raise too_large(limit)
             decoded = await service.ingest(signal, project, request, PROTOBUF)
@@ -67,7 +65,10 @@ def _export(
 
 
 def create_server(
-    service: IngestService, address: str, max_body_bytes: int, handshake_seconds: float = 10.0,
+    service: IngestService,
+    address: str,
+    max_body_bytes: int,
+    handshake_seconds: float = 10.0,
     idle_seconds: float = 30.0,
 ) -> grpc.aio.Server:
     """Build (not start) the gRPC server bound to ``address``.

@@ -35,9 +35,7 @@ _DRAIN_FACTOR = 4
 
 
 def _encode(msg: Message, media: str) -> bytes:
-    data: bytes = (
-        json_format.MessageToJson(msg, indent=None).encode() if media == JSON else msg.SerializeToString()
-    )
+    data: bytes = json_format.MessageToJson(msg, indent=None).encode() if media == JSON else msg.SerializeToString()
     return data
 
 

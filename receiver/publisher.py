@@ -182,5 +182,6 @@ class RateLimiter:
         """Spend ``n`` tokens of ``project`` or raise a 429 ``IngestError``."""
         wait, rate = self._limiter.wait_needed(project, n)
         if wait > 0:
-            raise overloaded(f"rate limit of {rate:g} spans/s per project exceeded", min(60, max(1, int(wait + 0.999))),
-                             status=429)
+            raise overloaded(
+                f"rate limit of {rate:g} spans/s per project exceeded", min(60, max(1, int(wait + 0.999))), status=429
+            )

@@ -54,8 +54,14 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
     app = create_app(service, settings.max_body_bytes, settings.stats_token)
     http = _Server(
         uvicorn.Config(
-            app, host=settings.host, port=settings.http_port, log_level="warning",
-            access_log=False, timeout_keep_alive=settings.keep_alive_seconds, lifespan="off", ws="none",
+            app,
+            host=settings.host,
+            port=settings.http_port,
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=settings.keep_alive_seconds,
+            lifespan="off",
+            ws="none",
             http=deadline_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds),
         )
     )
@@ -63,8 +69,11 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
     grpc_server = None
     if settings.grpc_port:
         grpc_server = create_server(
-            service, f"{settings.host}:{settings.grpc_port}", settings.max_body_bytes,
-            settings.header_timeout_seconds, settings.keep_alive_seconds,
+            service,
+            f"{settings.host}:{settings.grpc_port}",
+            settings.max_body_bytes,
+            settings.header_timeout_seconds,
+            settings.keep_alive_seconds,
         )
         await grpc_server.start()
     log.info("receiver listening: http=%s:%s grpc=%s", settings.host, settings.http_port, settings.grpc_port)

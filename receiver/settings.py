@@ -23,7 +23,8 @@ class ReceiverSettings(ServerSettings):
         30.0, ge=0, le=60, description="How long key lookups (hits and misses) are cached; revocation delay."
     )
     high_water_entries: int = Field(
-        5000, gt=0,
+        5000,
+        gt=0,
         description="Backlog (entries not yet finished by the slowest group) a project may have waiting before its "
         "requests get 503 + Retry-After; with n projects sending, each may have this / n (none is refused below "
         "half of it). Twice this is the hard limit for everybody.",
@@ -39,7 +40,8 @@ class ReceiverSettings(ServerSettings):
         0.0, ge=0, description="Per-project span rate limit (token bucket, burst = 2 s); 0 = unlimited."
     )
     shared_rate_limit_spans_per_second: float = Field(
-        5000.0, ge=0,
+        5000.0,
+        ge=0,
         description="Per-project span rate limit that applies only while other projects are sending too (so one "
         "tenant cannot take the pipeline from the rest; alone it may use all of it); 0 = off. Per receiver replica.",
     )

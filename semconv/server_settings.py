@@ -36,17 +36,22 @@ class ServerSettings(BaseSettings):
     )
     clickhouse_database: str = Field("agentstate", description="ClickHouse database of all tables.")
     secret_key: str = Field(
-        "", description=f"Server secret: signs JWTs and peppers ingest-key hashes (>= {MIN_SECRET_CHARS} characters; "
+        "",
+        description=f"Server secret: signs JWTs and peppers ingest-key hashes (>= {MIN_SECRET_CHARS} characters; "
         "the receiver and the API must share it).",
     )
 
     header_timeout_seconds: float = Field(
-        10.0, gt=0, le=300,
+        10.0,
+        gt=0,
+        le=300,
         description="A request's head (line and headers) must arrive within this many seconds of the connection "
         "opening, or of its first byte on a kept-alive connection; else 408 and the connection is closed.",
     )
     body_timeout_seconds: float = Field(
-        30.0, gt=0, le=600,
+        30.0,
+        gt=0,
+        le=600,
         description="A request's body must arrive within this many seconds of its head; else 408 and close.",
     )
 

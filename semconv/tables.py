@@ -21,10 +21,34 @@ COST_TABLE: Final = "cost_metrics"
 """One priced row per model call (the cost calculator's output), a ReplacingMergeTree keyed by span."""
 
 COST_COLUMNS: Final[tuple[str, ...]] = (
-    "ProjectId", "Timestamp", "TraceId", "SpanId", "ServiceName", "Operation", "Provider", "Model",
-    "RequestModel", "AgentName", "WorkflowName", "SessionId", "UserId", "InputTokens", "OutputTokens",
-    "CacheReadTokens", "CacheWriteTokens", "ReasoningTokens", "TotalTokens", "CostInput", "CostOutput",
-    "CostCacheRead", "CostCacheWrite", "CostReasoning", "CostUsd", "PriceSource", "Status", "Version",
+    "ProjectId",
+    "Timestamp",
+    "TraceId",
+    "SpanId",
+    "ServiceName",
+    "Operation",
+    "Provider",
+    "Model",
+    "RequestModel",
+    "AgentName",
+    "WorkflowName",
+    "SessionId",
+    "UserId",
+    "InputTokens",
+    "OutputTokens",
+    "CacheReadTokens",
+    "CacheWriteTokens",
+    "ReasoningTokens",
+    "TotalTokens",
+    "CostInput",
+    "CostOutput",
+    "CostCacheRead",
+    "CostCacheWrite",
+    "CostReasoning",
+    "CostUsd",
+    "PriceSource",
+    "Status",
+    "Version",
 )
 """Columns of :data:`COST_TABLE`, in the order the writer inserts them."""
 
@@ -35,7 +59,19 @@ ALERT_TABLE: Final = "security_alerts"
 """One row per alert (security engine and budgets), a ReplacingMergeTree keyed by span and rule."""
 
 ALERT_COLUMNS: Final[tuple[str, ...]] = (
-    "ProjectId", "Timestamp", "AlertId", "TraceId", "SpanId", "RuleId", "Category", "Severity", "Score",
-    "Evidence", "Message", "Status", "Occurrences", "Version",
+    "ProjectId",
+    "Timestamp",
+    "AlertId",
+    "TraceId",
+    "SpanId",
+    "RuleId",
+    "Category",
+    "Severity",
+    "Score",
+    "Evidence",
+    "Message",
+    "Status",
+    "Occurrences",
+    "Version",
 )
 """Columns of :data:`ALERT_TABLE`, in the order the writer inserts them."""

@@ -85,8 +85,9 @@ SECRET = "test-secret-key-0123456789abcdef"
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     out = open(log, "ab")  # noqa: SIM115 - closed by the child's lifetime
-    proc = subprocess.Popen([sys.executable, "-m", "agentstate.cli", *args], env=env, stdout=out,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentstate.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+    )
     out.close()
     return proc
 
@@ -112,9 +113,15 @@ class Receiver:
 
 def start_receiver(redis_url: str, log_dir: Path, **extra: str) -> Receiver:
     http_port, grpc_port = free_port(), free_port()
-    env = {**os.environ, "AGENTSTATE_REDIS_URL": redis_url, "AGENTSTATE_SECRET_KEY": SECRET,
-           "AGENTSTATE_HTTP_PORT": str(http_port), "AGENTSTATE_GRPC_PORT": str(grpc_port),
-           "AGENTSTATE_KEY_CACHE_SECONDS": "1", **extra}
+    env = {
+        **os.environ,
+        "AGENTSTATE_REDIS_URL": redis_url,
+        "AGENTSTATE_SECRET_KEY": SECRET,
+        "AGENTSTATE_HTTP_PORT": str(http_port),
+        "AGENTSTATE_GRPC_PORT": str(grpc_port),
+        "AGENTSTATE_KEY_CACHE_SECONDS": "1",
+        **extra,
+    }
     log = log_dir / f"receiver-{http_port}.log"
     proc = spawn(["receiver"], env, log)
     url = f"http://127.0.0.1:{http_port}"
@@ -228,8 +235,9 @@ def _wait_for_tables(client: Any, database: str, timeout: float = 120.0) -> None
     wanted = {"otel_traces", "otel_logs", ALERT_TABLE, COST_TABLE, *TRACE_TABLES}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rows = client.query("SELECT name FROM system.tables WHERE database = {d:String}",
-                            parameters={"d": database}).result_rows
+        rows = client.query(
+            "SELECT name FROM system.tables WHERE database = {d:String}", parameters={"d": database}
+        ).result_rows
         if wanted <= {str(r[0]) for r in rows}:
             return
         time.sleep(0.2)
@@ -245,8 +253,9 @@ def platform(valkey: Valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
     data_dir = tmp_path_factory.mktemp("platform")
     ch_url = f"chdb://{data_dir / 'clickhouse'}"
-    settings = WorkerSettings(redis_url=valkey.url, clickhouse_url=ch_url, consumer_name="test-writer",
-                              claim_idle_seconds=5)
+    settings = WorkerSettings(
+        redis_url=valkey.url, clickhouse_url=ch_url, consumer_name="test-writer", claim_idle_seconds=5
+    )
     writer = InProcessWriter(settings)
     writer.start()
     if writer.error:

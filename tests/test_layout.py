@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"cli": "cli", "sdk": "sdk", "semconv": "semconv", "receiver": "receiver", "processors": "processors",
-           "api": "api", "ui": "ui"}
+FOLDERS = {
+    "cli": "cli",
+    "sdk": "sdk",
+    "semconv": "semconv",
+    "receiver": "receiver",
+    "processors": "processors",
+    "api": "api",
+    "ui": "ui",
+}
 ALLOWED = {
     "semconv": set(),
     "sdk": {"semconv"},
@@ -48,8 +55,11 @@ def imports() -> list[tuple[str, str, str]]:
             part = _part_of_file(path)
             assert part is not None
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                    [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else ([node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+                )
                 for name in names:
                     target = _part_of_module(name)
                     if target is not None and target != part:
@@ -64,10 +74,13 @@ def test_every_import_follows_the_data_path() -> None:
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize(("part", "forbidden"), [
-    pytest.param("api", "processors", id="api-imports-no-processors"),
-    pytest.param("sdk", "api", id="sdk-imports-no-server"),
-    pytest.param("processors", "cli", id="nothing-imports-the-cli"),
-])
+@pytest.mark.parametrize(
+    ("part", "forbidden"),
+    [
+        pytest.param("api", "processors", id="api-imports-no-processors"),
+        pytest.param("sdk", "api", id="sdk-imports-no-server"),
+        pytest.param("processors", "cli", id="nothing-imports-the-cli"),
+    ],
+)
 def test_the_rules_reject_what_the_issue_names(part: str, forbidden: str) -> None:
     assert forbidden not in ALLOWED[part]

@@ -10,8 +10,18 @@ import pandas as pd
 from agentstate.ui.schema import TraceSummary
 
 COST_COLUMNS = ["bucket", "key", "cost_usd", "input_tokens", "output_tokens", "calls"]
-USAGE_COLUMNS = ["bucket", "key", "spans", "errors", "error_rate", "input_tokens", "output_tokens", "p50_ms",
-                 "p95_ms", "p99_ms"]
+USAGE_COLUMNS = [
+    "bucket",
+    "key",
+    "spans",
+    "errors",
+    "error_rate",
+    "input_tokens",
+    "output_tokens",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+]
 
 
 def _frame(points: Sequence[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -33,8 +43,9 @@ def usage_frame(points: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 def tokens_long(cost: pd.DataFrame) -> pd.DataFrame:
     """Input and output tokens per bucket, long format for a stacked chart."""
-    melted = cost.melt(id_vars=["bucket"], value_vars=["input_tokens", "output_tokens"], var_name="direction",
-                       value_name="tokens")
+    melted = cost.melt(
+        id_vars=["bucket"], value_vars=["input_tokens", "output_tokens"], var_name="direction", value_name="tokens"
+    )
     return melted.groupby(["bucket", "direction"], as_index=False)["tokens"].sum()
 
 
@@ -46,8 +57,13 @@ def latency_long(usage: pd.DataFrame) -> pd.DataFrame:
     for bucket, group in usage.groupby("bucket"):
         weight = group["spans"].clip(lower=1)
         for p in ("p50_ms", "p95_ms", "p99_ms"):
-            rows.append({"bucket": bucket, "percentile": p.removesuffix("_ms"),
-                         "ms": float((group[p] * weight).sum() / weight.sum())})
+            rows.append(
+                {
+                    "bucket": bucket,
+                    "percentile": p.removesuffix("_ms"),
+                    "ms": float((group[p] * weight).sum() / weight.sum()),
+                }
+            )
     return pd.DataFrame(rows, columns=["bucket", "percentile", "ms"])
 
 
@@ -69,7 +85,18 @@ def top_costs(cost: pd.DataFrame, n: int = 10) -> pd.DataFrame:
 def top_traces(items: Sequence[TraceSummary], n: int = 10) -> pd.DataFrame:
     """The most expensive traces."""
     ranked = sorted(items, key=lambda t: t["cost_usd"], reverse=True)[:n]
-    return pd.DataFrame([{"trace_id": t["trace_id"], "trace": t["root_span_name"], "start": t["start_time"],
-                          "cost_usd": t["cost_usd"], "tokens": t["total_tokens"], "duration_ms": t["duration_ms"],
-                          "project": t["project_id"]} for t in ranked],
-                        columns=["trace_id", "trace", "start", "cost_usd", "tokens", "duration_ms", "project"])
+    return pd.DataFrame(
+        [
+            {
+                "trace_id": t["trace_id"],
+                "trace": t["root_span_name"],
+                "start": t["start_time"],
+                "cost_usd": t["cost_usd"],
+                "tokens": t["total_tokens"],
+                "duration_ms": t["duration_ms"],
+                "project": t["project_id"],
+            }
+            for t in ranked
+        ],
+        columns=["trace_id", "trace", "start", "cost_usd", "tokens", "duration_ms", "project"],
+    )

@@ -44,8 +44,7 @@ def _sidebar() -> None:
     names = {p["id"]: f"{p['name']} ({p['id']})" for p in projects}
     if st.session_state.get(session.PROJECT) not in ids:
         st.session_state[session.PROJECT] = session.ALL_PROJECTS
-    st.sidebar.selectbox("Project", ids, key=session.PROJECT,
-                         format_func=lambda i: names.get(i, "All projects"))
+    st.sidebar.selectbox("Project", ids, key=session.PROJECT, format_func=lambda i: names.get(i, "All projects"))
     st.sidebar.caption(escape_markdown(f"Signed in as {st.session_state.get(session.EMAIL, '')}"))
     if st.sidebar.button("Log out", key="logout"):
         session.log_out()

@@ -100,8 +100,7 @@ def to_message(raw: Any, default_role: str = "user") -> ChatMessage:
     """One message of any dialect (a bare string is a message of ``default_role``)."""
     if not isinstance(raw, dict):
         return ChatMessage(role=default_role, texts=_text_of(raw))
-    msg = ChatMessage(role=str(raw.get("role") or default_role),
-                      finish_reason=str(raw.get("finish_reason") or ""))
+    msg = ChatMessage(role=str(raw.get("role") or default_role), finish_reason=str(raw.get("finish_reason") or ""))
     if isinstance(raw.get("parts"), list):
         _from_parts(msg, raw["parts"])
     else:

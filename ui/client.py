@@ -79,8 +79,9 @@ class ApiClient:
     def _request(self, method: str, path: str, *, params: Params | None = None, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            response = self._http.request(method, self.base_url + API_PREFIX + path, params=_clean(params),
-                                          json=body, headers=headers)
+            response = self._http.request(
+                method, self.base_url + API_PREFIX + path, params=_clean(params), json=body, headers=headers
+            )
         except httpx.HTTPError as exc:
             raise ApiError(0, f"cannot reach the API at {self.base_url}: {exc}") from exc
         if response.status_code >= 400:
@@ -165,5 +166,6 @@ class ApiClient:
 
     def ack_alert(self, alert_id: str, project_id: str | None = None) -> dict[str, Any]:
         """Acknowledge an alert."""
-        return cast(dict[str, Any], self._request("POST", f"/alerts/{_seg(alert_id)}/ack",
-                                                  params={"project_id": project_id}))
+        return cast(
+            dict[str, Any], self._request("POST", f"/alerts/{_seg(alert_id)}/ack", params={"project_id": project_id})
+        )

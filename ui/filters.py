@@ -27,12 +27,20 @@ class TraceFilters:
     def params(self, cursor: str | None = None) -> dict[str, Any]:
         """``GET /traces`` parameters: empty filters are left out, text is trimmed."""
         out: dict[str, Any] = {
-            "since": self.since, "project_id": self.project_id, "sort": self.sort, "order": "desc",
-            "limit": self.limit, "cursor": cursor,
+            "since": self.since,
+            "project_id": self.project_id,
+            "sort": self.sort,
+            "order": "desc",
+            "limit": self.limit,
+            "cursor": cursor,
             "status": self.status if self.status in ("ok", "error") else None,
-            "service": self.service.strip() or None, "model": self.model.strip() or None,
-            "agent": self.agent.strip() or None, "session_id": self.session_id.strip() or None,
-            "user_id": self.user_id.strip() or None, "q": self.search.strip() or None,
-            "min_cost": self.min_cost or None, "min_duration_ms": self.min_duration_ms or None,
+            "service": self.service.strip() or None,
+            "model": self.model.strip() or None,
+            "agent": self.agent.strip() or None,
+            "session_id": self.session_id.strip() or None,
+            "user_id": self.user_id.strip() or None,
+            "q": self.search.strip() or None,
+            "min_cost": self.min_cost or None,
+            "min_duration_ms": self.min_duration_ms or None,
         }
         return {k: v for k, v in out.items() if v is not None}

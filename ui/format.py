@@ -60,7 +60,7 @@ def cost(usd: float) -> str:
         frac = frac.rstrip("0").ljust(2, "0")
         text = f"{whole}.{frac}"
     if float(text.replace(",", "")) == 0:  # below what twelve decimals show
-        return ("-" if usd < 0 else "") + f"<${10.0 ** -_MAX_COST_DECIMALS:.{_MAX_COST_DECIMALS}f}"
+        return ("-" if usd < 0 else "") + f"<${10.0**-_MAX_COST_DECIMALS:.{_MAX_COST_DECIMALS}f}"
     return ("-" if usd < 0 else "") + "$" + text
 
 

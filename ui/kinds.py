@@ -32,12 +32,24 @@ ERROR_COLOR: Final = "#dc2626"
 """Errors are red everywhere (the waterfall's bar outline, the tree's status mark)."""
 
 _OPERATIONS: Final[dict[str, str]] = {
-    "chat": "llm", "text_completion": "llm", "generate_content": "llm", "completion": "llm", "llm": "llm",
-    "execute_tool": "tool", "tool": "tool",
-    "invoke_agent": "agent", "create_agent": "agent", "agent": "agent",
-    "embeddings": "embedding", "embedding": "embedding",
-    "retrieval": "retrieval", "retriever": "retrieval", "retrieve": "retrieval",
-    "invoke_workflow": "chain", "workflow": "chain", "chain": "chain",
+    "chat": "llm",
+    "text_completion": "llm",
+    "generate_content": "llm",
+    "completion": "llm",
+    "llm": "llm",
+    "execute_tool": "tool",
+    "tool": "tool",
+    "invoke_agent": "agent",
+    "create_agent": "agent",
+    "agent": "agent",
+    "embeddings": "embedding",
+    "embedding": "embedding",
+    "retrieval": "retrieval",
+    "retriever": "retrieval",
+    "retrieve": "retrieval",
+    "invoke_workflow": "chain",
+    "workflow": "chain",
+    "chain": "chain",
 }
 """The API's normalised operation (and spellings older rows may hold) -> how the span is drawn. The
 operation already folds in every dialect's span kind (OpenInference ``RETRIEVER`` arrives as

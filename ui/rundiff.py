@@ -61,5 +61,12 @@ def side_by_side(a: Sequence[Step], b: Sequence[Step]) -> list[PairRow]:
 
 def rows_as_records(rows: Sequence[PairRow]) -> list[dict[str, Any]]:
     """Rows for a table, steps numbered from 1 as the page shows them; a marker points at the divergence."""
-    return [{"step": r.index + 1, "": "▶ diverges" if r.diverges else ("=" if r.same else "≠"),
-             "run A": r.left, "run B": r.right} for r in rows]
+    return [
+        {
+            "step": r.index + 1,
+            "": "▶ diverges" if r.diverges else ("=" if r.same else "≠"),
+            "run A": r.left,
+            "run B": r.right,
+        }
+        for r in rows
+    ]

@@ -30,8 +30,9 @@ def decision_path(steps: Sequence[Step], index: int) -> list[PathEntry]:
     current: Step | None = steps[index] if 0 <= index < len(steps) else None
     while current is not None and current["span_id"] not in seen:
         seen.add(current["span_id"])
-        path.append(PathEntry(current["index"], current["name"], current["type"],
-                              fanout.get(current["parent_span_id"], 1)))
+        path.append(
+            PathEntry(current["index"], current["name"], current["type"], fanout.get(current["parent_span_id"], 1))
+        )
         current = by_span.get(current["parent_span_id"])
     return list(reversed(path))
 

@@ -67,10 +67,17 @@ def _node(span: Span, origin: datetime) -> Node:
     genai = span["genai"]
     start = (parse_time(span["start_time"]) - origin).total_seconds() * 1000.0
     return Node(
-        span_id=span["span_id"], parent_id=span["parent_span_id"], depth=0, name=span["name"],
-        kind=span_kind(span), error=is_error(span["status_code"]), start_ms=start,
-        duration_ms=float(span["duration_ms"]), input_tokens=int(genai["input_tokens"]),
-        output_tokens=int(genai["output_tokens"]), cost_usd=float(genai["cost_usd"]),
+        span_id=span["span_id"],
+        parent_id=span["parent_span_id"],
+        depth=0,
+        name=span["name"],
+        kind=span_kind(span),
+        error=is_error(span["status_code"]),
+        start_ms=start,
+        duration_ms=float(span["duration_ms"]),
+        input_tokens=int(genai["input_tokens"]),
+        output_tokens=int(genai["output_tokens"]),
+        cost_usd=float(genai["cost_usd"]),
     )
 
 

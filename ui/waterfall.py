@@ -24,8 +24,20 @@ first row; measured in Chromium by the browser test."""
 MAX_CHART_PX = 20_000
 """Browsers refuse canvases taller than ~32k px; beyond this, rows get thinner instead."""
 
-COLUMNS = ["row", "span_id", "label", "kind", "start_ms", "end_ms", "duration", "error", "folded", "cost_usd",
-           "tokens", "cost"]
+COLUMNS = [
+    "row",
+    "span_id",
+    "label",
+    "kind",
+    "start_ms",
+    "end_ms",
+    "duration",
+    "error",
+    "folded",
+    "cost_usd",
+    "tokens",
+    "cost",
+]
 
 
 def frame(rows: Sequence[Node], collapsed: Collection[str]) -> pd.DataFrame:
@@ -34,12 +46,22 @@ def frame(rows: Sequence[Node], collapsed: Collection[str]) -> pd.DataFrame:
     for i, n in enumerate(rows):
         folded = n.span_id in collapsed and bool(n.children)
         end = n.subtree_end_ms if folded else n.end_ms
-        records.append((
-            i, n.span_id, f"{'  ' * n.depth}{n.name}", n.kind, n.start_ms, max(end, n.start_ms + 0.001),
-            duration(n.duration_ms), "error" if (n.subtree_errors if folded else n.error) else "ok",
-            folded, n.subtree_cost_usd if folded else n.cost_usd, n.subtree_tokens if folded else n.tokens,
-            cost(n.subtree_cost_usd if folded else n.cost_usd),
-        ))
+        records.append(
+            (
+                i,
+                n.span_id,
+                f"{'  ' * n.depth}{n.name}",
+                n.kind,
+                n.start_ms,
+                max(end, n.start_ms + 0.001),
+                duration(n.duration_ms),
+                "error" if (n.subtree_errors if folded else n.error) else "ok",
+                folded,
+                n.subtree_cost_usd if folded else n.cost_usd,
+                n.subtree_tokens if folded else n.tokens,
+                cost(n.subtree_cost_usd if folded else n.cost_usd),
+            )
+        )
     return pd.DataFrame.from_records(records, columns=COLUMNS)
 
 
@@ -63,15 +85,36 @@ def spec(rows: int) -> dict[str, Any]:
         # No padding above: the axis alone fills the band beside the table's header.
         "padding": {"top": 0, "bottom": 2, "left": 2, "right": 8},
         "encoding": {
-            "x": {"field": "start_ms", "type": "quantitative", "title": None,  # no title: bars line up with rows
-                  "axis": {"orient": "top", "grid": True, "labelPadding": 1, "labelFontSize": 10, "tickSize": 3,
-                           "labelFlush": True, "domain": False, "minExtent": HEADER_PX, "maxExtent": HEADER_PX}},
+            "x": {
+                "field": "start_ms",
+                "type": "quantitative",
+                "title": None,  # no title: bars line up with rows
+                "axis": {
+                    "orient": "top",
+                    "grid": True,
+                    "labelPadding": 1,
+                    "labelFontSize": 10,
+                    "tickSize": 3,
+                    "labelFlush": True,
+                    "domain": False,
+                    "minExtent": HEADER_PX,
+                    "maxExtent": HEADER_PX,
+                },
+            },
             "x2": {"field": "end_ms"},
-            "y": {"field": "row", "type": "ordinal", "axis": None, "sort": "ascending",
-                  "scale": {"paddingInner": 0, "paddingOuter": 0}},
-            "color": {"field": "kind", "type": "nominal",
-                      "scale": {"domain": kinds, "range": [STYLES[k].color for k in kinds]},
-                      "legend": {"orient": "bottom", "title": None, "offset": 6, "columns": 4, "labelFontSize": 11}},
+            "y": {
+                "field": "row",
+                "type": "ordinal",
+                "axis": None,
+                "sort": "ascending",
+                "scale": {"paddingInner": 0, "paddingOuter": 0},
+            },
+            "color": {
+                "field": "kind",
+                "type": "nominal",
+                "scale": {"domain": kinds, "range": [STYLES[k].color for k in kinds]},
+                "legend": {"orient": "bottom", "title": None, "offset": 6, "columns": 4, "labelFontSize": 11},
+            },
             "stroke": {"condition": {"test": error, "value": ERROR_COLOR}, "value": None},
             "strokeWidth": {"condition": {"test": error, "value": 2}, "value": 0},
             "tooltip": [

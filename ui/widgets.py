@@ -73,8 +73,9 @@ def value(label: str, data: Any, *, key: str | None = None) -> None:
 def chat(messages: Sequence[ChatMessage]) -> None:
     """LLM messages as a chat: text, tool calls with their arguments, tool results."""
     for msg in messages:
-        with st.chat_message(msg.role if msg.role in ("user", "assistant") else msg.role or "assistant",
-                             avatar=avatar(msg.role)):
+        with st.chat_message(
+            msg.role if msg.role in ("user", "assistant") else msg.role or "assistant", avatar=avatar(msg.role)
+        ):
             st.caption(escape_markdown(msg.role + (f" · finish: {msg.finish_reason}" if msg.finish_reason else "")))
             for text in msg.texts:
                 st.markdown(escape_markdown(text))
@@ -99,5 +100,11 @@ def tiles(items: Sequence[tuple[str, Any]]) -> Any:
 
 def download_csv(label: str, frame: Any, file_name: str, key: str) -> None:
     """A button downloading a DataFrame as CSV."""
-    st.download_button(label, frame.to_csv(index=False).encode(), file_name=file_name, mime="text/csv",
-                       key=key, icon=":material/download:")
+    st.download_button(
+        label,
+        frame.to_csv(index=False).encode(),
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+    )

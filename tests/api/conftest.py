@@ -76,12 +76,19 @@ def api_settings(tmp: Path, platform: Platform, **extra: Any) -> Any:
     from agentstate.api.settings import ApiSettings
 
     values: dict[str, Any] = {
-        "secret_key": SECRET, "database_url": f"sqlite:///{tmp / 'api.db'}", "redis_url": platform.redis_url,
-        "clickhouse_database": platform.database, "api_port": free_port(), "admin_email": ADMIN_EMAIL,
-        "admin_password": ADMIN_PASSWORD, "rate_limit_per_minute": 0, "allowed_origins": "http://ui.example",
+        "secret_key": SECRET,
+        "database_url": f"sqlite:///{tmp / 'api.db'}",
+        "redis_url": platform.redis_url,
+        "clickhouse_database": platform.database,
+        "api_port": free_port(),
+        "admin_email": ADMIN_EMAIL,
+        "admin_password": ADMIN_PASSWORD,
+        "rate_limit_per_minute": 0,
+        "allowed_origins": "http://ui.example",
         # One client IP (127.0.0.1) runs every test, many of which fail logins on purpose: the per-IP and
         # per-account limits have their own tests on apps of their own (test_login_limits.py).
-        "login_ip_max_failures": 1_000_000, "login_account_max_failures": 1_000_000,
+        "login_ip_max_failures": 1_000_000,
+        "login_account_max_failures": 1_000_000,
         **extra,
     }
     return ApiSettings(**values)
@@ -143,24 +150,35 @@ class Api:
         return uid, self.login(email, "password-123")
 
     def ingest(self, key: str, spans: list[otlp.Span], **kw: Any) -> None:
-        r = httpx.post(self.platform.otlp_http_url + "/v1/traces", content=otlp.request(spans, **kw),
-                       headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}, timeout=30)
+        r = httpx.post(
+            self.platform.otlp_http_url + "/v1/traces",
+            content=otlp.request(spans, **kw),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            timeout=30,
+        )
         assert r.status_code == 200, r.text
 
     def wait_spans(self, project: str, expected: int) -> None:
         n = self.platform.wait_rows(
             f"SELECT count() FROM {self.platform.database}.otel_traces WHERE ProjectId = {{p:String}}",
-            {"p": project}, expected)
+            {"p": project},
+            expected,
+        )
         assert n >= expected, f"only {n}/{expected} spans of {project} stored"
         # The trace list reads the per-trace tables, which materialized views fill in the same insert
         # but commit after the source part: wait for them too, or a list can miss the newest trace.
         db = self.platform.database
         for table, count in (("trace_roots", "count()"), ("trace_summary", "uniqExact(TraceId)")):
-            want = int(self.platform.query(
-                f"SELECT {count} FROM {db}.otel_traces WHERE ProjectId = {{p:String}}"
-                + (" AND ParentSpanId = ''" if table == "trace_roots" else ""), {"p": project})[0][0])
-            got = self.platform.wait_rows(f"SELECT {count} FROM {db}.{table} WHERE ProjectId = {{p:String}}",
-                                          {"p": project}, want)
+            want = int(
+                self.platform.query(
+                    f"SELECT {count} FROM {db}.otel_traces WHERE ProjectId = {{p:String}}"
+                    + (" AND ParentSpanId = ''" if table == "trace_roots" else ""),
+                    {"p": project},
+                )[0][0]
+            )
+            got = self.platform.wait_rows(
+                f"SELECT {count} FROM {db}.{table} WHERE ProjectId = {{p:String}}", {"p": project}, want
+            )
             assert got >= want, f"only {got}/{want} rows of {project} in {table}"
 
 
@@ -168,8 +186,9 @@ class Api:
 def api(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The API, started once per session."""
     tmp = tmp_path_factory.mktemp("api")
-    server = ApiThread(api_settings(tmp, platform), platform.client, platform.redis_url,
-                       tmp_path_factory.mktemp("api-extra"))
+    server = ApiThread(
+        api_settings(tmp, platform), platform.client, platform.redis_url, tmp_path_factory.mktemp("api-extra")
+    )
     server.start()
     yield Api(server, platform)
     server.stop()
@@ -200,9 +219,14 @@ def dataset(api: Api) -> Dataset:
     for i in range(6):
         tid = otlp.new_trace_id()
         traces.append(tid)
-        spans += otlp.agent_run(tid, base + i * 60_000_000_000, model="gpt-4o" if i % 2 else "claude-3",
-                                session=session if i < 3 else "", user="alice" if i < 3 else "bob",
-                                error=i == 5)
+        spans += otlp.agent_run(
+            tid,
+            base + i * 60_000_000_000,
+            model="gpt-4o" if i % 2 else "claude-3",
+            session=session if i < 3 else "",
+            user="alice" if i < 3 else "bob",
+            error=i == 5,
+        )
     api.ingest(key_a, spans, service="shop")
     trace_b = otlp.new_trace_id()
     api.ingest(key_b, otlp.agent_run(trace_b, base, model="gpt-4o"), service="bank")

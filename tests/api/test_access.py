@@ -77,9 +77,14 @@ def _insert_alert(api: Api, project: str, trace_id: str) -> str:
         f"CREATE TABLE IF NOT EXISTS {db}.security_alerts (AlertId String, ProjectId LowCardinality(String), "
         "Timestamp DateTime64(9), TraceId String, SpanId String, RuleId LowCardinality(String), "
         "Severity LowCardinality(String), Title String, Detail String) ENGINE = ReplacingMergeTree "
-        "ORDER BY (ProjectId, Timestamp, AlertId)")
-    cols = {r[0]: r[1] for r in api.platform.query(
-        "SELECT name, type FROM system.columns WHERE database = {d:String} AND table = 'security_alerts'", {"d": db})}
+        "ORDER BY (ProjectId, Timestamp, AlertId)"
+    )
+    cols = {
+        r[0]: r[1]
+        for r in api.platform.query(
+            "SELECT name, type FROM system.columns WHERE database = {d:String} AND table = 'security_alerts'", {"d": db}
+        )
+    }
     alert_id = uuid.uuid4().hex
     row: dict[str, Any] = {"ProjectId": project, "TraceId": trace_id}
     for name in ("AlertId", "Id"):
@@ -108,9 +113,13 @@ def world(api: Api, dataset: Dataset) -> World:
         key_b = c.get(f"/projects/{dataset.project_b}/api-keys").json()[0]["id"]
         members_b = c.get(f"/projects/{dataset.project_b}/members").json()
     ids = {
-        "project_id": dataset.project_a, "trace_id": dataset.traces_a[0], "session_id": dataset.session,
+        "project_id": dataset.project_a,
+        "trace_id": dataset.traces_a[0],
+        "session_id": dataset.session,
         "alert_id": _insert_alert(api, dataset.project_a, dataset.traces_a[0]),
-        "b_project_id": dataset.project_b, "b_trace_id": dataset.trace_b, "b_key_id": key_b,
+        "b_project_id": dataset.project_b,
+        "b_trace_id": dataset.trace_b,
+        "b_key_id": key_b,
         "b_user_id": members_b[0]["user_id"],
         "b_alert_id": _insert_alert(api, dataset.project_b, dataset.trace_b),
     }
@@ -131,8 +140,9 @@ def _body(method: str, path: str) -> dict[str, Any] | None:
     return make() if make else None
 
 
-def _call(api: Api, token: str | None, method: str, path: str, ids: dict[str, str],
-          fresh: dict[str, str] | None = None) -> int:
+def _call(
+    api: Api, token: str | None, method: str, path: str, ids: dict[str, str], fresh: dict[str, str] | None = None
+) -> int:
     values = {**ids, **(fresh or {})}
     url = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "00" * 8), path)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -197,8 +207,14 @@ def test_every_id_route_answers_404_across_tenants(api: Api, world: World) -> No
         checked += 1
     assert checked >= 10
     with api.http(world.tokens["admin"]) as c:
-        for path in ("/traces", "/sessions", "/alerts", "/analytics/cost", "/analytics/usage",
-                     f"/traces/{world.ids['trace_id']}"):
+        for path in (
+            "/traces",
+            "/sessions",
+            "/alerts",
+            "/analytics/cost",
+            "/analytics/usage",
+            f"/traces/{world.ids['trace_id']}",
+        ):
             assert c.get(path, params={"project_id": world.ids["b_project_id"]}).status_code == 404, path
 
 

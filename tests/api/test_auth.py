@@ -110,7 +110,8 @@ def test_unknown_user_and_wrong_password_look_identical(api: Api) -> None:
         expected = (401, b'{"detail":"invalid email or password"}')
         assert (u.status_code, u.content) == (w.status_code, w.content) == expected
         assert {k: v for k, v in u.headers.items() if k != "date"} == {
-            k: v for k, v in w.headers.items() if k != "date"}
+            k: v for k, v in w.headers.items() if k != "date"
+        }
     ratio = statistics.median(times_u) / statistics.median(times_w)
     assert 0.8 <= ratio <= 1.25, (times_u, times_w)
 
@@ -186,8 +187,11 @@ def test_key_is_never_stored_or_returned(api: Api, dataset: Dataset) -> None:
 
 def _ingest_status(api: Api, key: str) -> int:
     body = otlp.request([otlp.Span("x", otlp.new_trace_id())])
-    r = httpx.post(api.platform.otlp_http_url + "/v1/traces", content=body,
-                   headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    r = httpx.post(
+        api.platform.otlp_http_url + "/v1/traces",
+        content=body,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     return r.status_code
 
 
@@ -229,21 +233,31 @@ def test_query_limits_answer_422(api: Api, path: str, params: dict[str, Any]) ->
 
 def test_oversized_body_is_413(api: Api) -> None:
     with api.http() as c:
-        r = c.post("/auth/login", content=b"{" + b" " * (1_048_576 + 1) + b"}",
-                   headers={"Content-Type": "application/json"})
+        r = c.post(
+            "/auth/login", content=b"{" + b" " * (1_048_576 + 1) + b"}", headers={"Content-Type": "application/json"}
+        )
     assert r.status_code == 413
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        pytest.param("patch", "/users/me", {"current_password": ADMIN_PASSWORD, "new_password": "x" * 9,
-                                            "role": "admin"}, id="users-me-role"),
-        pytest.param("patch", "/users/me", {"current_password": ADMIN_PASSWORD, "new_password": "x" * 9,
-                                            "project_id": "B"}, id="users-me-project"),
+        pytest.param(
+            "patch",
+            "/users/me",
+            {"current_password": ADMIN_PASSWORD, "new_password": "x" * 9, "role": "admin"},
+            id="users-me-role",
+        ),
+        pytest.param(
+            "patch",
+            "/users/me",
+            {"current_password": ADMIN_PASSWORD, "new_password": "x" * 9, "project_id": "B"},
+            id="users-me-project",
+        ),
         pytest.param("post", "/projects", {"name": "n", "owner": "someone"}, id="projects-extra"),
-        pytest.param("post", "/auth/login", {"email": "a@b.c", "password": "p", "is_superuser": True},
-                     id="login-extra"),
+        pytest.param(
+            "post", "/auth/login", {"email": "a@b.c", "password": "p", "is_superuser": True}, id="login-extra"
+        ),
     ],
 )
 def test_extra_fields_are_rejected(api: Api, method: str, path: str, body: dict[str, Any]) -> None:

@@ -55,15 +55,22 @@ def test_roles_and_lifecycle(api: Api) -> None:
     _, viewer = api.new_user(project, "viewer")
     _, member = api.new_user(project, "member")
     assert _post(api, project, {"scope": "project", "limit_usd": 5}, token=member).status_code == 403
-    created = _post(api, project, {"scope": "session", "limit_usd": "0.25", "period": "session", "key": "s-1",
-                                   "severity": "medium"})
+    created = _post(
+        api, project, {"scope": "session", "limit_usd": "0.25", "period": "session", "key": "s-1", "severity": "medium"}
+    )
     assert created.status_code == 201, created.text
     budget = created.json()
     assert (budget["limit_usd"], budget["period"], budget["key"], budget["spent_usd"]) == (0.25, "session", "s-1", 0)
     mirror = redis.Redis.from_url(api.platform.redis_url).hgetall(BUDGETS_HASH)
     assert json.loads(mirror[budget["id"].encode()]) == {
-        "id": budget["id"], "project_id": project, "scope": "session", "limit_usd": "0.25", "period": "session",
-        "key": "s-1", "severity": "medium"}
+        "id": budget["id"],
+        "project_id": project,
+        "scope": "session",
+        "limit_usd": "0.25",
+        "period": "session",
+        "key": "s-1",
+        "severity": "medium",
+    }
     with api.http(viewer) as c:
         assert [b["id"] for b in c.get(f"/projects/{project}/budgets").json()] == [budget["id"]]
         assert c.delete(f"/projects/{project}/budgets/{budget['id']}").status_code == 403
@@ -90,24 +97,39 @@ def test_spend_against_each_budget(api: Api, cost_worker: None) -> None:
     key = api.new_key(project)
     spans = []
     for user, model in (("alice", "gpt-4o"), ("alice", "gpt-4o"), ("bob", "gpt-4o-mini")):
-        run = otlp.agent_run(otlp.new_trace_id(), time.time_ns() - 5_000_000_000, model=model, user=user,
-                             session=f"s-{uuid.uuid4().hex[:4]}")
+        run = otlp.agent_run(
+            otlp.new_trace_id(),
+            time.time_ns() - 5_000_000_000,
+            model=model,
+            user=user,
+            session=f"s-{uuid.uuid4().hex[:4]}",
+        )
         for span in run:
             span.attributes["user.id"] = user  # as SDKs that propagate the user do (@observe, OpenLLMetry)
         spans += run
     api.ingest(key, spans)
     api.wait_spans(project, len(spans))  # the writer has migrated every table by then
     db = api.platform.database
-    n = api.platform.wait_rows(f"SELECT uniqExact(SpanId) FROM {db}.cost_metrics WHERE ProjectId = {{p:String}}",
-                               {"p": project}, 6, timeout=60)
+    n = api.platform.wait_rows(
+        f"SELECT uniqExact(SpanId) FROM {db}.cost_metrics WHERE ProjectId = {{p:String}}", {"p": project}, 6, timeout=60
+    )
     assert n == 6, "the cost worker priced 6 chat spans"
-    per_user = dict(api.platform.query(
-        f"SELECT UserId, sum(c) FROM (SELECT any(UserId) AS UserId, any(CostUsd) AS c FROM {db}.cost_metrics "
-        "WHERE ProjectId = {p:String} GROUP BY SpanId) GROUP BY UserId", {"p": project}))
+    per_user = dict(
+        api.platform.query(
+            f"SELECT UserId, sum(c) FROM (SELECT any(UserId) AS UserId, any(CostUsd) AS c FROM {db}.cost_metrics "
+            "WHERE ProjectId = {p:String} GROUP BY SpanId) GROUP BY UserId",
+            {"p": project},
+        )
+    )
     assert per_user["alice"] > per_user["bob"] > 0
-    ids = [_post(api, project, body).json()["id"] for body in (
-        {"scope": "project", "limit_usd": "0.000001"}, {"scope": "user", "limit_usd": 100},
-        {"scope": "user", "limit_usd": 100, "key": "bob"})]
+    ids = [
+        _post(api, project, body).json()["id"]
+        for body in (
+            {"scope": "project", "limit_usd": "0.000001"},
+            {"scope": "user", "limit_usd": 100},
+            {"scope": "user", "limit_usd": 100, "key": "bob"},
+        )
+    ]
     deadline = time.monotonic() + 45  # the API caches the table list for 30 s: cost_metrics may be new to it
     with api.http(api.admin) as c:
         while True:
@@ -154,9 +176,15 @@ def test_a_budget_set_in_the_api_alerts_from_the_cost_worker(api: Api, cost_work
     api.wait_spans(project, 4)
     n = api.platform.wait_rows(
         f"SELECT count() FROM {db}.security_alerts FINAL WHERE ProjectId = {{p:String}} "
-        "AND RuleId = 'budget.project.day'", {"p": project}, 1, timeout=60)
+        "AND RuleId = 'budget.project.day'",
+        {"p": project},
+        1,
+        timeout=60,
+    )
     assert n == 1
     severity, message = api.platform.query(
         f"SELECT Severity, Message FROM {db}.security_alerts FINAL WHERE ProjectId = {{p:String}} "
-        "AND RuleId = 'budget.project.day'", {"p": project})[0]
+        "AND RuleId = 'budget.project.day'",
+        {"p": project},
+    )[0]
     assert severity == "critical" and "budget $0.000001" in message

@@ -27,8 +27,13 @@ def test_api_conforms_and_never_fails(api: Api, dataset: Dataset) -> None:
         status_code_conformance,
     )
 
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance,
-              response_schema_conformance, negative_data_rejection]
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+        negative_data_rejection,
+    ]
     schema = schemathesis.openapi.from_url(api.url + "/openapi.json")
     headers = {"Authorization": f"Bearer {api.admin}"}
     tested = []
@@ -47,8 +52,12 @@ def test_api_conforms_and_never_fails(api: Api, dataset: Dataset) -> None:
 
 def test_bandit_reports_no_medium_or_high_issue() -> None:
     pytest.importorskip("bandit")
-    proc = subprocess.run([sys.executable, "-m", "bandit", "-r", str(ROOT / "api"), "-ll", "-f", "json", "-q"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bandit", "-r", str(ROOT / "api"), "-ll", "-f", "json", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     report = json.loads(proc.stdout)
     issues = [(i["test_id"], i["filename"], i["line_number"]) for i in report["results"]]
     assert issues == []

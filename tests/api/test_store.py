@@ -68,7 +68,9 @@ def test_users_projects_members_keys(db: Database) -> None:
     assert repo.put_member(db, p.id, bob.id, Role.VIEWER) is not None
     assert repo.put_member(db, p.id, "missing", Role.VIEWER) is None
     assert [(m.email, m.role) for m in repo.list_members(db, p.id)] == [
-        ("alice@example.com", Role.ADMIN), ("bob@example.com", Role.VIEWER)]
+        ("alice@example.com", Role.ADMIN),
+        ("bob@example.com", Role.VIEWER),
+    ]
     key = repo.create_key(db, p.id, "ci", "hash-1", "as_12345678", "as_12345678_…abcd", alice.id)
     assert repo.revoke_key(db, "other-project", key.id) is None
     assert repo.revoke_key(db, p.id, key.id) == "hash-1"
@@ -85,8 +87,13 @@ def test_bootstrap_creates_default_admin_and_key(db: Database) -> None:
     from agentstate.api.bootstrap import prepare_store
     from agentstate.semconv.apikeys import hash_key
 
-    settings = ApiSettings(secret_key="s" * 32, database_url=db.url, admin_email="root@example.com",
-                           admin_password="password-1", bootstrap_api_key="as_abcdef12_secretsecret")
+    settings = ApiSettings(
+        secret_key="s" * 32,
+        database_url=db.url,
+        admin_email="root@example.com",
+        admin_password="password-1",
+        bootstrap_api_key="as_abcdef12_secretsecret",
+    )
     prepare_store(db, settings)
     prepare_store(db, settings)  # idempotent
     admin = repo.find_login(db, "root@example.com")

@@ -129,7 +129,8 @@ def test_detail_found_before_the_trace_window_row_lands(api: Api) -> None:
     api.ingest(key, otlp.agent_run(tid, time.time_ns(), model="gpt-4o"), service="shop")
     api.wait_spans(project, 4)
     api.platform.query("DELETE FROM agentstate.otel_traces_trace_id_ts WHERE TraceId = {t:String}", {"t": tid})
-    assert api.platform.query("SELECT count() FROM agentstate.otel_traces_trace_id_ts WHERE TraceId = {t:String}",
-                              {"t": tid}) == [(0,)]
+    assert api.platform.query(
+        "SELECT count() FROM agentstate.otel_traces_trace_id_ts WHERE TraceId = {t:String}", {"t": tid}
+    ) == [(0,)]
     detail = _get(api, f"/traces/{tid}")
     assert detail["span_count"] == 4 and len(detail["spans"]) == 4

@@ -21,10 +21,14 @@ ONE_SHOT = {"preflight", "migrate"}
 DISTROLESS = {"collector"}
 """Images with nothing to run a probe with (the Collector's is distroless): probed from outside."""
 GOOD = {
-    "AGENTSTATE_SECRET_KEY": "0123456789abcdef" * 4, "REDIS_PASSWORD": "r" * 8 + "edis-pass-1",
-    "CLICKHOUSE_PASSWORD": "clickhouse-pass-1", "CLICKHOUSE_READONLY_PASSWORD": "grafana-read-pass",
-    "POSTGRES_PASSWORD": "postgres-pass-123", "AGENTSTATE_ADMIN_PASSWORD": "admin-pass-123",
-    "GRAFANA_ADMIN_PASSWORD": "grafana-admin-1", "ALLOWED_ORIGINS": "https://as.example.com",
+    "AGENTSTATE_SECRET_KEY": "0123456789abcdef" * 4,
+    "REDIS_PASSWORD": "r" * 8 + "edis-pass-1",
+    "CLICKHOUSE_PASSWORD": "clickhouse-pass-1",
+    "CLICKHOUSE_READONLY_PASSWORD": "grafana-read-pass",
+    "POSTGRES_PASSWORD": "postgres-pass-123",
+    "AGENTSTATE_ADMIN_PASSWORD": "admin-pass-123",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-admin-1",
+    "ALLOWED_ORIGINS": "https://as.example.com",
 }
 
 
@@ -36,12 +40,17 @@ def _compose_binary() -> Path:
     return binary  # the package's Python wrapper drops the exit code, so the binary is called directly
 
 
-def _compose(*args: str, env_file: Path = EXAMPLE,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _compose(
+    *args: str, env_file: Path = EXAMPLE, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTSTATE_", "COMPOSE_"))}
     return subprocess.run(
         [str(_compose_binary()), "--env-file", str(env_file), "-f", str(DEPLOY / "docker-compose.yml"), *args],
-        capture_output=True, text=True, timeout=60, check=False, env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**base, **(env or {})},
     )
 
 
@@ -90,22 +99,34 @@ def test_workers_probe_their_own_consumer_and_redis_has_a_password() -> None:
 
 def test_ui_gets_no_store_or_signing_secret() -> None:
     env = _config()["services"]["ui"].get("environment", {})
-    assert not {"AGENTSTATE_SECRET_KEY", "AGENTSTATE_ADMIN_PASSWORD", "AGENTSTATE_REDIS_URL",
-                "AGENTSTATE_CLICKHOUSE_URL", "AGENTSTATE_DATABASE_URL"} & set(env)
+    assert not {
+        "AGENTSTATE_SECRET_KEY",
+        "AGENTSTATE_ADMIN_PASSWORD",
+        "AGENTSTATE_REDIS_URL",
+        "AGENTSTATE_CLICKHOUSE_URL",
+        "AGENTSTATE_DATABASE_URL",
+    } & set(env)
 
 
 def test_missing_secret_is_named(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("\n".join(line for line in EXAMPLE.read_text().splitlines()
-                                  if not line.startswith("REDIS_PASSWORD=")))
+    env_file.write_text(
+        "\n".join(line for line in EXAMPLE.read_text().splitlines() if not line.startswith("REDIS_PASSWORD="))
+    )
     proc = _compose("config", "-q", env_file=env_file)
     assert proc.returncode != 0
     assert "REDIS_PASSWORD" in proc.stderr
 
 
 def _preflight(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["sh", str(DEPLOY / "preflight.sh")], env={"PATH": os.environ["PATH"], **env},
-                          capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        ["sh", str(DEPLOY / "preflight.sh")],
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def _example_values() -> dict[str, str]:

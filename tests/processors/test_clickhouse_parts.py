@@ -39,10 +39,14 @@ def test_inserts_write_compact_parts_and_migrate_sets_it_on_old_tables(platform:
     client.insert_arrow(f"{db}.otel_traces", _table(200, 1000))
     parts = client.query(
         "SELECT part_type, rows FROM system.parts WHERE database = {d:String} AND table = 'otel_traces' "
-        "AND active ORDER BY min_block_number", parameters={"d": db}).result_rows
+        "AND active ORDER BY min_block_number",
+        parameters={"d": db},
+    ).result_rows
     assert [p[0] for p in parts] == ["Wide", "Compact"]
-    setting = client.query("SELECT create_table_query FROM system.tables WHERE database = {d:String} "
-                           "AND name = 'otel_traces'", parameters={"d": db}).result_rows[0][0]
+    setting = client.query(
+        "SELECT create_table_query FROM system.tables WHERE database = {d:String} AND name = 'otel_traces'",
+        parameters={"d": db},
+    ).result_rows[0][0]
     assert f"min_bytes_for_wide_part = {COMPACT_PART_BYTES}" in setting
     assert client.query(f"SELECT count() FROM {db}.otel_traces FINAL").result_rows[0][0] == 400
     client.command(f"DROP DATABASE {db}")

@@ -47,8 +47,11 @@ def _engines(statements: list[str]) -> dict[str, str]:
 
 def test_each_table_is_replicated_locally_and_distributed_by_trace(statements: list[str]) -> None:
     engines = _engines(statements)
-    tables = [re.match(r"CREATE TABLE IF NOT EXISTS `agentstate`\.(\w+)", s)[1]  # type: ignore[index]
-              for s in _single_node() if s.startswith("CREATE TABLE")]
+    tables = [
+        re.match(r"CREATE TABLE IF NOT EXISTS `agentstate`\.(\w+)", s)[1]  # type: ignore[index]
+        for s in _single_node()
+        if s.startswith("CREATE TABLE")
+    ]
     assert {"otel_traces", "otel_logs", "cost_metrics", "security_alerts", "trace_summary"} <= set(tables)
     for name in tables:
         local = engines[name + "_local"]
@@ -58,8 +61,9 @@ def test_each_table_is_replicated_locally_and_distributed_by_trace(statements: l
         assert dist.startswith(f"Distributed('c2x2', 'agentstate', '{name}_local', "), dist
     for name in ("otel_traces", "trace_summary", "trace_roots", "trace_facets", "cost_metrics", "security_alerts"):
         assert engines[name].endswith("cityHash64(TraceId))"), (name, engines[name])
-    assert engines["otel_traces_local"] == ("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/"
-                                           "otel_traces_local', '{replica}')")
+    assert engines["otel_traces_local"] == (
+        "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/otel_traces_local', '{replica}')"
+    )
     assert engines["cost_metrics_local"].endswith("'{replica}', Version)")  # the version column is kept
 
 

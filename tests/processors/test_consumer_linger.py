@@ -39,10 +39,13 @@ async def _run(valkey: Valkey, linger_ms: int) -> tuple[list[int], int]:
         await redis.aclose()
 
 
-@pytest.mark.parametrize(("linger_ms", "one_batch"), [
-    pytest.param(1200, True, id="lingering-gathers-one-batch"),
-    pytest.param(0, False, id="no-linger-writes-at-once"),
-])
+@pytest.mark.parametrize(
+    ("linger_ms", "one_batch"),
+    [
+        pytest.param(1200, True, id="lingering-gathers-one-batch"),
+        pytest.param(0, False, id="no-linger-writes-at-once"),
+    ],
+)
 async def test_linger_gathers_entries_and_acks_them(valkey: Valkey, linger_ms: int, one_batch: bool) -> None:
     batches, pending = await _run(valkey, linger_ms)
     assert sum(batches) == 5

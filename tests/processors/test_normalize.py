@@ -307,7 +307,13 @@ def test_category(operation: Operation, category: SpanCategory) -> None:
 
 def test_anthropic_sdk_cache_write_tokens_are_read() -> None:
     """anthropic 2.x traces itself and names cache writes ``gen_ai.usage.cache_write.input_tokens``."""
-    span = normalize({"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
-                      "gen_ai.usage.input_tokens": 100, "gen_ai.usage.cache_write.input_tokens": 40,
-                      "gen_ai.usage.cache_read.input_tokens": 10})
+    span = normalize(
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "anthropic",
+            "gen_ai.usage.input_tokens": 100,
+            "gen_ai.usage.cache_write.input_tokens": 40,
+            "gen_ai.usage.cache_read.input_tokens": 10,
+        }
+    )
     assert (span.cache_write_tokens, span.cache_read_tokens) == (40, 10)

@@ -9,8 +9,9 @@ from agentstate.processors.otlp_rows import traces_to_arrow, value_str
 
 
 def _kvlist() -> AnyValue:
-    inner = KeyValueList(values=[KeyValue(key="a", value=AnyValue(int_value=1)),
-                                 KeyValue(key="b", value=AnyValue(string_value="x"))])
+    inner = KeyValueList(
+        values=[KeyValue(key="a", value=AnyValue(int_value=1)), KeyValue(key="b", value=AnyValue(string_value="x"))]
+    )
     return AnyValue(kvlist_value=inner)
 
 
@@ -25,8 +26,11 @@ def _kvlist() -> AnyValue:
         pytest.param(AnyValue(double_value=2.0), "2", id="integral-double"),
         pytest.param(AnyValue(double_value=0.25), "0.25", id="double"),
         pytest.param(AnyValue(bytes_value=b"\x00\xff"), "AP8=", id="bytes-base64"),
-        pytest.param(AnyValue(array_value=ArrayValue(values=[AnyValue(string_value="stop"), AnyValue(int_value=3)])),
-                     '["stop",3]', id="array-json"),
+        pytest.param(
+            AnyValue(array_value=ArrayValue(values=[AnyValue(string_value="stop"), AnyValue(int_value=3)])),
+            '["stop",3]',
+            id="array-json",
+        ),
         pytest.param(_kvlist(), '{"a":1,"b":"x"}', id="kvlist-json"),
     ],
 )

@@ -33,27 +33,59 @@ def test_scrubber(key: str, value: str, expected: str) -> None:
 def test_plain_otel_spans_are_scrubbed_before_storage(platform: Platform) -> None:
     project, key = platform.new_project()
     secret = "sk-ant-api03-" + "A" * 40
-    body = json.dumps({"resourceSpans": [{"resource": {"attributes": [
-        {"key": "service.name", "value": {"stringValue": "plain-otel"}}]},
-        "scopeSpans": [{"spans": [{
-            "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331", "name": "chat",
-            "startTimeUnixNano": str(time.time_ns()), "endTimeUnixNano": str(time.time_ns() + 10),
-            "attributes": [
-                {"key": "gen_ai.input.messages",
-                 "value": {"stringValue": f"my email is bob@corp.example, key {secret}"}},
-                {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "12"}},
-            ],
-            "events": [{"name": "log", "timeUnixNano": str(time.time_ns()),
-                        "attributes": [{"key": "msg", "value": {"stringValue": "ssn 536-90-4399"}}]}]}]}]}]}).encode()
-    req = urllib.request.Request(platform.otlp_http_url + "/v1/traces", data=body, method="POST",
-                                 headers={"Content-Type": "application/json", "x-api-key": key})
+    body = json.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "plain-otel"}}]},
+                    "scopeSpans": [
+                        {
+                            "spans": [
+                                {
+                                    "traceId": "0af7651916cd43dd8448eb211c80319c",
+                                    "spanId": "b7ad6b7169203331",
+                                    "name": "chat",
+                                    "startTimeUnixNano": str(time.time_ns()),
+                                    "endTimeUnixNano": str(time.time_ns() + 10),
+                                    "attributes": [
+                                        {
+                                            "key": "gen_ai.input.messages",
+                                            "value": {"stringValue": f"my email is bob@corp.example, key {secret}"},
+                                        },
+                                        {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "12"}},
+                                    ],
+                                    "events": [
+                                        {
+                                            "name": "log",
+                                            "timeUnixNano": str(time.time_ns()),
+                                            "attributes": [{"key": "msg", "value": {"stringValue": "ssn 536-90-4399"}}],
+                                        }
+                                    ],
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ]
+        }
+    ).encode()
+    req = urllib.request.Request(
+        platform.otlp_http_url + "/v1/traces",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "x-api-key": key},
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.status == 200
-    assert platform.wait_rows("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}",
-                              {"p": project}, 1) == 1
+    assert (
+        platform.wait_rows("SELECT count() FROM agentstate.otel_traces WHERE ProjectId = {p:String}", {"p": project}, 1)
+        == 1
+    )
     attrs, events, tokens = platform.query(
         "SELECT SpanAttributes, `Events.Attributes`, InputTokens FROM agentstate.otel_traces "
-        "WHERE ProjectId = {p:String}", {"p": project})[0]
+        "WHERE ProjectId = {p:String}",
+        {"p": project},
+    )[0]
     text = attrs["gen_ai.input.messages"]
     assert "bob@corp.example" not in text and secret not in text
     assert "[REDACTED:EMAIL]" in text and "[REDACTED:ANTHROPIC_KEY]" in text

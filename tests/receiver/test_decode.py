@@ -22,8 +22,13 @@ def _json_body(*spans: dict[str, object]) -> bytes:
 
 
 def _span(**kw: object) -> dict[str, object]:
-    base: dict[str, object] = {"traceId": TID, "spanId": SID, "name": "s", "startTimeUnixNano": "1",
-                               "endTimeUnixNano": "2"}
+    base: dict[str, object] = {
+        "traceId": TID,
+        "spanId": SID,
+        "name": "s",
+        "startTimeUnixNano": "1",
+        "endTimeUnixNano": "2",
+    }
     base.update(kw)
     return {k: v for k, v in base.items() if v is not None}
 

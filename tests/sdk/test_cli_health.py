@@ -15,8 +15,14 @@ from tests.conftest import Valkey
 
 
 def _health(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agentstate.cli", "health", *args], capture_output=True, text=True,
-                          timeout=60, check=False, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "agentstate.cli", "health", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **env},
+    )
 
 
 @pytest.fixture
@@ -40,8 +46,9 @@ def test_unknown_or_stalled_consumer_is_unhealthy(valkey: Valkey, group: tuple[r
     missing = _health("worker", name, AGENTSTATE_REDIS_URL=valkey.url, AGENTSTATE_CONSUMER_NAME="replica-c")
     assert missing.returncode == 1 and "no consumer 'replica-c'" in missing.stderr
     time.sleep(1.2)
-    stalled = _health("worker", name, "--max-idle", "1", AGENTSTATE_REDIS_URL=valkey.url,
-                      AGENTSTATE_CONSUMER_NAME="replica-b")
+    stalled = _health(
+        "worker", name, "--max-idle", "1", AGENTSTATE_REDIS_URL=valkey.url, AGENTSTATE_CONSUMER_NAME="replica-b"
+    )
     assert stalled.returncode == 1 and "idle for" in stalled.stderr
 
 
@@ -54,8 +61,11 @@ def test_http_probe(valkey: Valkey) -> None:
     from tests.conftest import free_port
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 20
         while (ok := _health("http", f"http://127.0.0.1:{port}/")).returncode != 0 and time.monotonic() < deadline:

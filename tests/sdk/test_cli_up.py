@@ -37,9 +37,13 @@ def test_bad_worker_count_is_refused_with_a_message(value: str, capsys: pytest.C
 
 
 ALL_SECRETS = {
-    "AGENTSTATE_SECRET_KEY": "s" * 48, "AGENTSTATE_ADMIN_PASSWORD": "pw", "AGENTSTATE_BOOTSTRAP_API_KEY": "as_k",
-    "AGENTSTATE_REDIS_URL": "redis://:pw@127.0.0.1:1/0", "AGENTSTATE_CLICKHOUSE_URL": "http://u:p@ch:8123",
-    "AGENTSTATE_DATABASE_URL": "postgresql://u:p@db/x", "AGENTSTATE_STATS_TOKEN": "t",
+    "AGENTSTATE_SECRET_KEY": "s" * 48,
+    "AGENTSTATE_ADMIN_PASSWORD": "pw",
+    "AGENTSTATE_BOOTSTRAP_API_KEY": "as_k",
+    "AGENTSTATE_REDIS_URL": "redis://:pw@127.0.0.1:1/0",
+    "AGENTSTATE_CLICKHOUSE_URL": "http://u:p@ch:8123",
+    "AGENTSTATE_DATABASE_URL": "postgresql://u:p@db/x",
+    "AGENTSTATE_STATS_TOKEN": "t",
     "AGENTSTATE_NEW_USER_PASSWORD": "np",
 }
 
@@ -50,11 +54,23 @@ ALL_SECRETS = {
         pytest.param("ui", set(), id="ui-gets-no-secret"),
         pytest.param("security", {"AGENTSTATE_REDIS_URL"}, id="security-only-redis"),
         pytest.param("cost", {"AGENTSTATE_REDIS_URL"}, id="cost-only-redis"),
-        pytest.param("receiver", {"AGENTSTATE_SECRET_KEY", "AGENTSTATE_REDIS_URL", "AGENTSTATE_STATS_TOKEN"},
-                     id="receiver-pepper-redis-stats"),
-        pytest.param("writer", {"AGENTSTATE_SECRET_KEY", "AGENTSTATE_REDIS_URL", "AGENTSTATE_CLICKHOUSE_URL",
-                                "AGENTSTATE_DATABASE_URL", "AGENTSTATE_ADMIN_PASSWORD",
-                                "AGENTSTATE_BOOTSTRAP_API_KEY"}, id="writer-and-api"),
+        pytest.param(
+            "receiver",
+            {"AGENTSTATE_SECRET_KEY", "AGENTSTATE_REDIS_URL", "AGENTSTATE_STATS_TOKEN"},
+            id="receiver-pepper-redis-stats",
+        ),
+        pytest.param(
+            "writer",
+            {
+                "AGENTSTATE_SECRET_KEY",
+                "AGENTSTATE_REDIS_URL",
+                "AGENTSTATE_CLICKHOUSE_URL",
+                "AGENTSTATE_DATABASE_URL",
+                "AGENTSTATE_ADMIN_PASSWORD",
+                "AGENTSTATE_BOOTSTRAP_API_KEY",
+            },
+            id="writer-and-api",
+        ),
         pytest.param("something-new", set(), id="unknown-kind-gets-none"),
     ],
 )

@@ -122,10 +122,15 @@ _PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1x2\nabc\n-----END RSA 
         pytest.param("DB_PASSWORD=s3cr3t-Pa55", "SECRET", "s3cr3t-Pa55", id="keyed-password-env"),
         pytest.param(
             "x" * 2000 + ' "refresh_token_for_the_nightly_jobs"   :  "Zq8vLm2Pw9Xr"',
-            "SECRET", "Zq8vLm2Pw9Xr", id="keyed-longest-key-far-from-start",
+            "SECRET",
+            "Zq8vLm2Pw9Xr",
+            id="keyed-longest-key-far-from-start",
         ),
         pytest.param(
-            "a: b, " * 40 + "secret=Zq8vLm2Pw9Xr", "SECRET", "Zq8vLm2Pw9Xr", id="keyed-after-many-separators",
+            "a: b, " * 40 + "secret=Zq8vLm2Pw9Xr",
+            "SECRET",
+            "Zq8vLm2Pw9Xr",
+            id="keyed-after-many-separators",
         ),
         pytest.param(
             "wallet 16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ",

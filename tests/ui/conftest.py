@@ -41,30 +41,69 @@ class UiData:
 
 def big_trace(trace_id: str, start_ns: int) -> list[otlp.Span]:
     """A 2,000-span agent run: a root, sub-agents, and LLM and tool calls (every 10th tool fails)."""
-    root = otlp.Span("invoke_agent orchestrator", trace_id, start_ns=start_ns, duration_ns=60_000_000_000,
-                     attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "orchestrator"})
+    root = otlp.Span(
+        "invoke_agent orchestrator",
+        trace_id,
+        start_ns=start_ns,
+        duration_ns=60_000_000_000,
+        attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "orchestrator"},
+    )
     spans = [root]
     for a in range(BIG_AGENTS):
         sub_start = start_ns + a * 2_900_000_000
-        sub = otlp.Span(f"invoke_agent worker-{a}", trace_id, parent=root.span_id, start_ns=sub_start,
-                        duration_ns=2_800_000_000,
-                        attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": f"worker-{a}"})
+        sub = otlp.Span(
+            f"invoke_agent worker-{a}",
+            trace_id,
+            parent=root.span_id,
+            start_ns=sub_start,
+            duration_ns=2_800_000_000,
+            attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": f"worker-{a}"},
+        )
         spans.append(sub)
         for i in range(BIG_PER_AGENT):
             llm = i % 2 == 0
             attrs: dict[str, Any] = (
-                {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
-                 "gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 5}
-                if llm else
-                {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup",
-                 "gen_ai.tool.call.arguments": {"i": i}, "gen_ai.tool.call.result": "ok"})
-            spans.append(otlp.Span(("chat gpt-4o-mini" if llm else "execute_tool lookup"), trace_id,
-                                   parent=sub.span_id, start_ns=sub_start + i * 28_000_000, duration_ns=25_000_000,
-                                   attributes=attrs, error=(not llm and i % 10 == 1)))
-    spans.append(otlp.Span("chat gpt-4o", trace_id, parent=root.span_id, start_ns=start_ns + 59_000_000_000,
-                           duration_ns=900_000_000,
-                           attributes={"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
-                                       "gen_ai.usage.input_tokens": 4000, "gen_ai.usage.output_tokens": 300}))
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.usage.input_tokens": 50,
+                    "gen_ai.usage.output_tokens": 5,
+                }
+                if llm
+                else {
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.name": "lookup",
+                    "gen_ai.tool.call.arguments": {"i": i},
+                    "gen_ai.tool.call.result": "ok",
+                }
+            )
+            spans.append(
+                otlp.Span(
+                    ("chat gpt-4o-mini" if llm else "execute_tool lookup"),
+                    trace_id,
+                    parent=sub.span_id,
+                    start_ns=sub_start + i * 28_000_000,
+                    duration_ns=25_000_000,
+                    attributes=attrs,
+                    error=(not llm and i % 10 == 1),
+                )
+            )
+    spans.append(
+        otlp.Span(
+            "chat gpt-4o",
+            trace_id,
+            parent=root.span_id,
+            start_ns=start_ns + 59_000_000_000,
+            duration_ns=900_000_000,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.usage.input_tokens": 4000,
+                "gen_ai.usage.output_tokens": 300,
+            },
+        )
+    )
     return spans
 
 
@@ -72,7 +111,8 @@ def _xss_run(trace_id: str, start_ns: int) -> list[otlp.Span]:
     spans = otlp.agent_run(trace_id, start_ns, agent="xss-agent")
     spans[0].attributes["note"] = XSS
     spans[1].attributes["gen_ai.input.messages"] = [
-        {"role": "user", "parts": [{"type": "text", "content": XSS + " **not bold** [link](javascript:alert(1))"}]}]
+        {"role": "user", "parts": [{"type": "text", "content": XSS + " **not bold** [link](javascript:alert(1))"}]}
+    ]
     return spans
 
 
@@ -83,14 +123,29 @@ def insert_alert(api: Api, project: str, trace_id: str, span_id: str, detail: st
         f"CREATE TABLE IF NOT EXISTS {db}.security_alerts (AlertId String, ProjectId LowCardinality(String), "
         "Timestamp DateTime64(9), TraceId String, SpanId String, RuleId LowCardinality(String), "
         "Severity LowCardinality(String), Title String, Detail String) ENGINE = ReplacingMergeTree "
-        "ORDER BY (ProjectId, Timestamp, AlertId)")
-    cols = {r[0] for r in api.platform.query(
-        "SELECT name FROM system.columns WHERE database = {d:String} AND table = 'security_alerts'", {"d": db})}
+        "ORDER BY (ProjectId, Timestamp, AlertId)"
+    )
+    cols = {
+        r[0]
+        for r in api.platform.query(
+            "SELECT name FROM system.columns WHERE database = {d:String} AND table = 'security_alerts'", {"d": db}
+        )
+    }
     alert_id = uuid.uuid4().hex
-    values: dict[str, Any] = {"AlertId": alert_id, "Id": alert_id, "ProjectId": project, "TraceId": trace_id,
-                              "SpanId": span_id, "RuleId": "prompt_injection", "Rule": "prompt_injection",
-                              "Severity": "high", "Title": "Prompt injection attempt", "Detail": detail,
-                              "Evidence": detail, "Timestamp": datetime.now(timezone.utc).replace(tzinfo=None)}
+    values: dict[str, Any] = {
+        "AlertId": alert_id,
+        "Id": alert_id,
+        "ProjectId": project,
+        "TraceId": trace_id,
+        "SpanId": span_id,
+        "RuleId": "prompt_injection",
+        "Rule": "prompt_injection",
+        "Severity": "high",
+        "Title": "Prompt injection attempt",
+        "Detail": detail,
+        "Evidence": detail,
+        "Timestamp": datetime.now(timezone.utc).replace(tzinfo=None),
+    }
     names = [n for n in values if n in cols]
     api.platform.client.insert(f"{db}.security_alerts", [[values[n] for n in names]], column_names=names)
     return alert_id
@@ -110,7 +165,7 @@ class UiSpans:
 
     def batches(self, size: int = 400) -> list[list[otlp.Span]]:
         """Request-sized batches of every span."""
-        return [self.small] + [self.big[i:i + size] for i in range(0, len(self.big), size)]
+        return [self.small] + [self.big[i : i + size] for i in range(0, len(self.big), size)]
 
 
 def ui_spans(base_ns: int) -> UiSpans:
@@ -120,16 +175,18 @@ def ui_spans(base_ns: int) -> UiSpans:
     for i in range(3):
         tid = otlp.new_trace_id()
         runs.append(tid)
-        run = otlp.agent_run(tid, base_ns + i * 30_000_000_000, agent=AGENT, session=session if i < 2 else "",
-                             user="alice", error=i == 1)
+        run = otlp.agent_run(
+            tid, base_ns + i * 30_000_000_000, agent=AGENT, session=session if i < 2 else "", user="alice", error=i == 1
+        )
         if i == 2:
             run[2].attributes["gen_ai.tool.call.arguments"] = {"e": "3+3"}
         spans += run
     xss = otlp.new_trace_id()
     xss_spans = _xss_run(xss, base_ns + 100_000_000_000)
     big = otlp.new_trace_id()
-    return UiSpans(runs, session, xss, xss_spans[1].span_id, big, spans + xss_spans,
-                   big_trace(big, base_ns + 200_000_000_000))
+    return UiSpans(
+        runs, session, xss, xss_spans[1].span_id, big, spans + xss_spans, big_trace(big, base_ns + 200_000_000_000)
+    )
 
 
 def ingest_ui_data(api: Api, project: str, key: str, base_ns: int) -> UiData:  # noqa: F811
@@ -140,7 +197,11 @@ def ingest_ui_data(api: Api, project: str, key: str, base_ns: int) -> UiData:  #
     api.wait_spans(project, len(data.small) + len(data.big))
     stored = api.platform.wait_rows(  # distinct: a redelivered batch may count twice in count()
         f"SELECT uniqExact(SpanId) FROM {api.platform.database}.otel_traces WHERE ProjectId = {{p:String}} "
-        "AND TraceId = {t:String}", {"p": project, "t": data.big_trace}, len(data.big), timeout=60)
+        "AND TraceId = {t:String}",
+        {"p": project, "t": data.big_trace},
+        len(data.big),
+        timeout=60,
+    )
     assert stored == len(data.big), stored
     alert = insert_alert(api, project, data.xss_trace, data.xss_llm_span, "matched: " + XSS)
     return UiData(project, key, data.runs, data.session, data.xss_trace, data.big_trace, alert)

@@ -36,13 +36,21 @@ EMAIL, PASSWORD = "admin@example.com", "browser-password-1"
 RENDER_BUDGET_S = 2.0
 RUN_MARKER = "AGENTSTATE_UI_BROWSER_TEST"
 """Set in the stack's environment, so every process it started can be found and stopped afterwards."""
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                     "(apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
+    ),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright Python package (dev extra)")
 
@@ -62,15 +70,30 @@ class Stack:
 
 
 def _env(tmp: Path, ports: dict[str, int], key: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("AGENTSTATE_REDIS_URL", "AGENTSTATE_CLICKHOUSE_URL", "AGENTSTATE_API_URL",
-                        "AGENTSTATE_DATABASE_URL", "AGENTSTATE_SECRET_KEY")}
-    env.update({
-        "AGENTSTATE_HTTP_PORT": str(ports["http"]), "AGENTSTATE_GRPC_PORT": str(ports["grpc"]),
-        "AGENTSTATE_API_PORT": str(ports["api"]), "AGENTSTATE_UI_PORT": str(ports["ui"]),
-        "AGENTSTATE_ADMIN_EMAIL": EMAIL, "AGENTSTATE_ADMIN_PASSWORD": PASSWORD,
-        "AGENTSTATE_BOOTSTRAP_API_KEY": key, RUN_MARKER: str(tmp),
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "AGENTSTATE_REDIS_URL",
+            "AGENTSTATE_CLICKHOUSE_URL",
+            "AGENTSTATE_API_URL",
+            "AGENTSTATE_DATABASE_URL",
+            "AGENTSTATE_SECRET_KEY",
+        )
+    }
+    env.update(
+        {
+            "AGENTSTATE_HTTP_PORT": str(ports["http"]),
+            "AGENTSTATE_GRPC_PORT": str(ports["grpc"]),
+            "AGENTSTATE_API_PORT": str(ports["api"]),
+            "AGENTSTATE_UI_PORT": str(ports["ui"]),
+            "AGENTSTATE_ADMIN_EMAIL": EMAIL,
+            "AGENTSTATE_ADMIN_PASSWORD": PASSWORD,
+            "AGENTSTATE_BOOTSTRAP_API_KEY": key,
+            RUN_MARKER: str(tmp),
+        }
+    )
     return env
 
 
@@ -94,8 +117,12 @@ def _stop_leftovers(marker: str) -> None:
 def _ingest(stack: Stack) -> UiSpans:
     data = ui_spans(time.time_ns() - 1_800_000_000_000)
     for batch in data.batches():
-        r = httpx.post(stack.otlp + "/v1/traces", content=otlp.request(batch, service="ui-shop"), timeout=60,
-                       headers={"Authorization": f"Bearer {stack.key}", "Content-Type": "application/json"})
+        r = httpx.post(
+            stack.otlp + "/v1/traces",
+            content=otlp.request(batch, service="ui-shop"),
+            timeout=60,
+            headers={"Authorization": f"Bearer {stack.key}", "Content-Type": "application/json"},
+        )
         assert r.status_code == 200, r.text
     with httpx.Client(base_url=stack.api + "/api/v1", timeout=60) as c:
         token = c.post("/auth/login", json={"email": EMAIL, "password": PASSWORD}).json()["access_token"]
@@ -121,10 +148,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     key = generate_key()
     log = tmp / "up.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(tmp / "data")],
-                                env=_env(tmp, ports, key), stdout=out, stderr=subprocess.STDOUT)
-    s = Stack(proc, f"http://127.0.0.1:{ports['ui']}", f"http://127.0.0.1:{ports['api']}",
-              f"http://127.0.0.1:{ports['http']}", key, log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agentstate.cli", "up", "--data-dir", str(tmp / "data")],
+            env=_env(tmp, ports, key),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    s = Stack(
+        proc,
+        f"http://127.0.0.1:{ports['ui']}",
+        f"http://127.0.0.1:{ports['api']}",
+        f"http://127.0.0.1:{ports['http']}",
+        key,
+        log,
+    )
     try:
         for url in (s.otlp + "/readyz", s.api + "/readyz", s.ui + "/_stcore/health"):
             wait_http(url, timeout=180)
@@ -167,8 +204,11 @@ def _shot(page: Any, name: str) -> Path:
 
 def _button(page: Any, text: str) -> Any:
     """A Streamlit button by its exact caption (select boxes also carry an "Open" button)."""
-    return page.locator('button[data-testid^="stBaseButton"]').filter(
-        has_text=re.compile(f"(^|[a-z_]){re.escape(text)}$")).first  # a leading icon reads as its name
+    return (
+        page.locator('button[data-testid^="stBaseButton"]')
+        .filter(has_text=re.compile(f"(^|[a-z_]){re.escape(text)}$"))
+        .first
+    )  # a leading icon reads as its name
 
 
 def _nav(page: Any, title: str) -> None:
@@ -187,7 +227,8 @@ def _open_trace(page: Any, trace_id: str) -> float:
     _button(page, "Open").click()
     page.get_by_role("heading", name=f"Trace {trace_id[:16]}").wait_for(timeout=30_000)
     page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').first.wait_for(
-        timeout=30_000)
+        timeout=30_000
+    )
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
     page.get_by_text("Σ subtree spans").first.wait_for(timeout=30_000)
     page.wait_for_function(_IDLE, timeout=30_000)
@@ -205,8 +246,10 @@ def _open_tab(page: Any) -> str:
 
 def _developer_toolbar(page: Any) -> int:
     """How many developer controls (Streamlit's "Deploy" button) the page shows."""
-    return int(page.locator('[data-testid="stAppDeployButton"]').count()
-               + page.get_by_role("button", name="Deploy", exact=True).count())
+    return int(
+        page.locator('[data-testid="stAppDeployButton"]').count()
+        + page.get_by_role("button", name="Deploy", exact=True).count()
+    )
 
 
 _GEOMETRY = """() => {
@@ -264,9 +307,14 @@ def _check_trace_layout(page: Any, rows: int) -> dict[str, Any]:
     centres = [round((a + b) / 2 - first, 1) for a, b in bars]
     expected = [i * ROW_PX + ROW_PX / 2 for i in range(rows)]
     assert len(centres) == rows and all(abs(a - e) <= 3 for a, e in zip(centres, expected, strict=True)), (
-        centres, expected)
-    return {"bar_offsets_px": [round(a - e, 1) for a, e in zip(centres, expected, strict=True)],
-            "table_px": round(g["table"]["h"]), "chart_px": round(g["chart"]["h"])}
+        centres,
+        expected,
+    )
+    return {
+        "bar_offsets_px": [round(a - e, 1) for a, e in zip(centres, expected, strict=True)],
+        "table_px": round(g["table"]["h"]),
+        "chart_px": round(g["chart"]["h"]),
+    }
 
 
 def _check_tiles(page: Any) -> None:

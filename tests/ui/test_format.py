@@ -15,20 +15,23 @@ def test_duration(ms: float, text: str) -> None:
     assert duration(ms) == text
 
 
-@pytest.mark.parametrize(("usd", "text", "value"), [
-    pytest.param(0, "$0", 0.0, id="zero"),
-    pytest.param(0.000046, "$0.000046", 0.000046, id="cheap-call-not-0.0000"),
-    pytest.param(0.0000461234, "$0.0000461", 0.0000461, id="three-significant-digits"),
-    pytest.param(0.000051, "$0.000051", 0.000051, id="told-apart-from-its-neighbour"),
-    pytest.param(0.0081, "$0.0081", 0.0081, id="no-padding-zeros"),
-    pytest.param(0.00000025, "$0.00000025", 0.00000025, id="embedding-call"),
-    pytest.param(0.5, "$0.50", 0.5, id="cents-at-least"),
-    pytest.param(0.0099999, "$0.01", 0.01, id="rounds-up-a-digit"),
-    pytest.param(1.5, "$1.50", 1.5, id="dollars-in-cents"),
-    pytest.param(1234.5678, "$1,234.57", 1234.57, id="thousands"),
-    pytest.param(-0.003, "-$0.003", -0.003, id="negative-credit"),
-    pytest.param(1e-15, "<$0.000000000001", 0.0, id="below-twelve-decimals"),
-])
+@pytest.mark.parametrize(
+    ("usd", "text", "value"),
+    [
+        pytest.param(0, "$0", 0.0, id="zero"),
+        pytest.param(0.000046, "$0.000046", 0.000046, id="cheap-call-not-0.0000"),
+        pytest.param(0.0000461234, "$0.0000461", 0.0000461, id="three-significant-digits"),
+        pytest.param(0.000051, "$0.000051", 0.000051, id="told-apart-from-its-neighbour"),
+        pytest.param(0.0081, "$0.0081", 0.0081, id="no-padding-zeros"),
+        pytest.param(0.00000025, "$0.00000025", 0.00000025, id="embedding-call"),
+        pytest.param(0.5, "$0.50", 0.5, id="cents-at-least"),
+        pytest.param(0.0099999, "$0.01", 0.01, id="rounds-up-a-digit"),
+        pytest.param(1.5, "$1.50", 1.5, id="dollars-in-cents"),
+        pytest.param(1234.5678, "$1,234.57", 1234.57, id="thousands"),
+        pytest.param(-0.003, "-$0.003", -0.003, id="negative-credit"),
+        pytest.param(1e-15, "<$0.000000000001", 0.0, id="below-twelve-decimals"),
+    ],
+)
 def test_cost_keeps_significant_digits(usd: float, text: str, value: float) -> None:
     assert cost(usd) == text
     assert cost_value(usd) == pytest.approx(value, abs=1e-15)
@@ -38,10 +41,17 @@ def test_tokens() -> None:
     assert tokens(950) == "950" and tokens(12_345) == "12.3k" and tokens(4_100_000) == "4.1M"
 
 
-@pytest.mark.parametrize("evil", [
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[click](javascript:alert(1))",
-    "**bold** _it_ `code` # head", ":red[colour] :smile:", "&lt;b&gt;",
-])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[click](javascript:alert(1))",
+        "**bold** _it_ `code` # head",
+        ":red[colour] :smile:",
+        "&lt;b&gt;",
+    ],
+)
 def test_escape_markdown_leaves_no_markup(evil: str) -> None:
     out = escape_markdown(evil)
     assert "<" not in out and ">" not in out

@@ -75,7 +75,8 @@ def test_login_then_traces_page(ui_data: UiData) -> None:
     assert at.session_state["as_token"]
     assert at.title[0].value == "Traces"
     assert ui_data.project in at.sidebar.selectbox[0].options or any(
-        ui_data.project in o for o in at.sidebar.selectbox[0].options)
+        ui_data.project in o for o in at.sidebar.selectbox[0].options
+    )
 
 
 def test_login_rejects_a_wrong_password(ui_data: UiData) -> None:
@@ -230,8 +231,9 @@ def test_settings_keys_and_snippets(api: Api, ui_data: UiData) -> None:
     at.button(key="settings_key_done").click().run()
     assert new_key not in [c.value for c in at.code]  # shown once
     options = at.selectbox(key="settings_revoke_pick").options
-    at.selectbox(key="settings_revoke_pick").select_index(next(i for i, o in enumerate(options)
-                                                               if o.startswith("from-ui")))
+    at.selectbox(key="settings_revoke_pick").select_index(
+        next(i for i, o in enumerate(options) if o.startswith("from-ui"))
+    )
     at.button(key="settings_revoke").click().run()
     keys = frames(ok(at))[0]
     assert keys.loc[keys["name"] == "from-ui", "revoked"].iloc[0] != ""
@@ -262,6 +264,15 @@ def test_budget_form_values_become_the_api_body() -> None:
     from agentstate.ui.views.budgets import budget_body
 
     assert budget_body("project", 5.0, "session", "ignored", "high") == {
-        "scope": "project", "limit_usd": "5.0", "severity": "high", "period": "day"}
+        "scope": "project",
+        "limit_usd": "5.0",
+        "severity": "high",
+        "period": "day",
+    }
     assert budget_body("session", 0.25, "session", " s-1 ", "low") == {
-        "scope": "session", "limit_usd": "0.25", "severity": "low", "period": "session", "key": "s-1"}
+        "scope": "session",
+        "limit_usd": "0.25",
+        "severity": "low",
+        "period": "session",
+        "key": "s-1",
+    }

@@ -14,9 +14,12 @@ def run(*steps: dict[str, Any]) -> list[Step]:
     return cast(list[Step], list(steps))
 
 
-A = run(step(0, "agent", "plan", agent_name="planner"), step(1, "llm", "chat", parent="s0", model="m"),
-        step(2, "tool", "execute_tool search", parent="s0", tool="search", args={"q": "paris"}),
-        step(3, "llm", "chat", parent="s0", model="m"))
+A = run(
+    step(0, "agent", "plan", agent_name="planner"),
+    step(1, "llm", "chat", parent="s0", model="m"),
+    step(2, "tool", "execute_tool search", parent="s0", tool="search", args={"q": "paris"}),
+    step(3, "llm", "chat", parent="s0", model="m"),
+)
 
 
 def test_identical_runs_do_not_diverge_even_with_other_timings() -> None:

@@ -29,7 +29,12 @@ def sample() -> list[dict[str, Any]]:
 def test_depth_first_order_and_depths() -> None:
     tree = _tree(sample())
     assert [(n.span_id, n.depth) for n in tree.nodes] == [
-        ("root", 0), ("llm1", 1), ("tool", 1), ("sub", 2), ("llm2", 1)]
+        ("root", 0),
+        ("llm1", 1),
+        ("tool", 1),
+        ("sub", 2),
+        ("llm2", 1),
+    ]
     assert tree.roots == ["root"]
     assert [n.kind for n in tree.nodes] == ["agent", "llm", "tool", "llm", "llm"]
 

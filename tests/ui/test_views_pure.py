@@ -21,8 +21,14 @@ from tests.ui.factories import detail, span
 
 def test_filters_drop_empty_values() -> None:
     f = TraceFilters(since="S", project_id=None, status="error", model=" gpt-4o ", search="", min_cost=0.0)
-    assert f.params() == {"since": "S", "sort": "start", "order": "desc", "limit": 50, "status": "error",
-                          "model": "gpt-4o"}
+    assert f.params() == {
+        "since": "S",
+        "sort": "start",
+        "order": "desc",
+        "limit": 50,
+        "status": "error",
+        "model": "gpt-4o",
+    }
     assert TraceFilters(since="S", status="any").params("CUR")["cursor"] == "CUR"
 
 
@@ -30,10 +36,19 @@ def test_client_params_bools_and_blanks() -> None:
     assert _clean({"a": None, "b": "", "c": True, "d": False, "e": 3}) == {"c": "true", "d": "false", "e": 3}
 
 
-@pytest.mark.parametrize(("op", "kind"), [
-    ("chat", "llm"), ("execute_tool", "tool"), ("invoke_agent", "agent"), ("retrieval", "retrieval"),
-    ("invoke_workflow", "chain"), ("embeddings", "embedding"), ("", "span"), ("weird", "span"),
-])
+@pytest.mark.parametrize(
+    ("op", "kind"),
+    [
+        ("chat", "llm"),
+        ("execute_tool", "tool"),
+        ("invoke_agent", "agent"),
+        ("retrieval", "retrieval"),
+        ("invoke_workflow", "chain"),
+        ("embeddings", "embedding"),
+        ("", "span"),
+        ("weird", "span"),
+    ],
+)
 def test_classify(op: str, kind: str) -> None:
     assert classify(op) == kind
 
@@ -46,10 +61,18 @@ def test_kind_styles_are_distinct() -> None:
 
 
 def _tree():  # type: ignore[no-untyped-def]
-    return build_tree(cast(TraceDetail, detail([
-        span("root", op="invoke_agent", dur_ms=100), span("t", "root", start_ms=10, dur_ms=5, op="execute_tool",
-                                                          error=True),
-        span("c", "t", start_ms=11, dur_ms=50, op="chat", tokens=(3, 4), cost=0.5)])))
+    return build_tree(
+        cast(
+            TraceDetail,
+            detail(
+                [
+                    span("root", op="invoke_agent", dur_ms=100),
+                    span("t", "root", start_ms=10, dur_ms=5, op="execute_tool", error=True),
+                    span("c", "t", start_ms=11, dur_ms=50, op="chat", tokens=(3, 4), cost=0.5),
+                ]
+            ),
+        )
+    )
 
 
 def test_waterfall_frame_folds_to_subtree_extent() -> None:
@@ -90,10 +113,34 @@ def test_tree_frame_marks_folds_and_errors() -> None:
 
 def _points() -> list[dict[str, Any]]:
     return [
-        {"bucket": "2025-01-01T00:00:00Z", "key": "gpt", "cost_usd": 1.0, "input_tokens": 10, "output_tokens": 1,
-         "calls": 2, "spans": 10, "errors": 1, "error_rate": 0.1, "p50_ms": 10, "p95_ms": 20, "p99_ms": 30},
-        {"bucket": "2025-01-01T00:00:00Z", "key": "", "cost_usd": 3.0, "input_tokens": 5, "output_tokens": 5,
-         "calls": 1, "spans": 30, "errors": 0, "error_rate": 0.0, "p50_ms": 50, "p95_ms": 60, "p99_ms": 70},
+        {
+            "bucket": "2025-01-01T00:00:00Z",
+            "key": "gpt",
+            "cost_usd": 1.0,
+            "input_tokens": 10,
+            "output_tokens": 1,
+            "calls": 2,
+            "spans": 10,
+            "errors": 1,
+            "error_rate": 0.1,
+            "p50_ms": 10,
+            "p95_ms": 20,
+            "p99_ms": 30,
+        },
+        {
+            "bucket": "2025-01-01T00:00:00Z",
+            "key": "",
+            "cost_usd": 3.0,
+            "input_tokens": 5,
+            "output_tokens": 5,
+            "calls": 1,
+            "spans": 30,
+            "errors": 0,
+            "error_rate": 0.0,
+            "p50_ms": 50,
+            "p95_ms": 60,
+            "p99_ms": 70,
+        },
     ]
 
 

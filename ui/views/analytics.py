@@ -35,17 +35,27 @@ def _time_chart(frame: pd.DataFrame, y: str, color: str, title: str, *, bar: boo
         x=alt.X("bucket:T", title=None),
         y=alt.Y(f"{y}:Q", title=None, stack=bar or None, axis=alt.Axis(format=fmt_y) if fmt_y else alt.Axis()),
         color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("bucket:T"), alt.Tooltip(f"{color}:N"),
-                 alt.Tooltip(f"{y}:Q", format=fmt_y or ",")],
+        tooltip=[alt.Tooltip("bucket:T"), alt.Tooltip(f"{color}:N"), alt.Tooltip(f"{y}:Q", format=fmt_y or ",")],
     )
     return chart
 
 
 def _error_chart(frame: pd.DataFrame) -> alt.Chart:
-    chart: alt.Chart = alt.Chart(frame).mark_line(point=True, color="#dc2626").properties(height=260).encode(
-        x=alt.X("bucket:T", title=None), y=alt.Y("error_rate:Q", title=None, axis=alt.Axis(format=".1%")),
-        tooltip=[alt.Tooltip("bucket:T"), alt.Tooltip("error_rate:Q", format=".2%"), alt.Tooltip("errors:Q"),
-                 alt.Tooltip("spans:Q")])
+    chart: alt.Chart = (
+        alt.Chart(frame)
+        .mark_line(point=True, color="#dc2626")
+        .properties(height=260)
+        .encode(
+            x=alt.X("bucket:T", title=None),
+            y=alt.Y("error_rate:Q", title=None, axis=alt.Axis(format=".1%")),
+            tooltip=[
+                alt.Tooltip("bucket:T"),
+                alt.Tooltip("error_rate:Q", format=".2%"),
+                alt.Tooltip("errors:Q"),
+                alt.Tooltip("spans:Q"),
+            ],
+        )
+    )
     return chart
 
 
@@ -71,8 +81,14 @@ def _page() -> None:
     cols = st.columns([2, 1, 1, 4])
     since = time_range("analytics_range", default="Last 7 days", container=cols[0])
     bucket = str(cols[1].selectbox("Bucket", ["hour", "day", "week"], key="analytics_bucket"))
-    group = str(cols[2].selectbox("Cost by", ["model", "model_version", "provider", "agent", "user", "service"],
-                                  format_func=_group_label, key="analytics_group"))
+    group = str(
+        cols[2].selectbox(
+            "Cost by",
+            ["model", "model_version", "provider", "agent", "user", "service"],
+            format_func=_group_label,
+            key="analytics_group",
+        )
+    )
     url, token = session.api_url(), session.token() or ""
     params = {**scope(), "since": since, "bucket": bucket, "group_by": group}
     cost_series = data.cost(url, token, data.freeze(params))
@@ -82,15 +98,27 @@ def _page() -> None:
 
     left, right = st.columns(2)
     with left:
-        _section(f"Cost by {group} per {bucket}", _time_chart(cost, "cost_usd", "key", "", bar=True, fmt_y=_COST_AXIS),
-                 cost, "cost.csv")
+        _section(
+            f"Cost by {group} per {bucket}",
+            _time_chart(cost, "cost_usd", "key", "", bar=True, fmt_y=_COST_AXIS),
+            cost,
+            "cost.csv",
+        )
         latency = af.latency_long(usage)
-        _section("Latency p50 / p95 / p99 (ms)", _time_chart(latency, "ms", "percentile", "", bar=False),
-                 latency, "latency.csv")
+        _section(
+            "Latency p50 / p95 / p99 (ms)",
+            _time_chart(latency, "ms", "percentile", "", bar=False),
+            latency,
+            "latency.csv",
+        )
     with right:
         tokens = af.tokens_long(cost) if not cost.empty else cost
-        _section(f"Tokens per {bucket}", _time_chart(tokens, "tokens", "direction", "", bar=True)
-                 if not cost.empty else None, tokens, "tokens.csv")
+        _section(
+            f"Tokens per {bucket}",
+            _time_chart(tokens, "tokens", "direction", "", bar=True) if not cost.empty else None,
+            tokens,
+            "tokens.csv",
+        )
         errors = af.error_rate(usage)
         _section("Error rate", _error_chart(errors), errors, "error_rate.csv")
 
@@ -106,10 +134,12 @@ def _page() -> None:
             download_csv("CSV", top, "top_traces.csv", key="csv_top_traces")
     with right:
         st.markdown("**Most expensive agents**")
-        agents = af.top_costs(af.cost_frame(data.cost(url, token, data.freeze({**params, "group_by": "agent"}))
-                                            ["points"]))
-        st.dataframe(_money(agents).rename(columns={"key": "agent"}), hide_index=True, width="stretch",
-                     column_config=_MONEY)
+        agents = af.top_costs(
+            af.cost_frame(data.cost(url, token, data.freeze({**params, "group_by": "agent"}))["points"])
+        )
+        st.dataframe(
+            _money(agents).rename(columns={"key": "agent"}), hide_index=True, width="stretch", column_config=_MONEY
+        )
         if not agents.empty:
             download_csv("CSV", agents, "top_agents.csv", key="csv_top_agents")
 

@@ -23,15 +23,27 @@ def budgets_frame(budgets: list[Budget]) -> pd.DataFrame:
     for b in budgets:
         who = b["key"] or _SCOPES.get(b["scope"], b["scope"])
         spent = fmt.cost(b["spent_usd"]) + (f" ({b['spent_by']})" if b["spent_by"] and not b["key"] else "")
-        rows.append({"budget": f"{who}, {_PERIODS.get(b['period'], b['period'])}", "limit": fmt.cost(b["limit_usd"]),
-                     "spent": spent, "used": f"{b['used']:.0%}", "severity": b["severity"], "id": b["id"]})
+        rows.append(
+            {
+                "budget": f"{who}, {_PERIODS.get(b['period'], b['period'])}",
+                "limit": fmt.cost(b["limit_usd"]),
+                "spent": spent,
+                "used": f"{b['used']:.0%}",
+                "severity": b["severity"],
+                "id": b["id"],
+            }
+        )
     return pd.DataFrame(rows, columns=["budget", "limit", "spent", "used", "severity", "id"])
 
 
 def budget_body(scope: str, limit_usd: float, period: str, key: str, severity: str) -> dict[str, Any]:
     """The ``POST`` body for the form's values (a blank key means each user or session separately)."""
-    body: dict[str, Any] = {"scope": scope, "limit_usd": str(limit_usd), "severity": severity,
-                            "period": period if scope == "session" else "day"}
+    body: dict[str, Any] = {
+        "scope": scope,
+        "limit_usd": str(limit_usd),
+        "severity": severity,
+        "period": period if scope == "session" else "day",
+    }
     if key.strip() and scope != "project":
         body["key"] = key.strip()
     return body
@@ -41,10 +53,18 @@ def _add(project_id: str) -> None:
     with st.form("new_budget", clear_on_submit=True):
         cols = st.columns([2, 2, 2, 3, 2])
         scope = str(cols[0].selectbox("Limit", list(_SCOPES), format_func=lambda v: _SCOPES[v], key="budget_scope"))
-        limit = float(cols[1].number_input("USD", min_value=0.000001, value=10.0, step=1.0, format="%.6f",
-                                           key="budget_limit"))
-        period = str(cols[2].selectbox("Period", list(_PERIODS), format_func=lambda v: _PERIODS[v], key="budget_period",
-                                       help="'Over the whole session' applies to session budgets only."))
+        limit = float(
+            cols[1].number_input("USD", min_value=0.000001, value=10.0, step=1.0, format="%.6f", key="budget_limit")
+        )
+        period = str(
+            cols[2].selectbox(
+                "Period",
+                list(_PERIODS),
+                format_func=lambda v: _PERIODS[v],
+                key="budget_period",
+                help="'Over the whole session' applies to session budgets only.",
+            )
+        )
         key = cols[3].text_input("One user or session ID (optional)", key="budget_key")
         severity = str(cols[4].selectbox("Severity", ["high", "critical", "medium", "low"], key="budget_severity"))
         if st.form_submit_button("Add budget", type="primary"):
@@ -63,8 +83,9 @@ def _remove(project_id: str, budgets: list[Budget]) -> None:
     cols = st.columns([3, 1])
     frame = budgets_frame(budgets)
     labels = dict(zip(frame["id"], frame["budget"], strict=True))
-    victim = cols[0].selectbox("Remove a budget", list(labels), format_func=lambda v: str(labels[v]),
-                               key="budget_remove_pick")
+    victim = cols[0].selectbox(
+        "Remove a budget", list(labels), format_func=lambda v: str(labels[v]), key="budget_remove_pick"
+    )
     if cols[1].button("Remove", key="budget_remove") and victim is not None:
         try:
             session.client().delete_budget(project_id, str(victim))

@@ -21,8 +21,10 @@ def _label(a: Alert) -> str:
 
 def _alert(alert: Alert) -> None:
     st.subheader(escape_markdown(f"{SEVERITY_ICON.get(alert['severity'], '')} {alert['title']}"))
-    st.text(f"rule {alert['rule_id']} · severity {alert['severity']} · {fmt.when(alert['time'])} · "
-            f"trace {alert['trace_id']} · span {alert['span_id']}")
+    st.text(
+        f"rule {alert['rule_id']} · severity {alert['severity']} · {fmt.when(alert['time'])} · "
+        f"trace {alert['trace_id']} · span {alert['span_id']}"
+    )
     st.caption("Evidence")
     st.code(alert["detail"] or "(none)", language=None, wrap_lines=True)
     cols = st.columns([1, 1, 4])
@@ -48,8 +50,14 @@ def _page() -> None:
     severity = cols[1].selectbox("Severity", ["any", "critical", "high", "medium", "low"], key="alerts_severity")
     rule = cols[2].text_input("Rule", key="alerts_rule")
     status = cols[3].selectbox("Status", list(_ACK), index=1, key="alerts_status")
-    params = {**scope(), "since": since, "severity": None if severity == "any" else severity,
-              "rule_id": rule.strip() or None, "acknowledged": _ACK[str(status)], "limit": 200}
+    params = {
+        **scope(),
+        "since": since,
+        "severity": None if severity == "any" else severity,
+        "rule_id": rule.strip() or None,
+        "acknowledged": _ACK[str(status)],
+        "limit": 200,
+    }
     page = data.alerts(session.api_url(), session.token() or "", data.freeze(params))
     items = page["items"]
     if not items:
@@ -57,8 +65,15 @@ def _page() -> None:
         return
     frame = alerts_frame(items)
     shown = [c for c in frame.columns if c not in ("alert_id", "project")]
-    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                         key="alerts_table", column_order=shown)
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="alerts_table",
+        column_order=shown,
+    )
     rows = event.selection.rows if event is not None else []
     chosen = st.selectbox("Alert", items, index=rows[0] if rows else 0, format_func=_label)
     if chosen is not None:

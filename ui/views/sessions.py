@@ -27,8 +27,10 @@ def _turn(steps: list[Step]) -> list[ChatMessage]:
     asked, answered = root["input"], root["output"]
     llm = [s for s in steps if s["type"] == "llm"]
     if asked is None and llm:
-        asked = next((m for m in reversed(llm[0]["input_messages"] or []) if isinstance(m, dict)
-                      and m.get("role") == "user"), None)
+        asked = next(
+            (m for m in reversed(llm[0]["input_messages"] or []) if isinstance(m, dict) and m.get("role") == "user"),
+            None,
+        )
     if answered is None and llm:
         answered = llm[-1]["output_messages"]
     return to_messages(asked, "user") + to_messages(answered, "assistant")
@@ -45,17 +47,29 @@ def _conversation(traces: list[TraceSummary]) -> None:
 
 
 def _detail(session_id: str, project_id: str | None) -> None:
-    detail = data.session(session.api_url(), session.token() or "", session_id,
-                          data.freeze({"project_id": project_id}))
+    detail = data.session(session.api_url(), session.token() or "", session_id, data.freeze({"project_id": project_id}))
     s = detail["session"]
     st.subheader("Session " + session_id)
-    tiles([("Traces", s["trace_count"]), ("Spans", s["span_count"]),
-           ("Tokens", fmt.tokens(s["input_tokens"] + s["output_tokens"])), ("Cost", fmt.cost(s["cost_usd"])),
-           ("Errors", s["error_count"])])
+    tiles(
+        [
+            ("Traces", s["trace_count"]),
+            ("Spans", s["span_count"]),
+            ("Tokens", fmt.tokens(s["input_tokens"] + s["output_tokens"])),
+            ("Cost", fmt.cost(s["cost_usd"])),
+            ("Errors", s["error_count"]),
+        ]
+    )
     frame = traces_frame(detail["traces"])
-    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                         key="session_traces", column_config=_COLUMNS,
-                         column_order=[c for c in frame.columns if c not in ("session", "project")])
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="session_traces",
+        column_config=_COLUMNS,
+        column_order=[c for c in frame.columns if c not in ("session", "project")],
+    )
     rows = event.selection.rows if event is not None else []
     if rows:
         row = frame.iloc[rows[0]]
@@ -72,8 +86,15 @@ def _page() -> None:
     params = {**scope(), "since": since, "user_id": user.strip() or None, "limit": 200}
     page = data.sessions(session.api_url(), session.token() or "", data.freeze(params))
     frame = sessions_frame(page["items"])
-    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                         key="sessions_table", column_config=_COLUMNS)
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="sessions_table",
+        column_config=_COLUMNS,
+    )
     rows = event.selection.rows if event is not None else []
     if rows:
         row = frame.iloc[rows[0]]

@@ -29,9 +29,19 @@ def _project() -> str | None:
 
 
 def _keys_frame(keys: list[ApiKey]) -> pd.DataFrame:
-    return pd.DataFrame([{"name": k["name"], "key": k["display"], "created": fmt.when(k["created_at"]),
-                          "revoked": fmt.when(k["revoked_at"]) if k["revoked_at"] else "", "id": k["id"]}
-                         for k in keys], columns=["name", "key", "created", "revoked", "id"])
+    return pd.DataFrame(
+        [
+            {
+                "name": k["name"],
+                "key": k["display"],
+                "created": fmt.when(k["created_at"]),
+                "revoked": fmt.when(k["revoked_at"]) if k["revoked_at"] else "",
+                "id": k["id"],
+            }
+            for k in keys
+        ],
+        columns=["name", "key", "created", "revoked", "id"],
+    )
 
 
 def _create(project_id: str) -> None:
@@ -58,8 +68,9 @@ def _revoke(project_id: str, keys: list[ApiKey]) -> None:
     if not active:
         return
     cols = st.columns([3, 1])
-    victim = cols[0].selectbox("Revoke a key", active, key="settings_revoke_pick",
-                               format_func=lambda k: f"{k['name']} ({k['display']})")
+    victim = cols[0].selectbox(
+        "Revoke a key", active, key="settings_revoke_pick", format_func=lambda k: f"{k['name']} ({k['display']})"
+    )
     if cols[1].button("Revoke", key="settings_revoke") and victim is not None:
         try:
             session.client().revoke_api_key(project_id, victim["id"])

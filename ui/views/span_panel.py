@@ -28,14 +28,28 @@ def _path(tree: tree_mod.Tree, node: tree_mod.Node) -> str:
 
 def _numbers(span: Span, node: tree_mod.Node) -> None:
     genai = span["genai"]
-    tiles([("Duration", fmt.duration(node.duration_ms)),
-           ("Tokens in / out", f"{fmt.tokens(node.input_tokens)} / {fmt.tokens(node.output_tokens)}"),
-           ("Cost", fmt.cost(node.cost_usd)), ("Σ subtree tokens", fmt.tokens(node.subtree_tokens)),
-           ("Σ subtree cost", fmt.cost(node.subtree_cost_usd)), ("Σ subtree spans", node.subtree_spans)])
-    facts = {"kind": style(node.kind).label, "span kind": span["kind"], "service": span["service_name"],
-             "model": genai["response_model"] or genai["request_model"], "provider": genai["provider"],
-             "agent": genai["agent_name"], "tool": genai["tool_name"], "span id": span["span_id"],
-             "parent": span["parent_span_id"], "start": fmt.when(span["start_time"])}
+    tiles(
+        [
+            ("Duration", fmt.duration(node.duration_ms)),
+            ("Tokens in / out", f"{fmt.tokens(node.input_tokens)} / {fmt.tokens(node.output_tokens)}"),
+            ("Cost", fmt.cost(node.cost_usd)),
+            ("Σ subtree tokens", fmt.tokens(node.subtree_tokens)),
+            ("Σ subtree cost", fmt.cost(node.subtree_cost_usd)),
+            ("Σ subtree spans", node.subtree_spans),
+        ]
+    )
+    facts = {
+        "kind": style(node.kind).label,
+        "span kind": span["kind"],
+        "service": span["service_name"],
+        "model": genai["response_model"] or genai["request_model"],
+        "provider": genai["provider"],
+        "agent": genai["agent_name"],
+        "tool": genai["tool_name"],
+        "span id": span["span_id"],
+        "parent": span["parent_span_id"],
+        "start": fmt.when(span["start_time"]),
+    }
     st.text("  ·  ".join(f"{k}: {v}" for k, v in facts.items() if v))
 
 
@@ -66,12 +80,16 @@ def render_span(span: Span, node: tree_mod.Node, tree: tree_mod.Tree) -> None:
     genai = span["genai"]
     messages = conversation(genai["system_instructions"], genai["input_messages"], genai["output_messages"])
     has_tool = genai["tool_arguments"] is not None or genai["tool_result"] is not None
-    names = (["Chat"] if messages else []) + (["Tool"] if has_tool else []) + [
-        "Attributes", f"Events ({len(span['events'])})", "Resource"]
+    names = (
+        (["Chat"] if messages else [])
+        + (["Tool"] if has_tool else [])
+        + ["Attributes", f"Events ({len(span['events'])})", "Resource"]
+    )
     # A key per span: the tabs are drawn afresh for each span, so the default applies to every pick
     # (with one key, the browser would keep whatever tab was open for the previous span).
-    tabs = dict(zip(names, st.tabs(names, default=first_tab(node.kind, names), key=f"span_tabs_{span['span_id']}"),
-                    strict=True))
+    tabs = dict(
+        zip(names, st.tabs(names, default=first_tab(node.kind, names), key=f"span_tabs_{span['span_id']}"), strict=True)
+    )
     if "Chat" in tabs:
         with tabs["Chat"]:
             chat(messages)

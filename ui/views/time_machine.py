@@ -28,8 +28,12 @@ def _label(t: TraceSummary) -> str:
 
 
 def _recent(agent: str = "") -> list[TraceSummary]:
-    params = {"since": since_iso(RANGES["Last 30 days"]), "limit": 100, "agent": agent or None,
-              "project_id": session.project()}
+    params = {
+        "since": since_iso(RANGES["Last 30 days"]),
+        "limit": 100,
+        "agent": agent or None,
+        "project_id": session.project(),
+    }
     return data.traces(session.api_url(), session.token() or "", data.freeze(params))["items"]
 
 
@@ -73,16 +77,27 @@ def _controls(n: int) -> int:
         cols[2].slider("Step", 1, n, key=_STEP, label_visibility="collapsed")
     cols[3].button("Next ▶", key="tm_next", on_click=_move, args=(1, n))
     cols[4].button("⏭", key="tm_last", on_click=_move, args=(None, n, n), help="Last step")
-    cols[5].number_input("Jump to step", 1, n, key="tm_jump", on_change=_jump, placeholder="jump to step",
-                         value=None, label_visibility="collapsed")
+    cols[5].number_input(
+        "Jump to step",
+        1,
+        n,
+        key="tm_jump",
+        on_change=_jump,
+        placeholder="jump to step",
+        value=None,
+        label_visibility="collapsed",
+    )
     return int(st.session_state[_STEP]) - 1
 
 
 def _step_io(step: Step) -> None:
     """What went in, what the LLM was asked and answered, which tool ran and what it returned."""
     if step["type"] == "llm" and (step["input_messages"] or step["output_messages"]):
-        st.markdown("**The LLM was asked** (new since the previous LLM call)" if step["new_messages"]
-                    else "**The LLM was asked**")
+        st.markdown(
+            "**The LLM was asked** (new since the previous LLM call)"
+            if step["new_messages"]
+            else "**The LLM was asked**"
+        )
         chat(to_messages(step["new_messages"] or step["input_messages"], "user"))
         st.markdown("**…and answered**")
         chat(to_messages(step["output_messages"], "assistant"))
@@ -99,8 +114,13 @@ _OP_ICON = {"+": "➕", "~": "✏️", "-": "➖"}
 
 def _change_markdown(change: state_diff.StateChange) -> str:
     """One change with its name in bold; every telemetry part escaped."""
-    what = (escape_markdown(change.after) if change.op == "+" else f"~~{escape_markdown(change.before)}~~"
-            if change.op == "-" else f"{escape_markdown(change.before)} → {escape_markdown(change.after)}")
+    what = (
+        escape_markdown(change.after)
+        if change.op == "+"
+        else f"~~{escape_markdown(change.before)}~~"
+        if change.op == "-"
+        else f"{escape_markdown(change.before)} → {escape_markdown(change.after)}"
+    )
     return f"{_OP_ICON[change.op]} **{escape_markdown(change.label)}**: {what}"
 
 
@@ -118,8 +138,9 @@ def _changes(steps: list[Step], index: int) -> None:
                 st.markdown(_change_markdown(change))
     if steps[index]["changes"]:
         with st.expander("Raw fields that differ from the previous step"):
-            st.json({c["field"]: {"before": c["before"], "after": c["after"]} for c in steps[index]["changes"]},
-                    expanded=1)
+            st.json(
+                {c["field"]: {"before": c["before"], "after": c["after"]} for c in steps[index]["changes"]}, expanded=1
+            )
 
 
 def _path(steps: list[Step], index: int) -> None:
@@ -134,9 +155,14 @@ def _step(steps: list[Step], index: int) -> None:
     step = steps[index]
     kind = style(step["type"])
     st.subheader(escape_markdown(f"Step {index + 1} of {len(steps)}: {kind.icon} {step['name']}"))
-    facts = [step["type"], fmt.duration(step["duration_ms"]),
-             f"{step['input_tokens'] + step['output_tokens']} tokens", fmt.cost(step["cost_usd"]),
-             step["model"], step["agent_name"]]
+    facts = [
+        step["type"],
+        fmt.duration(step["duration_ms"]),
+        f"{step['input_tokens'] + step['output_tokens']} tokens",
+        fmt.cost(step["cost_usd"]),
+        step["model"],
+        step["agent_name"],
+    ]
     st.text(" · ".join(f for f in facts if f))
     if is_error(step["status_code"]):
         st.error("This step failed.")
@@ -155,8 +181,9 @@ def _compare(steps: list[Step], trace_id: str) -> None:
     if not others:
         st.caption("No other run of this agent in the last 30 days.")
         return
-    other = st.selectbox("Other run", [None, *others], key="tm_other",
-                         format_func=lambda t: "—" if t is None else _label(t))
+    other = st.selectbox(
+        "Other run", [None, *others], key="tm_other", format_func=lambda t: "—" if t is None else _label(t)
+    )
     if other is None:
         return
     theirs = data.steps(session.api_url(), session.token() or "", other["trace_id"], other["project_id"])["steps"]

@@ -58,9 +58,15 @@ def _header(detail: TraceDetail, tree: tree_mod.Tree) -> None:
     roots = [tree.by_id[r] for r in tree.roots]
     errors = sum(r.subtree_errors for r in roots)
     st.title("Trace " + fmt.short_id(detail["trace_id"], 16))
-    tiles([("Duration", fmt.duration(detail["duration_ms"])), ("Spans", f"{detail['span_count']:,}"),
-           ("Tokens", fmt.tokens(sum(r.subtree_tokens for r in roots))),
-           ("Cost", fmt.cost(sum(r.subtree_cost_usd for r in roots))), ("Errors", errors)])
+    tiles(
+        [
+            ("Duration", fmt.duration(detail["duration_ms"])),
+            ("Spans", f"{detail['span_count']:,}"),
+            ("Tokens", fmt.tokens(sum(r.subtree_tokens for r in roots))),
+            ("Cost", fmt.cost(sum(r.subtree_cost_usd for r in roots))),
+            ("Errors", errors),
+        ]
+    )
     if detail["truncated"]:
         st.warning("This trace has more spans than the API returns at once; the tree shows the first ones.")
 
@@ -94,8 +100,9 @@ def _default_selection(tree: tree_mod.Tree, trace_id: str) -> str:
         st.session_state["trace_selected_for"] = trace_id
         wanted = st.query_params.get("span_id", "")
         errors = tree_mod.error_ids(tree.nodes)
-        st.session_state["trace_selected"] = (wanted if wanted in tree.by_id
-                                              else errors[0] if errors else tree.nodes[0].span_id)
+        st.session_state["trace_selected"] = (
+            wanted if wanted in tree.by_id else errors[0] if errors else tree.nodes[0].span_id
+        )
     selected: str = st.session_state["trace_selected"]
     return selected
 
@@ -133,13 +140,26 @@ def _tree_and_waterfall(tree: tree_mod.Tree, folded: set[str], trace_id: str) ->
     with st.container(height=PANE_PX if synced and table_px > PANE_PX else "content", border=False):
         left, right = st.columns(_SPLIT, gap="small")
         with left:
-            st.dataframe(tree_frame(rows, folded), hide_index=True, width="stretch", column_config=_TREE_COLUMNS,
-                         height=table_px if synced else min(PANE_PX, table_px), key=table_key,
-                         on_select=lambda: _pick_row(table_key), selection_mode="single-row",
-                         column_order=_TREE_ORDER, row_height=waterfall.ROW_PX)
+            st.dataframe(
+                tree_frame(rows, folded),
+                hide_index=True,
+                width="stretch",
+                column_config=_TREE_COLUMNS,
+                height=table_px if synced else min(PANE_PX, table_px),
+                key=table_key,
+                on_select=lambda: _pick_row(table_key),
+                selection_mode="single-row",
+                column_order=_TREE_ORDER,
+                row_height=waterfall.ROW_PX,
+            )
         with right, st.container(height="content" if synced else PANE_PX, border=False):
-            st.vega_lite_chart(waterfall.frame(rows, folded), waterfall.spec(len(rows)), width="stretch",
-                               on_select=lambda: _pick_bar(chart_key), key=chart_key)
+            st.vega_lite_chart(
+                waterfall.frame(rows, folded),
+                waterfall.spec(len(rows)),
+                width="stretch",
+                on_select=lambda: _pick_bar(chart_key),
+                key=chart_key,
+            )
 
 
 def _span_picker(tree: tree_mod.Tree, folded: set[str]) -> None:
@@ -149,8 +169,9 @@ def _span_picker(tree: tree_mod.Tree, folded: set[str]) -> None:
         options.insert(0, st.session_state["trace_selected"])
     labels = {n.span_id: f"{'· ' * n.depth}{n.name}  [{fmt.short_id(n.span_id)}]" for n in tree.nodes}
     st.session_state["trace_span_pick"] = st.session_state["trace_selected"]  # follows table and chart clicks
-    st.selectbox("Span", options, key="trace_span_pick", format_func=lambda i: labels.get(i, i),
-                 on_change=_pick_from_box)
+    st.selectbox(
+        "Span", options, key="trace_span_pick", format_func=lambda i: labels.get(i, i), on_change=_pick_from_box
+    )
 
 
 def _pick_from_box() -> None:

@@ -40,10 +40,21 @@ def _filters() -> TraceFilters:
         user_id = cols[0].text_input("User", key="traces_user")
         min_cost = cols[1].number_input("Min cost ($)", min_value=0.0, step=0.001, format="%.4f", key="traces_cost")
         min_dur = cols[2].number_input("Min duration (ms)", min_value=0.0, step=100.0, key="traces_dur")
-    return TraceFilters(since=since, project_id=scope()["project_id"], status=str(status), service=service,
-                        model=model, agent=agent, session_id=session_id, user_id=user_id, search=search,
-                        min_cost=float(min_cost), min_duration_ms=float(min_dur), sort=str(sort),
-                        limit=int(limit))
+    return TraceFilters(
+        since=since,
+        project_id=scope()["project_id"],
+        status=str(status),
+        service=service,
+        model=model,
+        agent=agent,
+        session_id=session_id,
+        user_id=user_id,
+        search=search,
+        min_cost=float(min_cost),
+        min_duration_ms=float(min_dur),
+        sort=str(sort),
+        limit=int(limit),
+    )
 
 
 def _table(filters: TraceFilters) -> None:
@@ -52,9 +63,17 @@ def _table(filters: TraceFilters) -> None:
     page = data.traces(session.api_url(), token, data.freeze(filters.params(cursors[-1])))
     frame = traces_frame(page["items"])
     st.caption(f"{len(frame)} traces on page {len(cursors)}" + (" · newest first" if filters.sort == "start" else ""))
-    event = st.dataframe(frame, hide_index=True, width="stretch", height=min(36 * (len(frame) + 1) + 2, 640),
-                         column_config=_COLUMNS, on_select="rerun", selection_mode="single-row", key="traces_table",
-                         column_order=[c for c in frame.columns if c != "project"])
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=min(36 * (len(frame) + 1) + 2, 640),
+        column_config=_COLUMNS,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="traces_table",
+        column_order=[c for c in frame.columns if c != "project"],
+    )
     rows = event.selection.rows if event is not None else []
     if rows:
         row = frame.iloc[rows[0]]

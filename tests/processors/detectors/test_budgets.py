@@ -82,8 +82,15 @@ def test_mirrored_budgets_skip_bad_entries() -> None:
 
     from agentstate.processors.budget_config import mirrored_budgets
 
-    good = {"id": "b1", "project_id": "p", "scope": "user", "limit_usd": "2.5", "period": "day", "key": None,
-            "severity": "medium"}
+    good = {
+        "id": "b1",
+        "project_id": "p",
+        "scope": "user",
+        "limit_usd": "2.5",
+        "period": "day",
+        "key": None,
+        "severity": "medium",
+    }
     entries = {
         b"b1": json.dumps(good).encode(),
         b"b2": b"{not json",
@@ -92,8 +99,12 @@ def test_mirrored_budgets_skip_bad_entries() -> None:
         b"b5": json.dumps({**good, "id": "b5", "scope": "user", "period": "session"}).encode(),
     }
     (budget,) = mirrored_budgets(entries)
-    assert (budget.id, budget.limit_usd, budget.scope, budget.project_id) == ("b1", Decimal("2.5"), BudgetScope.USER,
-                                                                             "p")
+    assert (budget.id, budget.limit_usd, budget.scope, budget.project_id) == (
+        "b1",
+        Decimal("2.5"),
+        BudgetScope.USER,
+        "p",
+    )
 
 
 def test_replacing_budgets_keeps_the_totals_of_those_that_stay() -> None:
