@@ -41,6 +41,7 @@ async def serve_app(app: FastAPI, host: str, port: int, stop: asyncio.Event, htt
             ws="websockets-sansio",
             proxy_headers=False,
             http=http,
+            timeout_graceful_shutdown=10,  # open WS /live feeds and stuck clients must not hold a stop
         )
     )
     task = asyncio.create_task(server.serve(), name="api-http")

@@ -63,6 +63,8 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
             lifespan="off",
             ws="none",
             http=deadline_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds),
+            # A stop must not hang on a connection that never closes (seen once under load: > 60 s).
+            timeout_graceful_shutdown=10,
         )
     )
     http_task = asyncio.create_task(http.serve(), name="otlp-http")
