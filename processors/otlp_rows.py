@@ -220,6 +220,7 @@ def logs_to_arrow(
 ) -> pa.Table:
     """Convert ``(project, ExportLogsServiceRequest bytes)`` entries to one ``otel_logs`` table."""
     cols: dict[str, list[Any]] = {c: [] for c in LOG_COLUMNS if not c.endswith("Attributes")}
+    row_columns = tuple(cols)  # the per-record row below lists its values in this order
     res = _MapBuilder(max_value_len)
     scope_attrs = _MapBuilder(max_value_len)
     log_attrs = _MapBuilder(max_value_len)
@@ -255,22 +256,7 @@ def logs_to_arrow(
                         project,
                     )
                     for col, val in zip(
-                        (
-                            "Timestamp",
-                            "TraceId",
-                            "SpanId",
-                            "TraceFlags",
-                            "SeverityText",
-                            "SeverityNumber",
-                            "ServiceName",
-                            "Body",
-                            "ResourceSchemaUrl",
-                            "ScopeSchemaUrl",
-                            "ScopeName",
-                            "ScopeVersion",
-                            "EventName",
-                            "ProjectId",
-                        ),
+                        row_columns,
                         row,
                         strict=True,
                     ):
