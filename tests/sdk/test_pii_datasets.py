@@ -2,8 +2,8 @@
 
 Every row goes through the SDK path (``SpanScrubber`` on a span's ``input.value``); a row counts as
 detected when anything in it is redacted. Targets (issue 3): recall ≥ 0.95 on the entity types the
-SDK promises to scrub, zero false positives on the look-alikes (trace/span IDs, timestamps, UUIDs,
-digests). Run with ``-s`` to see the per-type table.
+SDK promises to scrub, no false positive on their negatives or on the look-alikes (trace/span IDs,
+timestamps, UUIDs, digests). Run with ``-s`` to see the per-type table.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_recall_and_false_positives_on_pii_cases() -> None:
     rows = _rows(shared_file("security", "pii_cases_dev.csv"))
     positives, hits, negatives, false_hits = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
-    missed = []
+    missed, flagged = [], []
     for row in rows:
         kind, detected = row["entity_type"], _redacted(row["text"])
         if row["label"] == "1":
@@ -50,6 +50,8 @@ def test_recall_and_false_positives_on_pii_cases() -> None:
         else:
             negatives[kind] += 1
             false_hits[kind] += detected
+            if detected and kind in IN_SCOPE:
+                flagged.append((kind, row["text"][:60]))
     print(f"\n{'type':18} {'recall':>12} {'false pos':>12}")
     for kind in sorted(positives | negatives):
         scope = "" if kind in IN_SCOPE else "  (not in scope)"
@@ -59,6 +61,8 @@ def test_recall_and_false_positives_on_pii_cases() -> None:
     false_rate = sum(false_hits[k] for k in IN_SCOPE) / max(1, sum(negatives[k] for k in IN_SCOPE))
     print(f"in-scope recall {recall:.3f} on {in_scope_pos} rows; in-scope FP rate {false_rate:.3f}; missed: {missed}")
     assert recall >= 0.95, missed
+    assert sum(negatives[k] for k in IN_SCOPE) > 200  # the rate below is measured on enough rows
+    assert false_rate == 0.0, flagged  # measured 0/222
 
 
 def test_no_false_positives_on_lookalikes() -> None:

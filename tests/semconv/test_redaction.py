@@ -364,5 +364,6 @@ def test_lookalikes_zero_false_positives_and_full_recall() -> None:
     rows = _rows("pii_lookalikes_dev.csv")
     false_pos = [r["text"] for r in rows if r["label"] == "0" and DEFAULT_REDACTOR.find(r["text"])]
     missed = [r["text"] for r in rows if r["label"] == "1" and not DEFAULT_REDACTOR.find(r["text"])]
+    assert sum(r["label"] == "1" for r in rows) > 30
     assert false_pos == []
-    assert len(missed) / sum(r["label"] == "1" for r in rows) <= 0.05
+    assert missed == []
