@@ -12,9 +12,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from agentstate.api.state_messages import state_messages, tool_message_content
 from agentstate.semconv import dialects as D
 
 _JSON_KEYS: Final = {direction: key for direction, (key, _) in D.API_MESSAGE_LISTS.items()}
+_TOOL_ARGUMENTS: Final = tuple(dict.fromkeys(D.API_TOOL_ARGUMENTS + D.FIELD_KEYS["tool_arguments"]))
+_TOOL_RESULT: Final = tuple(dict.fromkeys(D.API_TOOL_RESULT + D.FIELD_KEYS["tool_result"]))
 _FLAT: Final = {
     direction: tuple(re.compile(rx) for rx in patterns) for direction, (_, patterns) in D.API_MESSAGE_LISTS.items()
 }
@@ -52,12 +55,29 @@ def _unflatten(attrs: Mapping[str, str], patterns: tuple[re.Pattern[str], ...]) 
     return []
 
 
+def _state(attrs: Mapping[str, str], direction: str) -> list[dict[str, Any]]:
+    """The messages of the state in a span's generic I/O; for output, those its input lacked."""
+    found = state_messages(parse_value(_first(attrs, D.API_IO[direction])))
+    if direction == "output" and found:
+        seen = {json.dumps(m, sort_keys=True, default=str) for m in _state(attrs, "input")}
+        found = [m for m in found if json.dumps(m, sort_keys=True, default=str) not in seen]
+    return found
+
+
 def messages(attrs: Mapping[str, str], direction: str) -> Any:
-    """Input or output messages of an LLM span (``direction`` is ``input`` or ``output``), or None."""
+    """Input or output messages of a span (``direction`` is ``input`` or ``output``), or None.
+
+    A span whose generic I/O holds a message state (a LangGraph graph or node) shows the state's
+    messages when they are more than the flattened list (OpenInference flattens only the first); its
+    output shows the messages the span added.
+    """
     raw = attrs.get(_JSON_KEYS[direction])
     if raw:
         return parse_value(raw)
     flat = _unflatten(attrs, _FLAT[direction])
+    state = _state(attrs, direction)
+    if len(state) > len(flat):
+        return state
     return flat or None
 
 
@@ -66,14 +86,28 @@ def system_instructions(attrs: Mapping[str, str]) -> Any:
     return parse_value(attrs.get(D.SYSTEM_INSTRUCTIONS_KEY))
 
 
-def tool_arguments(attrs: Mapping[str, str]) -> Any:
-    """Arguments a tool ran with, or None."""
-    return parse_value(_first(attrs, D.API_TOOL_ARGUMENTS))
+def _is_tool(operation: str) -> bool:
+    return step_type(operation) == "tool"
 
 
-def tool_result(attrs: Mapping[str, str]) -> Any:
-    """What a tool returned, or None."""
-    return parse_value(_first(attrs, D.API_TOOL_RESULT))
+def tool_arguments(attrs: Mapping[str, str], operation: str = "") -> Any:
+    """Arguments a tool ran with, or None.
+
+    The tool-call keys of every dialect first; on a tool span (``operation``) without them, its
+    generic input (OpenInference ``input.value``, OpenLLMetry entity input).
+    """
+    raw = _first(attrs, _TOOL_ARGUMENTS)
+    if raw is None and _is_tool(operation):
+        raw = _first(attrs, D.API_IO["input"])
+    return parse_value(raw)
+
+
+def tool_result(attrs: Mapping[str, str], operation: str = "") -> Any:
+    """What a tool returned, or None (on a tool span, its generic output; a tool message's content)."""
+    raw = _first(attrs, _TOOL_RESULT)
+    if raw is None and _is_tool(operation):
+        raw = _first(attrs, D.API_IO["output"])
+    return tool_message_content(parse_value(raw))
 
 
 def io_value(attrs: Mapping[str, str], direction: str) -> Any:

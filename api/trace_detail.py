@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agentstate.api import genai
+from agentstate.api import genai, genai_events
 from agentstate.api.chstore import ClickHouse
 from agentstate.api.outputs import cost_source, span_costs_sql
 from agentstate.api.params import from_ns
@@ -34,6 +34,28 @@ WHERE ProjectId IN {projects:Array(String)} AND TraceId = {trace_id:String}
 ORDER BY ProjectId, Timestamp, SpanId
 LIMIT 1 BY ProjectId, SpanId
 LIMIT {limit:UInt32}
+"""
+
+_LOGS_TABLE = "otel_logs"
+_EVENT_SLACK_S = 300
+"""Seconds around the spans' own window in which their log events are looked for (clock skew)."""
+_MAX_EVENTS = 50_000
+
+# A trace's GenAI log events, grouped by span in ClickHouse: pruned by the project and the trace's
+# time window (the table's sorting key), then by the TraceId bloom index; a replayed record counts once.
+_EVENTS = """
+SELECT SpanId, arraySort(e -> e.1, groupArray((ts, name, Body, LogAttributes)))
+FROM (
+    SELECT SpanId, toUnixTimestamp64Nano(Timestamp) AS ts,
+           if(EventName != '', EventName, LogAttributes['event.name']) AS name, Body, LogAttributes
+    FROM {db}.otel_logs
+    WHERE ProjectId = {project:String} AND TraceId = {trace_id:String} AND SpanId != ''
+      AND TimestampTime >= toDateTime({lo:Int64}) AND TimestampTime <= toDateTime({hi:Int64})
+      AND startsWith(name, 'gen_ai.')
+    LIMIT 1 BY SpanId, ts, name, Body
+    LIMIT {limit:UInt32}
+)
+GROUP BY SpanId
 """
 
 _FIELDS = (
@@ -85,9 +107,42 @@ async def fetch_spans(ch: ClickHouse, projects: list[str], trace_id: str, limit:
     spans = spans[:limit]
     if spans:
         costs = await _span_costs(ch, spans[0]["project_id"], [s["span_id"] for s in spans])
+        events = await _log_events(ch, spans[0]["project_id"], trace_id, spans)
         for s in spans:
             s["cost_usd"] = costs.get(s["span_id"], 0.0)
+            s["log_events"] = events.get(s["span_id"], [])
     return spans, truncated
+
+
+async def _log_events(
+    ch: ClickHouse, project: str, trace_id: str, spans: Sequence[Span]
+) -> dict[str, list[genai_events.LogEvent]]:
+    """The trace's GenAI log events by span ID (from the trace's project, within its time window)."""
+    if _LOGS_TABLE not in await ch.tables():
+        return {}
+    lo = min(s["start_ns"] for s in spans) // 1_000_000_000 - _EVENT_SLACK_S
+    hi = max(s["start_ns"] + s["duration_ns"] for s in spans) // 1_000_000_000 + _EVENT_SLACK_S
+    params = {"project": project, "trace_id": trace_id, "lo": lo, "hi": hi, "limit": _MAX_EVENTS}
+    rows = await ch.rows(_EVENTS, params)
+    return {str(span_id): [genai_events.LogEvent(*e) for e in events] for span_id, events in rows}
+
+
+def span_messages(s: Span) -> tuple[Any, Any, Any]:
+    """A span's input messages, output messages and system instructions.
+
+    Span attributes first; what they lack comes from the span's GenAI log events, so a call whose
+    instrumentation sent its messages as events reads the same as one that put them on the span.
+    """
+    attrs = s["attributes"]
+    inputs = genai.messages(attrs, "input")
+    outputs = genai.messages(attrs, "output")
+    system = genai.system_instructions(attrs)
+    if s.get("log_events"):
+        ev = genai_events.event_messages(s["log_events"])
+        inputs = inputs if inputs else ev.input
+        outputs = outputs if outputs else ev.output
+        system = system if system else ev.system
+    return inputs, outputs, system
 
 
 async def _span_costs(ch: ClickHouse, project: str, span_ids: list[str]) -> dict[str, float]:
@@ -100,6 +155,7 @@ async def _span_costs(ch: ClickHouse, project: str, span_ids: list[str]) -> dict
 
 def _genai(s: dict[str, Any]) -> GenAi:
     attrs = s["attributes"]
+    inputs, outputs, system = span_messages(s)
     return GenAi(
         operation=s["operation"],
         provider=s["provider"],
@@ -115,11 +171,11 @@ def _genai(s: dict[str, Any]) -> GenAi:
         tool_name=s["tool_name"],
         session_id=s["session_id"],
         user_id=s["user_id"],
-        input_messages=genai.messages(attrs, "input"),
-        output_messages=genai.messages(attrs, "output"),
-        system_instructions=genai.system_instructions(attrs),
-        tool_arguments=genai.tool_arguments(attrs),
-        tool_result=genai.tool_result(attrs),
+        input_messages=inputs,
+        output_messages=outputs,
+        system_instructions=system,
+        tool_arguments=genai.tool_arguments(attrs, s["operation"]),
+        tool_result=genai.tool_result(attrs, s["operation"]),
     )
 
 
@@ -197,6 +253,7 @@ def to_steps(trace_id: str, spans: list[dict[str, Any]], truncated: bool) -> Ste
     states = []
     for s in spans:
         attrs = s["attributes"]
+        inputs, outputs, _ = span_messages(s)
         states.append(
             {
                 "span_id": s["span_id"],
@@ -209,10 +266,10 @@ def to_steps(trace_id: str, spans: list[dict[str, Any]], truncated: bool) -> Ste
                 "tool_name": s["tool_name"],
                 "input": genai.io_value(attrs, "input"),
                 "output": genai.io_value(attrs, "output"),
-                "input_messages": genai.messages(attrs, "input"),
-                "output_messages": genai.messages(attrs, "output"),
-                "tool_arguments": genai.tool_arguments(attrs),
-                "tool_result": genai.tool_result(attrs),
+                "input_messages": inputs,
+                "output_messages": outputs,
+                "tool_arguments": genai.tool_arguments(attrs, s["operation"]),
+                "tool_result": genai.tool_result(attrs, s["operation"]),
                 "status_code": s["status_code"],
                 "duration_ns": s["duration_ns"],
                 "input_tokens": s["input_tokens"],
