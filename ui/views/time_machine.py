@@ -101,6 +101,12 @@ def _step_io(step: Step) -> None:
         chat(to_messages(step["new_messages"] or step["input_messages"], "user"))
         st.markdown("**…and answered**")
         chat(to_messages(step["output_messages"], "assistant"))
+    elif step["input_messages"] or step["output_messages"]:  # a graph or node: the state it got and added
+        st.markdown("**Messages in**")
+        chat(to_messages(step["input_messages"], "user"))
+        if step["output_messages"]:
+            st.markdown("**Messages out**")
+            chat(to_messages(step["output_messages"], "assistant"))
     if step["tool_name"] or step["tool_arguments"] is not None or step["tool_result"] is not None:
         st.markdown(f"**Tool ran:** {escape_markdown(step['tool_name'] or step['name'])}")
         value("arguments", step["tool_arguments"])
