@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import free_port, wait_http
+from tests.frameworks.fake_llm import MODEL_REPLY
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_PYTHON = Path(os.environ.get("AGENTSTATE_SERVER_PYTHON", REPO / ".venv" / "bin" / "python"))
@@ -95,14 +96,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             up.wait(10)
 
 
-def _run_example(platform: Platform, example: str, question: str) -> None:
+def _run_example(platform: Platform, example: str, question: str, script: Path | None = None) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTSTATE_", "OTEL_"))}
     env.pop("OPENAI_API_KEY", None)  # offline: the example starts the fake LLM server itself
     env.pop("ANTHROPIC_API_KEY", None)
     env.update(AGENTSTATE_COLLECTOR_URL=platform.receiver, AGENTSTATE_API_KEY=KEY, AGENTSTATE_SPOOL_DIR="off")
     env["CREWAI_DISABLE_TELEMETRY"] = "true"
     done = subprocess.run(
-        [sys.executable, str(REPO / "examples" / f"{example}.py"), question],
+        [sys.executable, str(script or REPO / "examples" / f"{example}.py"), question],
         env=env,
         capture_output=True,
         text=True,
@@ -112,13 +113,17 @@ def _run_example(platform: Platform, example: str, question: str) -> None:
     assert "sunny" in done.stdout
 
 
-def _stored(platform: Platform, service: str, root: str, spans: int, attack: bool) -> tuple[dict[str, Any], Any]:
-    """The trace of ``service`` rooted at ``root`` once all its spans (and any alert) are stored."""
+def _stored(
+    platform: Platform, service: str, root: str, spans: int, attack: bool, seen: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], Any]:
+    """The trace of ``service`` rooted at ``root`` (not one of ``seen``) once all its spans (and any
+    alert) are stored."""
     deadline = time.monotonic() + 60
     found: dict[str, Any] = {}
     while time.monotonic() < deadline:
         items = platform.get("/api/v1/traces?limit=100")["items"]
         mine = [t for t in items if t["service_name"] == service and t["root_span_name"] == root]
+        mine = [t for t in mine if t["trace_id"] not in seen]
         mine = [t for t in mine if (t["alert_count"] > 0) == attack] if attack else mine
         if (
             mine
@@ -136,6 +141,36 @@ def _stored(platform: Platform, service: str, root: str, spans: int, attack: boo
 def _tree(detail: Any) -> list[str]:
     return ["  " * s["depth"] + s["name"] for s in detail["spans"]]
 
+
+def _says(value: Any, text: str) -> bool:
+    """True when ``text`` appears anywhere in a decoded value (messages of any shape)."""
+    return text in json.dumps(value, ensure_ascii=False)
+
+
+def _check_steps(platform: Platform, summary: dict[str, Any], question: str) -> list[dict[str, Any]]:
+    """The Time Machine of a stored run: every span a step in execution order, two LLM calls that were
+    asked the question and answered, the tool call between them with its arguments and result, and
+    the second call seeing the tool's result as new."""
+    steps: list[dict[str, Any]] = platform.get(f"/api/v1/traces/{summary['trace_id']}/steps")["steps"]
+    assert len(steps) == summary["span_count"]
+    assert [s["index"] for s in steps] == list(range(len(steps)))
+    llm = [s for s in steps if s["type"] == "llm"]
+    assert len(llm) == 2, [(s["name"], s["type"]) for s in steps]
+    assert all(_says(s["input_messages"], question) for s in llm)
+    assert _says(llm[0]["output_messages"], "get_weather")  # the model asked for the tool
+    assert _says(llm[1]["output_messages"], MODEL_REPLY)
+    assert _says(llm[1]["new_messages"], "Sunny, 21")  # the tool result reached the model
+    assert not _says(llm[1]["new_messages"], question)  # the question was not new any more
+    tools = [s for s in steps if s["type"] == "tool" and s["tool_name"] == "get_weather"]
+    assert len(tools) == 1
+    assert _says(tools[0]["tool_arguments"], "Paris") and _says(tools[0]["tool_result"], "Sunny, 21")
+    assert llm[0]["index"] < tools[0]["index"] < llm[1]["index"]
+    assert steps[0]["parent_span_id"] == "" and _says(steps[0]["input"] or steps[0]["input_messages"], question)
+    return steps
+
+
+STEPS_CHECKED = ("plain_openai", "langgraph_agent")
+"""Examples whose Time Machine steps are checked."""
 
 CASES = [
     pytest.param(
@@ -215,3 +250,24 @@ def test_example_reaches_the_platform(platform: Platform, example: str, service:
         tools = [s for s in detail["spans"] if s["genai"]["operation"] == "execute_tool"]
         assert [s["genai"]["tool_name"] for s in tools] == ["get_weather"]
         assert (summary["alert_count"] > 0) is attack
+        if example in STEPS_CHECKED:
+            steps = _check_steps(platform, summary, question)
+            if example == "langgraph_agent":  # graph and node steps show the question that reached them
+                graph_steps = [s for s in steps if s["type"] in ("workflow", "agent")]
+                assert graph_steps and all(_says(s["input_messages"], question) for s in graph_steps)
+                assert all(s["input_messages"] for s in graph_steps)
+
+
+def test_openai_events_mode_messages_reach_the_chat_view_and_time_machine(platform: Platform) -> None:
+    """openai-v2 with EVENT_ONLY: its chat spans carry no messages; the log events it sends are joined
+    to them on read."""
+    seen = frozenset(t["trace_id"] for t in platform.get("/api/v1/traces?limit=1000")["items"])
+    _run_example(platform, "plain_openai", QUESTION, script=REPO / "tests" / "frameworks" / "events_mode_app.py")
+    tree = CASES[0].values[2]
+    summary, detail = _stored(platform, "example-plain-openai", tree[0].strip(), len(tree), False, seen)
+    assert _tree(detail) == tree
+    chats = [s for s in detail["spans"] if s["genai"]["operation"] == "chat"]
+    assert not any("gen_ai.input.messages" in s["attributes"] for s in chats)  # events mode indeed
+    assert all(_says(s["genai"]["input_messages"], QUESTION) for s in chats)
+    assert _says(chats[1]["genai"]["output_messages"], MODEL_REPLY)
+    _check_steps(platform, summary, QUESTION)
