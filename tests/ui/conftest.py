@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
 from tests.api import otlp
+from tests.api.alerts import insert_alert
 from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, api  # noqa: F401 - fixture re-exported
 
 XSS = "<script>window.__xss = 1</script>"
@@ -116,41 +116,6 @@ def _xss_run(trace_id: str, start_ns: int) -> list[otlp.Span]:
     return spans
 
 
-def insert_alert(api: Api, project: str, trace_id: str, span_id: str, detail: str) -> str:  # noqa: F811
-    """One alert row, as the security worker would write it (table created if no worker made it yet)."""
-    db = api.platform.database
-    api.platform.client.command(
-        f"CREATE TABLE IF NOT EXISTS {db}.security_alerts (AlertId String, ProjectId LowCardinality(String), "
-        "Timestamp DateTime64(9), TraceId String, SpanId String, RuleId LowCardinality(String), "
-        "Severity LowCardinality(String), Title String, Detail String) ENGINE = ReplacingMergeTree "
-        "ORDER BY (ProjectId, Timestamp, AlertId)"
-    )
-    cols = {
-        r[0]
-        for r in api.platform.query(
-            "SELECT name FROM system.columns WHERE database = {d:String} AND table = 'security_alerts'", {"d": db}
-        )
-    }
-    alert_id = uuid.uuid4().hex
-    values: dict[str, Any] = {
-        "AlertId": alert_id,
-        "Id": alert_id,
-        "ProjectId": project,
-        "TraceId": trace_id,
-        "SpanId": span_id,
-        "RuleId": "prompt_injection",
-        "Rule": "prompt_injection",
-        "Severity": "high",
-        "Title": "Prompt injection attempt",
-        "Detail": detail,
-        "Evidence": detail,
-        "Timestamp": datetime.now(timezone.utc).replace(tzinfo=None),
-    }
-    names = [n for n in values if n in cols]
-    api.platform.client.insert(f"{db}.security_alerts", [[values[n] for n in names]], column_names=names)
-    return alert_id
-
-
 @dataclass
 class UiSpans:
     """What the UI tests send: small runs (one batch) and the 2,000-span trace (in batches)."""
@@ -203,7 +168,7 @@ def ingest_ui_data(api: Api, project: str, key: str, base_ns: int) -> UiData:  #
         timeout=60,
     )
     assert stored == len(data.big), stored
-    alert = insert_alert(api, project, data.xss_trace, data.xss_llm_span, "matched: " + XSS)
+    alert = insert_alert(api, project, data.xss_trace, data.xss_llm_span, evidence="matched: " + XSS)
     return UiData(project, key, data.runs, data.session, data.xss_trace, data.big_trace, alert)
 
 

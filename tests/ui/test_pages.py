@@ -114,7 +114,13 @@ def test_trace_detail_tree_waterfall_and_panel(api: Api, ui_data: UiData) -> Non
     assert tree.loc[0, "subtree_tokens"] == 275  # 120 + 155 rolled up to the root
     assert len(at.get("vega_lite_chart")) == 1
     assert "Spans=4" in texts(at)
-    at.query_params["span_id"] = tree.loc[1, "span_id"]
+    root, llm = tree.loc[0, "span_id"], tree.loc[1, "span_id"]
+    assert f"span id: {root}" in texts(at)  # the panel opens on the root
+    at.selectbox(key="trace_span_pick").set_value(llm).run()
+    body = texts(ok(at))
+    assert f"span id: {llm}" in body and f"parent: {root}" in body  # the panel shows the linked span
+    assert "model: gpt-4o" in body and "Tokens in / out=100 / 20" in body
+    assert open_tab(at) == "Chat" and len(at.chat_message) == 2  # the question and the tool call
 
 
 def test_trace_detail_opens_on_the_error(api: Api, ui_data: UiData) -> None:
@@ -212,8 +218,10 @@ def test_security_feed_evidence_and_ack(api: Api, ui_data: UiData) -> None:
     assert ui_data.alert_id in frames(at)[0]["alert_id"].tolist()
     assert "matched: " + XSS in [c.value for c in at.code]  # evidence shown verbatim as code text
     at.button(key="alert_ack").click().run()
-    at = ok(page("security", api.admin, ui_data.project))
-    assert ui_data.alert_id not in frames(at)[0]["alert_id"].tolist() if len(at.dataframe) else True
+    at = ok(page("security", api.admin, ui_data.project))  # opens on the open alerts
+    open_ids = frames(at)[0]["alert_id"].tolist() if at.dataframe else []
+    assert ui_data.alert_id not in open_ids
+    assert open_ids or "No alerts match." in texts(at)
     at.selectbox(key="alerts_status").select("acknowledged").run()
     assert ui_data.alert_id in frames(ok(at))[0]["alert_id"].tolist()
 
