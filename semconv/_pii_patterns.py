@@ -381,9 +381,15 @@ def keyed_secret(m: re.Match[str]) -> tuple[str, int, int] | None:
         return None
     start = m.start("value")
     key = m.string[max(0, m.start() - 8) : m.end("key")].lower()
+    if not secret_checks.named_format_ok(key, value):
+        return None
     kind = "AWS_SECRET_KEY" if "aws" in key and _BASE64_40.fullmatch(value) else "SECRET"
     return kind, start, start + len(value)
 
+
+_OPENAI_MARK: Final = "BlbkFJ"
+_OPENAI_MARK_FULL: Final = "T3BlbkFJ"
+"""OpenAI keys of the 20+8+20 form carry ``T3BlbkFJ`` (base64 of ``OpenAI``) in the middle."""
 
 _MIN_ANTHROPIC: Final = 48
 """Shortest Anthropic key taken (real ones are ~108 characters; docs show ~36-character prefixes)."""
@@ -395,6 +401,8 @@ def prefixed_ok(kind: str, value: str) -> bool:
         return checks.bech32_ok(value) if value.startswith("bc1") else checks.base58check_ok(value)
     if kind == "JWT":
         return secret_checks.jwt_ok(value)
+    if kind == "OPENAI_KEY" and _OPENAI_MARK in value and _OPENAI_MARK_FULL not in value:
+        return False  # ``...T4BlbkFJ...``: the marker of OpenAI's key format (base64 "OpenAI") altered
     if kind == "ANTHROPIC_KEY" and len(value) < _MIN_ANTHROPIC:
         return False  # ``sk-ant-api03-f-SD8U…``: a truncated key in docs or logs, not a usable one
     body = value.split("_")[-1] if kind in ("STRIPE_KEY", "GITHUB_TOKEN") else value[4:]

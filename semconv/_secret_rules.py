@@ -56,6 +56,29 @@ _SYMBOLS: Final = frozenset("{}$#@!%^&*()[]<>~|\\+=/")
 _UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
 _JWT_HEADER_KEYS: Final = ('"alg"', '"typ"', '"enc"', '"kid"')
 
+_MASK_RUN: Final = re.compile(r"x{4}|\*{3}|\.{3}|#{4}|\u2022{3}")
+"""Masking runs (searched in the lower-cased value): ``xxxx``, ``***``, ``...``, ``####``, ``•••``."""
+
+_MASK_WORDS: Final = (
+    "your", "placeholder", "changeme", "change_me", "redacted", "dummy", "insert", "replace", "&lt;", "fake",
+    "not_long", "notapassword",
+)  # fmt: skip
+"""Lower-case words that mark a documented placeholder (``YOUR_API_KEY``, ``sk_test_your_key_here``)."""
+
+_NAMED_FORMATS: Final = (
+    (re.compile(r"cos.?(?:hmac)?.?secret"), re.compile(r"[0-9a-f]{48}", re.ASCII)),
+    (re.compile(r"ibm.{0,12}(?:iam|api|cloud|key|pass|pwd)|cloud.?iam|iam.?api.?key"),
+     re.compile(r"[A-Za-z0-9_-]{44}", re.ASCII)),
+    (re.compile(r"twitch"), re.compile(r"live_[0-9]{6,12}_[A-Za-z0-9]{30}", re.ASCII)),
+)  # fmt: skip
+"""Credential names that name one provider, and the format that provider's values have (IBM COS
+HMAC secrets: 48 hex; IBM Cloud IAM API keys: 44 characters; Twitch stream keys:
+``live_<user id>_<30>``). The first name that matches decides. Names shared by several providers
+and by scanners' fixtures (``secret_access_key``, ``aws_secret_access_key = `m{{h}o)p$...```) are not constrained."""
+
+_PATH_WITH_CREDENTIAL_WORD: Final = re.compile(r"(?i)(?=.*/).*(?:passw(?:or)?d|secret)")
+"""A path or route naming a credential (``cms/sites/passwords#update``): a name, not a value."""
+
 _MIN_DISTINCT: Final = 4
 """Fewer distinct characters than this in 8 or more is filler (``aaaaaaaa``, ``12121212``)."""
 
@@ -85,6 +108,8 @@ class SecretRule:
         check: Validator of each captured value.
         keywords: Lower-case literals one of which every match contains (empty if unknown).
         width: Longest possible match, or ``None`` when unbounded.
+        named: Whether the rule is generic (a credential name, no provider format): a value must
+            then fit the format of a provider its name names (:func:`named_format_ok`).
     """
 
     id: str
@@ -95,6 +120,7 @@ class SecretRule:
     check: Callable[[str], bool]
     keywords: tuple[str, ...]
     width: int | None
+    named: bool = False
 
 
 def plausible(value: str) -> bool:
@@ -109,11 +135,60 @@ def plausible(value: str) -> bool:
     return not any(word in lowered for word in _PLACEHOLDERS)
 
 
+def masked(value: str) -> bool:
+    """Return whether ``value`` is a masked or documented placeholder (``ghp_xxxx``, ``<your-key>``).
+
+    Only masking conventions count: runs of ``x``, ``*``, ``.``, ``#`` and placeholder words. A
+    value that is merely regular (``AKIAZZZZ...``, ``aaaa...NRAL``) is still in the provider's
+    format, so a rule anchored on that format reports it (see :func:`anchored_ok`).
+    """
+    lowered = value.lower()
+    return _MASK_RUN.search(lowered) is not None or any(word in lowered for word in _MASK_WORDS)
+
+
+def anchored_ok(value: str) -> bool:
+    """A value in a provider's own format (fixed prefix, suffix, length or context word).
+
+    The format is the evidence, so only masking is rejected (:func:`masked`): scanners' test
+    fixtures (``AKIAZZZZZZZZZZZZZZZZ``) are redacted like keys, at no cost to the reader.
+    """
+    return not masked(value)
+
+
+def fixture_like(value: str) -> bool:
+    """Return whether a value under a generic credential name is a documented example.
+
+    Generic rules have no provider format to lean on. A value naming itself an example (AWS's
+    documented ``wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY``) is documentation, not a leak.
+    Regular values (``abcd1234abcd1234...``, ``super$ecret``) are not rejected: scanners' own
+    fixtures in that form are labelled secrets, and a weak password that leaks still leaks.
+    """
+    return "example" in value.lower()
+
+
+def named_format_ok(name: str, value: str) -> bool:
+    """Return whether a value fits the format of the provider its credential name names.
+
+    Args:
+        name: The lower-cased text around the value (the credential name and operator).
+        value: The captured value.
+
+    ``AWS_SECRET_ACCESS_KEY=<42 hex>`` is not an AWS secret (those are 40 characters), and it is
+    not an unnamed secret either: the name says what it should be and it is not that.
+    """
+    for words, fits in _NAMED_FORMATS:
+        if words.search(name):
+            return fits.fullmatch(value) is not None
+    return True
+
+
 def keyed_ok(value: str) -> bool:
     """A value assigned to a credential name: no placeholder, no reference to something else."""
     if value != value.strip() or _UUID.fullmatch(value):
         return False
-    return plausible(value) and _TEMPLATE.fullmatch(value) is None and len(set(value)) >= 3
+    if _PATH_WITH_CREDENTIAL_WORD.match(value):
+        return False
+    return plausible(value) and _TEMPLATE.fullmatch(value) is None and len(set(value)) >= 3 and not fixture_like(value)
 
 
 def keyed_colon_ok(value: str) -> bool:
@@ -123,7 +198,7 @@ def keyed_colon_ok(value: str) -> bool:
 
 def random_ok(value: str) -> bool:
     """A value behind a bare ``key``/``token`` name: it must look random (letters and digits, varied)."""
-    if not plausible(value) or _UUID.fullmatch(value) or _TEMPLATE.fullmatch(value):
+    if not plausible(value) or _UUID.fullmatch(value) or _TEMPLATE.fullmatch(value) or fixture_like(value):
         return False
     digits = sum(c.isdigit() for c in value)
     letters = sum(c.isalpha() for c in value)
@@ -151,10 +226,17 @@ def long_ok(value: str) -> bool:
 
 
 CHECKS: Final[dict[str | None, Callable[[str], bool]]] = {
-    None: plausible, "keyed": keyed_ok, "keyed_colon": keyed_colon_ok, "random": random_ok, "jwt": jwt_ok,
-    "identifier": identifier_ok, "long": long_ok,
+    None: plausible, "anchored": anchored_ok, "keyed": keyed_ok, "keyed_colon": keyed_colon_ok, "random": random_ok,
+    "jwt": jwt_ok, "identifier": identifier_ok, "long": long_ok,
 }  # fmt: skip
 """Validators by the ``check`` name a rule carries in ``secret_rules.json``."""
+
+
+_GENERIC_CHECKS: Final = frozenset({"keyed", "keyed_colon", "random"})
+"""Validators of the rules that find a value by its credential name alone."""
+
+_NAME_REACH: Final = 48
+"""Characters either side of a value read for the credential name (:func:`named_format_ok`)."""
 
 
 class SecretRules:
@@ -175,6 +257,7 @@ class SecretRules:
                     CHECKS[r["check"]],
                     keywords or (),
                     r["max_width"],
+                    r["check"] in _GENERIC_CHECKS,
                 )
             )
             patterns.append(
@@ -215,12 +298,20 @@ class SecretRules:
                     for group in rule.groups:
                         s, e = m.span(group)
                         if e > s and rule.check(text[s:e]):
+                            if rule.named and not named_format_ok(_name_around(text, m, s, e), text[s:e]):
+                                continue
                             found.append((rule.type, s, e))
                     count += 1
                     if count == MAX_MATCHES_PER_RULE:
                         break
                 if count == MAX_MATCHES_PER_RULE:
                     break
+
+
+def _name_around(text: str, m: re.Match[str], s: int, e: int) -> str:
+    """The lower-cased text before value ``text[s:e]`` (from match ``m``'s start or ``_NAME_REACH`` back, whichever
+    is earlier: a rule may match from ``key`` in ``ibm_iam_key``) and the rest of the match after it."""
+    return (text[max(0, min(m.start(), s - _NAME_REACH)) : s] + " " + text[e : m.end()]).lower()
 
 
 def _windows(lowered: str, keywords: tuple[str, ...], width: int) -> list[tuple[int, int]]:

@@ -118,6 +118,15 @@ EXTRA_RULES = [
      r"(?i)api\.softlayer\.com/soap/v3(?:\.1)?/([a-z0-9]{64})\b"),
     ("as.pypi.1", "Test PyPI Upload Token", "PYPI_UPLOAD_TOKEN", None,
      r"\b(pypi-AgENdGVzdC5weXBpLm9yZw[a-zA-Z0-9_-]{50,})" + _END),
+    ("as.aws.1", "AWS Bearer or Context-Specific Key ID", "AWS_ACCESS_KEY", None,
+     r"\b((?:ABIA|ACCA)[A-Z0-9]{16})\b"),
+    ("as.npm.1", "npm Registry Auth Token in .npmrc", "NPM_ACCESS_TOKEN", None,
+     r"//[A-Za-z0-9.:/_-]{1,100}/:_authToken[ \t]*=[ \t]*[\"']?([A-Za-z0-9_-]{20,200})" + _END),
+    ("as.cloudant.1", "IBM Cloudant Credential", "CLOUDANT_CREDENTIAL", None,
+     r"(?i)cloudant[a-z0-9_-]{0,20}(?:key|pass(?:word)?|pwd|secret)[\"']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}[\"']?"
+     r"([a-z0-9]{24}|[a-z0-9]{64})" + _END),
+    ("as.softlayer.2", "SoftLayer API Key", "SOFTLAYER_API_KEY", None,
+     r"(?i)softlayer[_-]?(?:api)?[_-]?key[\"']?[ \t]{0,4}(?::=|=>|=|:|[ \t])[ \t]{0,4}[\"']?([a-z0-9]{64})" + _END),
 ]  # fmt: skip
 """AgentState's own rules, in the same form: (id, name, type, check, pattern). The patterns avoid
 look-around and back-references so Hyperscan compiles them exactly."""
@@ -128,7 +137,19 @@ CHECKS = {
     "np.generic.2": "keyed", "np.generic.3": "keyed",
     "np.generic.4": "keyed", "np.generic.5": "keyed", "np.generic.6": "keyed", "np.pypi.1": "long",
 }  # fmt: skip
-"""Validator per Nosey Parker rule when not the default placeholder check (see ``_secret_rules``)."""
+"""Validator per Nosey Parker rule when not the default for its type (see ``_secret_rules``)."""
+
+GENERIC_TYPES = frozenset({"SECRET", "URL_CREDENTIALS", "CONNECTION_STRING", "HTTP_AUTH", "PASSWORD_HASH"})
+"""Types of rules with no provider format (a password after a user name, a credential word): their
+values keep the default placeholder check. Every other rule is anchored on a provider's prefix,
+suffix, length or context word, and its values are rejected only when masked (``anchored``)."""
+
+
+def check_of(rule_id: str, kind: str, check: str | None) -> str | None:
+    """The validator name of a rule: its own, else ``anchored`` for provider formats, else the default."""
+    if check is not None:
+        return check
+    return None if kind in GENERIC_TYPES else "anchored"
 
 
 def python_form(pattern: str) -> str | None:
@@ -240,7 +261,7 @@ def build(source: Path) -> dict[str, Any]:
             "max_width": max_width(pattern),
             "min_width": min_width(pattern),
             "hyperscan": hyperscan_mode(pattern),
-            "check": CHECKS.get(rule["id"]),
+            "check": check_of(rule["id"], type_of(rule["id"], rule["name"]), CHECKS.get(rule["id"])),
             "python": None,
             "source": "noseyparker",
         })  # fmt: skip
@@ -256,7 +277,7 @@ def build(source: Path) -> dict[str, Any]:
             "max_width": max_width(pattern),
             "min_width": min_width(pattern),
             "hyperscan": hyperscan_mode(pattern),
-            "check": check,
+            "check": check_of(rule_id, kind, check),
             "python": python_form(pattern),
             "source": "agentstate",
         })  # fmt: skip

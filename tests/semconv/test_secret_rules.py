@@ -12,6 +12,7 @@ import json
 import random
 import re
 import re._parser as sre_parse
+import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -80,6 +81,14 @@ FAMILIES = [
     pytest.param(f"VAULT_TOKEN={(s := 'hvs.' + _body(92))}", "HASHICORP_VAULT_SERVICE_TOKEN", s, id="vault"),
     pytest.param(f"{(s := 'dckr_pat_' + _body(27))}", "DOCKER_HUB_PERSONAL_ACCESS_TOKEN", s, id="docker-hub"),
     pytest.param(f"{(s := 'glc_eyJrIjoi' + _body(60))}", "GRAFANA_CLOUD_API_TOKEN", s, id="grafana-cloud"),
+    pytest.param(f"{(s := 'ABIA' + _body(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'))}", "AWS_ACCESS_KEY", s,
+                 id="aws-abia"),
+    pytest.param(f"//registry.npmjs.org/:_authToken={(s := str(uuid.UUID(int=_RNG.getrandbits(128), version=4)))}",
+                 "NPM_ACCESS_TOKEN", s, id="npmrc-legacy-uuid"),
+    pytest.param(f'cloudant_password = "{(s := _body(64, "abcdefghijklmnopqrstuvwxyz0123456789"))}"',
+                 "CLOUDANT_CREDENTIAL", s, id="cloudant"),
+    pytest.param(f"--softlayer-api-key {(s := _body(64, 'abcdefghijklmnopqrstuvwxyz0123456789'))}",
+                 "SOFTLAYER_API_KEY", s, id="softlayer"),
 ]  # fmt: skip
 
 
@@ -122,6 +131,13 @@ LOOKALIKES = [
     pytest.param("Here is the secret: consistency", id="prose-colon"),
     pytest.param("The password is required to log in.", id="prose"),
     pytest.param("version v8.28.63 released", id="version"),
+    pytest.param("//registry.npmjs.org/:_authToken=npm_xxxxxxxxxxxxxxxxxxxxxxxxxxxx", id="npmrc-masked"),
+    pytest.param("OKTA_API_TOKEN=00xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", id="okta-masked"),
+    pytest.param('put "/forgot-password" => "cms/sites/passwords#update"', id="route-named-password"),
+    pytest.param('ibm_iam_key = "shorter-version"', id="ibm-iam-wrong-format"),
+    pytest.param('TWITCH_STREAM_KEY = "126031192_IgvUabrXbWSihj2ENnA59G1F8"', id="twitch-wrong-format"),
+    pytest.param(f"sk-proj-{_body(20)}T4BlbkFJ{_body(20)}", id="openai-altered-marker"),
+    pytest.param(f'db_password = "{_body(12)}EXAMPLE{_body(12)}"', id="generic-documented-example"),
 ]  # fmt: skip
 
 
@@ -131,33 +147,66 @@ def test_lookalikes_are_not_secrets(text: str) -> None:
     assert RE_ONLY.find(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        pytest.param("AKIAZZZZZZZZZZZZZZZZ", "AWS_ACCESS_KEY", id="aws-fixture"),
+        pytest.param("license_key: " + "a" * 36 + "NRAL", "NEW_RELIC_LICENSE_KEY", id="newrelic-fixture"),
+        pytest.param("okta_api_token = 00" + "a" * 40, "OKTA_API_TOKEN", id="okta-fixture"),
+    ],
+)
+def test_a_provider_format_is_a_secret_even_when_regular(text: str, kind: str) -> None:
+    """The provider's format is the evidence: a regular body is a fixture-like key, still redacted."""
+    assert [f.type for f in DEFAULT_REDACTOR.find(text)] == [kind]
+    assert RE_ONLY.find(text) == DEFAULT_REDACTOR.find(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        pytest.param("AKIAXXXXXXXXXXXXXXXX", True, id="x-run"),
+        pytest.param("ghp_****************", True, id="stars"),
+        pytest.param("sk_test_your_key_here", True, id="your"),
+        pytest.param("AKIAZZZZZZZZZZZZZZZZ", False, id="regular-but-unmasked"),
+        pytest.param("NRAK-123456788ABCDEFGHIJKLMNOPQR", False, id="sequence-unmasked"),
+    ],
+)
+def test_masked(value: str, masked: bool) -> None:
+    assert _secret_rules.masked(value) is masked
+    assert _secret_rules.anchored_ok(value) is not masked
+
+
 def _secrets_rows() -> list[dict[str, str]]:
     with shared_file("security", "train", "secrets_dev.csv").open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
 def test_secrets_dev_recall_precision_and_no_lookalike_false_positive() -> None:
-    """Thresholds sit just under the measured 0.924 recall and 0.927 precision (1663 rows).
+    """Thresholds sit just under the measured 0.952 recall and 0.942 precision (1663 rows).
 
-    Most misses are the scanners' own placeholder positives (``AP6xxxxxxxxxx``, ``AKIAZZZZ…``,
-    ``aaaa…``), which the look-alike rule (no placeholder is a secret) rejects on purpose.
+    A row counts as flagged when a credential type is found (an e-mail or IP address in a row is
+    PII, not a secret). Most misses are masked positives of the scanners (``AP6xxxxxxxxxx``,
+    ``SKxxxx…``), which the look-alike rule (``xxxx`` masks a secret) rejects on purpose; most
+    false positives are credentials by another rule of the same scanner (``hvs.`` tokens under the
+    pre-1.10 Vault rule, GitHub OAuth secrets under the Gitalk rule) or the same fixture labelled
+    both ways (``m{{h}o)p${e]nob(ody...``).
     """
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     tp = fp = fn = 0
     lookalike_fp = []
     for row in _secrets_rows():
-        flagged = bool(DEFAULT_REDACTOR.find(row["text"]))
+        flagged = any(f.type in SECRET_TYPES for f in DEFAULT_REDACTOR.find(row["text"]))
         if row["label"] == "1":
             tp += flagged
             fn += not flagged
             tally[row["provider"].split(":")[0]][not flagged] += 1
         else:
             fp += flagged
-            if flagged and row["provider"].startswith("lookalike:"):
-                lookalike_fp.append(row["text"])
+            if row["provider"].startswith("lookalike:") and DEFAULT_REDACTOR.find(row["text"]):
+                lookalike_fp.append(row["text"])  # no finding of any type on a look-alike
     assert lookalike_fp == []
-    assert tp / (tp + fn) >= 0.92
-    assert tp / (tp + fp) >= 0.92
+    assert tp / (tp + fn) >= 0.95
+    assert tp / (tp + fp) >= 0.94
     assert len(tally) > 100  # provider families with at least one positive row
 
 
