@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from agentstate.semconv.streams import ALERTS_STREAM, COSTS_STREAM, NORMALIZED_STREAM, SPANS_STREAM
 from tests.conftest import SECRET, Platform, spawn, stop_proc
 from tests.integration.test_ingest import _post
 
@@ -110,12 +111,16 @@ def test_alerts_and_costs_are_stored_once(platform: Platform, workers: None) -> 
     headers = {"Content-Type": "application/json", "x-api-key": key}
     sent = time.monotonic()
     assert _post(platform.otlp_http_url + "/v1/traces", _request(trace), headers)[0] == 200
-    alerts_sql = "SELECT count() FROM agentstate.security_alerts FINAL WHERE ProjectId = {p:String}"
-    assert platform.wait_rows(alerts_sql, {"p": project}, 2, timeout=30) >= 2
+    # No FINAL anywhere: a row written twice must count twice (count() against the distinct keys).
+    alerts_sql = (
+        "SELECT count(), uniqExact(SpanId, RuleId) FROM agentstate.security_alerts WHERE ProjectId = {p:String}"
+    )
+    assert platform.wait_rows(_distinct(alerts_sql), {"p": project}, 2, timeout=30) >= 2
     visible_after = time.monotonic() - sent
+    _wait_settled(platform)  # every alert of the request is written by now
     rules = platform.query(
         "SELECT SpanId, RuleId, Category, Severity, Evidence FROM agentstate.security_alerts "
-        "FINAL WHERE ProjectId = {p:String}",
+        "WHERE ProjectId = {p:String}",
         {"p": project},
     )
     categories = {(r[0], r[2]) for r in rules}
@@ -125,11 +130,13 @@ def test_alerts_and_costs_are_stored_once(platform: Platform, workers: None) -> 
     print(f"alerts visible {visible_after:.2f} s after the POST returned")
     assert visible_after < 15  # the issue asks for 5 s; generous here because CI machines are shared
 
-    cost_sql = "SELECT count() FROM agentstate.cost_metrics FINAL WHERE ProjectId = {p:String}"
-    assert platform.wait_rows(cost_sql, {"p": project}, 1, timeout=30) == 1
+    (alerts, distinct_alerts) = platform.query(alerts_sql, {"p": project})[0]
+    assert alerts == distinct_alerts == len(rules), rules
+    cost_sql = "SELECT count(), uniqExact(SpanId) FROM agentstate.cost_metrics WHERE ProjectId = {p:String}"
+    assert platform.wait_rows(_distinct(cost_sql), {"p": project}, 1, timeout=30) == 1
     (model, inp, out, cost, status, age) = platform.query(
         "SELECT Model, InputTokens, OutputTokens, CostUsd, Status, abs(dateDiff('second', Timestamp, now64())) "
-        "FROM agentstate.cost_metrics FINAL WHERE ProjectId = {p:String}",
+        "FROM agentstate.cost_metrics WHERE ProjectId = {p:String}",
         {"p": project},
     )[0]
     assert age < 120  # stamped with the span's start time
@@ -142,7 +149,36 @@ def test_alerts_and_costs_are_stored_once(platform: Platform, workers: None) -> 
     assert Decimal(str(cost)).quantize(Decimal("1e-9")) == Decimal(expected).quantize(Decimal("1e-9"))
 
     # a redelivered request (same span IDs) adds no alert and no cost row
+    # A redelivery may republish the same alert and cost rows (a worker cannot know whether its first
+    # publish landed); the tables' keys collapse them at the next merge, which is forced here.
     assert _post(platform.otlp_http_url + "/v1/traces", _request(trace), headers)[0] == 200
-    time.sleep(3)
-    assert platform.query(alerts_sql, {"p": project})[0][0] == len(rules)
-    assert platform.query(cost_sql, {"p": project})[0][0] == 1
+    _wait_settled(platform)
+    assert platform.query(_distinct(alerts_sql), {"p": project})[0][0] == len(rules)
+    assert platform.query(_distinct(cost_sql), {"p": project})[0][0] == 1
+    for table in ("security_alerts", "cost_metrics"):
+        platform.client.command(f"OPTIMIZE TABLE agentstate.{table} FINAL")
+    assert platform.query(alerts_sql, {"p": project})[0] == (len(rules), len(rules))
+    assert platform.query(cost_sql, {"p": project})[0] == (1, 1)
+
+
+def _distinct(sql: str) -> str:
+    """The query counting only the distinct keys (what ``wait_rows`` waits on)."""
+    return sql.replace("count(), ", "")
+
+
+def _wait_settled(platform: Platform, timeout: float = 60.0) -> None:
+    """Wait until every consumer group of every stream has read and acknowledged all its entries."""
+    import redis
+
+    streams = (SPANS_STREAM, NORMALIZED_STREAM, ALERTS_STREAM, COSTS_STREAM)
+    client = redis.Redis.from_url(platform.redis_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            groups = [g for s in streams if client.exists(s) for g in client.xinfo_groups(s)]
+            if groups and all(g["lag"] == 0 and g["pending"] == 0 for g in groups):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"streams not drained: {groups}")
+    finally:
+        client.close()
