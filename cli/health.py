@@ -50,7 +50,7 @@ def _worker(kind: str, max_idle_s: float) -> int:
     settings = WorkerSettings()
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=3)
     try:
-        consumers = client.xinfo_consumers(S.SPANS_STREAM, kind)
+        consumers = client.xinfo_consumers(S.NORMALIZED_STREAM, kind)
     except redis.RedisError as exc:
         print(f"unhealthy: {kind} worker: {exc}", file=sys.stderr)
         return 1

@@ -81,6 +81,15 @@ class StreamConsumer(abc.ABC):
     async def handle(self, entries: list[Entry]) -> None:
         """Process ``entries`` durably; raise to leave them pending (or PermanentError for bad data)."""
 
+    async def ack(self, ids: list[bytes]) -> None:
+        """Acknowledge entries whose :meth:`handle` just returned.
+
+        A consumer that publishes what it derived from them overrides this to publish in the same
+        ``MULTI`` as the ``XACK`` (the writer's normalised batches): a crash then leaves either both
+        or neither, so a redelivery never publishes twice.
+        """
+        await self.redis.xack(self.stream, self.group, *ids)
+
     def is_permanent(self, exc: BaseException) -> bool:
         """Whether ``exc`` means the entry itself is bad (override to widen)."""
         return isinstance(exc, PermanentError | UnicodeDecodeError)
@@ -254,7 +263,7 @@ class StreamConsumer(abc.ABC):
             )
             await self._one_by_one(entries)
             return
-        await self.redis.xack(self.stream, self.group, *[e[0] for e in entries])
+        await self.ack([e[0] for e in entries])
         self.counters["acked"] += len(entries)
         for eid, _ in entries:
             self._failures.pop(eid, None)
@@ -284,7 +293,7 @@ class StreamConsumer(abc.ABC):
                 if not suspect:
                     break
             else:
-                await self.redis.xack(self.stream, self.group, entry[0])
+                await self.ack([entry[0]])
                 self.counters["acked"] += 1
                 self._failures.pop(entry[0], None)
         if failed:

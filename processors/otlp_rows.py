@@ -20,6 +20,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
+from agentstate.processors.pricing import SpanRef
 from agentstate.processors.span_view import plain
 from agentstate.semconv.attributes_keys import SCRUBBED_MARK
 
@@ -74,7 +75,7 @@ class _MapBuilder:
         self.offsets: list[int] = [0]
         self.vcap = vcap
 
-    def add(self, kvs: Any, scrub: Scrubber | None) -> None:
+    def add(self, kvs: Any, scrub: Scrubber | None, raw: dict[str, str] | None = None) -> None:
         keys, values, vcap = self.keys, self.values, self.vcap
         for kv in kvs:
             key = kv.key
@@ -82,6 +83,8 @@ class _MapBuilder:
             val = v.string_value  # fast path: most values are non-empty strings (one C call)
             if not val:
                 val = value_str(v)
+            if raw is not None:
+                raw[key] = val  # what the normaliser reads: before truncation and scrubbing
             if len(val) > vcap:
                 val = val[:vcap] + _TRUNC_MARK
             if scrub is not None:
@@ -109,10 +112,22 @@ def _list(offsets: list[int], values: pa.Array) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
 
 
+SpanSeen = tuple[SpanRef, int, dict[str, str], str]
+"""One decoded span for the normaliser: its place, duration, raw attribute values and name."""
+
+
 def traces_to_arrow(
-    entries: Sequence[tuple[str, bytes]], max_value_len: int = 262_144, scrub: Scrubber | None = None
+    entries: Sequence[tuple[str, bytes]],
+    max_value_len: int = 262_144,
+    scrub: Scrubber | None = None,
+    seen: list[list[SpanSeen]] | None = None,
 ) -> pa.Table:
-    """Convert ``(project, ExportTraceServiceRequest bytes)`` entries to one ``otel_traces`` table."""
+    """Convert ``(project, ExportTraceServiceRequest bytes)`` entries to one ``otel_traces`` table.
+
+    With ``seen``, also append per entry the list of its spans as the normaliser reads them
+    (attribute values rendered as the table stores them, unscrubbed and untruncated), so each span is
+    decoded once for storage and for normalisation alike.
+    """
     ts: list[int] = []
     dur: list[int] = []
     tid: list[str] = []
@@ -141,6 +156,10 @@ def traces_to_arrow(
     kinds, codes = SPAN_KINDS, STATUS_CODES
     for project, body in entries:
         req = ExportTraceServiceRequest.FromString(body)
+        entry_seen: list[SpanSeen] | None = None
+        if seen is not None:
+            entry_seen = []
+            seen.append(entry_seen)
         for rs in req.resource_spans:
             rb = _MapBuilder(max_value_len)
             rb.add(rs.resource.attributes, None)
@@ -174,7 +193,13 @@ def traces_to_arrow(
                     scope_v.append(sver)
                     proj.append(project)
                     res.extend_same(rkeys, rvals)
-                    attrs.add(s.attributes, sc)
+                    if entry_seen is None:
+                        attrs.add(s.attributes, sc)
+                    else:
+                        raw: dict[str, str] = {}
+                        attrs.add(s.attributes, sc, raw)
+                        ref = SpanRef(project, tid[-1], sid[-1], start, service)
+                        entry_seen.append((ref, dur[-1], raw, s.name))
                     for ev in s.events:
                         ev_ts.append(ev.time_unix_nano)
                         ev_name.append(ev.name)

@@ -1,9 +1,10 @@
 """``agentstate worker security|cost``: span processors in their own consumer groups.
 
-Each reads ``spans.ingest`` in its own group (so a slow or crashing one never delays the writer or
-the other), runs pure logic per span, and publishes rows to an output stream that the writer
-persists. A crash before the publish leaves the entries pending (redelivered on restart); a crash
-after it republishes rows that the ReplacingMergeTree tables collapse.
+Each reads ``spans.normalized`` in its own group (so a slow or crashing one never delays the writer
+or the other): the spans the writer decoded and normalised once, as Arrow columns
+(:mod:`span_batch`). It runs pure logic over the read and publishes rows to an output stream that the
+writer persists. A crash before the publish leaves the entries pending (redelivered on restart); a
+crash after it republishes rows that the ReplacingMergeTree tables collapse.
 
 The security worker keeps loop counts and its one-alert-per-trace decisions in Redis
 (``global_state.py``), one pipelined round trip per read for each, so any number of replicas
@@ -20,9 +21,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from google.protobuf.message import DecodeError
+import pyarrow as pa
 from redis.asyncio import Redis
 
+from agentstate.processors import span_batch
 from agentstate.processors.budget_config import load_budgets, refresh_budgets
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.detectors.alert import stamp
@@ -35,55 +37,32 @@ from agentstate.processors.price_overrides import load_overrides
 from agentstate.processors.pricing import PriceBook, SpanRef, compute_cost
 from agentstate.processors.rows import alert_row, cost_row
 from agentstate.processors.settings import WorkerSettings
-from agentstate.processors.span_view import SpanRecord, iter_spans
+from agentstate.processors.span_batch import Item
 from agentstate.processors.writer_main import tune_gc
 from agentstate.semconv import streams as S
 
 log = logging.getLogger(__name__)
 
 Output = list[tuple[str, dict[str, Any]]]
-"""``(stream, row)`` pairs produced for one span."""
+"""``(stream, row)`` pairs produced for one read."""
 _CHUNK = 500
-BatchLogic = Callable[[list[SpanRecord]], Awaitable[Output]]
-"""Async logic over every span of one read (may talk to Redis)."""
-
-
-def _ref(rec: SpanRecord) -> SpanRef:
-    return SpanRef(rec.project, rec.trace_id, rec.span_id, rec.start_ns, rec.service)
+TableLogic = Callable[[pa.Table], Awaitable[Output]]
+"""Async logic over the normalised columns of one read (may talk to Redis)."""
 
 
 class SpanProcessor(StreamConsumer):
-    """Runs ``process`` on every span of each entry and publishes what it returns."""
+    """Runs ``process`` on the normalised spans of each read and publishes what it returns."""
 
-    def __init__(
-        self,
-        redis: Redis,
-        group: str,
-        consumer: str,
-        process: Callable[[SpanRecord], Output],
-        process_batch: Callable[[list[SpanRecord]], Output] | None = None,
-        process_read: BatchLogic | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(redis, S.SPANS_STREAM, group, consumer, **kwargs)
+    def __init__(self, redis: Redis, group: str, consumer: str, process: TableLogic, **kwargs: Any) -> None:
+        super().__init__(redis, S.NORMALIZED_STREAM, group, consumer, **kwargs)
         self.process = process
-        self.process_batch = process_batch
-        self.process_read = process_read
         self.spans_seen = 0
 
     async def handle(self, entries: list[Entry]) -> None:
-        """Process every span; publish the rows before returning (then the base class acks)."""
-        produced: Output = []
-        if self.process_read is not None:  # the whole read at once: one Redis round trip per read
-            records = [rec for eid, fields in entries for rec in _decode(eid, fields)]
-            produced = await self.process_read(records)
-            self.spans_seen += len(records)
-        else:
-            for eid, fields in entries:
-                records = _decode(eid, fields)
-                produced += self.process_batch(records) if self.process_batch else [
-                    pair for rec in records for pair in self.process(rec)]  # fmt: skip
-                self.spans_seen += len(records)
+        """Process every span of the read; publish the rows before returning (then the base class acks)."""
+        table = _decode(entries)
+        produced = await self.process(table)
+        self.spans_seen += table.num_rows
         out: dict[str, list[dict[str, Any]]] = {}
         for stream, row in produced:
             out.setdefault(stream, []).append(row)
@@ -92,41 +71,33 @@ class SpanProcessor(StreamConsumer):
                 await self.redis.xadd(stream, {b"r": orjson.dumps(rows[i : i + _CHUNK])})
 
 
-def _decode(eid: bytes, fields: dict[bytes, bytes]) -> list[SpanRecord]:
-    project, body = fields.get(S.FIELD_PROJECT), fields.get(S.FIELD_BODY)
-    if project is None or body is None:
-        raise PermanentError(f"entry {eid.decode()} lacks the project or body field")
+def _decode(entries: list[Entry]) -> pa.Table:
+    bodies = []
+    for eid, fields in entries:
+        body = fields.get(S.FIELD_BODY)
+        if body is None:
+            raise PermanentError(f"entry {eid.decode()} lacks the body field")
+        bodies.append(body)
     try:
-        return list(iter_spans(project.decode(), body))
-    except DecodeError as exc:
-        raise PermanentError(f"undecodable protobuf: {exc}") from exc
+        return span_batch.from_ipc(bodies)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise PermanentError(f"undecodable normalised batch: {exc}") from exc
 
 
-def security_process(engine: SecurityEngine) -> Callable[[SpanRecord], Output]:
-    """Per-span logic of the security engine."""
+def security_batch(engine: SecurityEngine) -> Callable[[list[Item]], Output]:
+    """Batch logic of one security engine: the batch's texts are scored together, then each span."""
 
-    def process(rec: SpanRecord) -> Output:
-        rows = engine.evaluate(_ref(rec), normalize(rec.attributes, rec.name), rec.duration_ns)
-        return [(S.ALERTS_STREAM, alert_row(r)) for r in rows]
-
-    return process
-
-
-def security_batch(engine: SecurityEngine) -> Callable[[list[SpanRecord]], Output]:
-    """Batch logic of the security engine: the batch's texts are scored together, then each span."""
-
-    def process(recs: list[SpanRecord]) -> Output:
-        items = [(_ref(r), normalize(r.attributes, r.name), r.duration_ns) for r in recs]
+    def process(items: list[Item]) -> Output:
         return [(S.ALERTS_STREAM, alert_row(row)) for row in engine.evaluate_batch(items)]
 
     return process
 
 
-def security_read(engine: SecurityEngine, state: TraceState) -> BatchLogic:
+def security_read(engine: SecurityEngine, state: TraceState) -> TableLogic:
     """Read logic of a security replica: detect over the whole read, decide in ``state`` (Redis)."""
 
-    async def process(recs: list[SpanRecord]) -> Output:
-        items = [(_ref(r), normalize(r.attributes, r.name), r.duration_ns) for r in recs]
+    async def process(table: pa.Table) -> Output:
+        items = span_batch.items(table)
         return [(S.ALERTS_STREAM, alert_row(row)) for row in await evaluate_global(engine, state, items)]
 
     return process
@@ -143,18 +114,24 @@ def _warm_up(engine: SecurityEngine) -> None:
     engine.propose_batch([(SpanRef("", "", "", 0, ""), span, None)])
 
 
-def cost_process(book: PriceBook, budgets: BudgetTracker) -> Callable[[SpanRecord], Output]:
-    """Per-span logic of the cost calculator (one cost row per model call; budget alerts)."""
+def cost_read(book: PriceBook, budgets: BudgetTracker) -> TableLogic:
+    """Read logic of the cost calculator: model calls picked by one vectorised filter, then priced.
 
-    def process(rec: SpanRecord) -> Output:
-        ref = _ref(rec)
-        row = compute_cost(normalize(rec.attributes, rec.name, content=False), ref, book)
-        if row is None:
-            return []
-        out: Output = [(S.COSTS_STREAM, cost_row(row, time.time_ns()))]
-        for alert in budgets.add(row):
-            stamped = stamp(alert, rec.project, rec.trace_id, rec.span_id, rec.start_ns)
-            out.append((S.ALERTS_STREAM, alert_row(stamped)))
+    Only billable model calls (a fraction of agent spans) become Python objects; pricing itself stays
+    :func:`compute_cost` (``genai-prices``: tiers, cache and reasoning prices, prices over time).
+    """
+
+    async def process(table: pa.Table) -> Output:
+        out: Output = []
+        now = time.time_ns()
+        for ref, span, _ in span_batch.items(span_batch.model_calls(table)):
+            row = compute_cost(span, ref, book)
+            if row is None:
+                continue
+            out.append((S.COSTS_STREAM, cost_row(row, now)))
+            for alert in budgets.add(row):
+                stamped = stamp(alert, ref.project_id, ref.trace_id, ref.span_id, ref.start_time_unix_nano)
+                out.append((S.ALERTS_STREAM, alert_row(stamped)))
         return out
 
     return process
@@ -172,16 +149,11 @@ def build(kind: str, redis: Redis, settings: WorkerSettings, budgets: BudgetTrac
         engine = SecurityEngine(prices=book)
         _warm_up(SecurityEngine(prices=book))
         return SpanProcessor(
-            redis,
-            S.SECURITY_GROUP,
-            settings.consumer_name,
-            security_process(engine),
-            process_read=security_read(engine, RedisTraceState(redis)),
-            **common,
+            redis, S.SECURITY_GROUP, settings.consumer_name, security_read(engine, RedisTraceState(redis)), **common
         )
     if kind == "cost":
         return SpanProcessor(
-            redis, S.COST_GROUP, settings.consumer_name, cost_process(book, budgets or BudgetTracker(())), **common
+            redis, S.COST_GROUP, settings.consumer_name, cost_read(book, budgets or BudgetTracker(())), **common
         )
     raise ValueError(f"unknown worker kind {kind!r}")
 

@@ -22,8 +22,10 @@ from clickhouse_connect.driver.client import Client
 from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
 
+from agentstate.processors import span_batch
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
-from agentstate.processors.otlp_rows import Scrubber, logs_to_arrow, traces_to_arrow
+from agentstate.processors.normalize import normalize
+from agentstate.processors.otlp_rows import Scrubber, SpanSeen, logs_to_arrow, traces_to_arrow
 from agentstate.semconv import streams as S
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,9 @@ FaultHook = Callable[[str], None]
 the process there to prove at-least-once delivery. ``None`` in production."""
 
 
-Converter = Callable[[list[tuple[str, bytes]]], pa.Table]
+Converted = tuple[pa.Table, list[bytes]]
+"""A converted batch: the rows to insert, and per entry its normalised batch (traces only)."""
+Converter = Callable[[list[tuple[str, bytes]]], Converted]
 
 
 def _pairs(entries: Sequence[Entry]) -> list[tuple[str, bytes]]:
@@ -56,14 +60,14 @@ def _reason(exc: Exception) -> str:
 
 def convert_bisecting(
     entries: Sequence[Entry], convert: Converter
-) -> tuple[list[Entry], list[pa.Table], list[tuple[Entry, str]]]:
+) -> tuple[list[Entry], list[Converted], list[tuple[Entry, str]]]:
     """Convert ``entries``; on failure split the batch until each bad entry stands alone.
 
     Conversion is pure (no I/O), so any exception it raises (``OverflowError`` of a timestamp
     past int64, ``ValueError``, ``ArrowInvalid``, an undecodable body, a missing field) is a
     property of the data: it fails the same way on every retry. Treating it as transient jammed the
     whole batch for minutes and then dead-lettered every entry in it, so it is permanent, but only
-    for the entry that causes it. Returns the good entries, their tables and ``(bad entry, reason)``.
+    for the entry that causes it. Returns the good entries, their conversions and ``(bad entry, reason)``.
     A clean batch costs one conversion; one bad entry in ``n`` costs about ``2 log2 n`` more.
     """
     try:
@@ -74,9 +78,9 @@ def convert_bisecting(
         if len(entries) == 1:
             return [], [], [(entries[0], _reason(exc))]
     half = len(entries) // 2
-    good_a, tables_a, bad_a = convert_bisecting(entries[:half], convert)
-    good_b, tables_b, bad_b = convert_bisecting(entries[half:], convert)
-    return good_a + good_b, tables_a + tables_b, bad_a + bad_b
+    good_a, done_a, bad_a = convert_bisecting(entries[:half], convert)
+    good_b, done_b, bad_b = convert_bisecting(entries[half:], convert)
+    return good_a + good_b, done_a + done_b, bad_a + bad_b
 
 
 def dedup_token(stream: str, entries: Sequence[Entry]) -> str:
@@ -87,8 +91,27 @@ def dedup_token(stream: str, entries: Sequence[Entry]) -> str:
     return h.hexdigest()
 
 
+def normalised_batches(pairs: list[tuple[str, bytes]], max_value_len: int, scrub: Scrubber | None) -> Converted:
+    """Decode trace entries once: the ``otel_traces`` rows, and per entry its normalised batch (IPC)."""
+    seen: list[list[SpanSeen]] = []
+    table = traces_to_arrow(pairs, max_value_len, scrub, seen)
+    places = [(ref, dur) for entry in seen for ref, dur, _, _ in entry]
+    spans = [normalize(raw, name) for entry in seen for _, _, raw, name in entry]
+    batch = span_batch.build(places, spans)
+    payloads, at = [], 0
+    for entry in seen:
+        payloads.append(span_batch.to_ipc(batch.slice(at, len(entry))))
+        at += len(entry)
+    return table, payloads
+
+
 class OtlpWriter(StreamConsumer):
-    """Persists one OTLP signal stream (traces or logs) into its ClickHouse table."""
+    """Persists one OTLP signal stream (traces or logs) into its ClickHouse table.
+
+    The trace writer is also where each span is decoded and normalised, once: with ``publish``
+    (the default) it publishes every stored entry's normalised batch on ``spans.normalized``, in the
+    same ``MULTI`` as its ``XACK`` (:meth:`ack`), for the security engine and the cost calculator.
+    """
 
     def __init__(
         self,
@@ -101,6 +124,7 @@ class OtlpWriter(StreamConsumer):
         scrub: Scrubber | None = None,
         max_value_len: int = 262_144,
         fault_hook: FaultHook | None = None,
+        publish: bool = True,
         **kwargs: Any,
     ) -> None:
         stream = S.SPANS_STREAM if signal == "traces" else S.LOGS_STREAM
@@ -111,17 +135,26 @@ class OtlpWriter(StreamConsumer):
         self.scrub = scrub
         self.max_value_len = max_value_len
         self.fault_hook = fault_hook
+        self.publish = publish and signal == "traces"
         self.rows_written = 0
+        self._outbox: dict[bytes, dict[bytes, bytes | int]] = {}
 
-    def _convert(self, pairs: list[tuple[str, bytes]]) -> pa.Table:
+    def _convert(self, pairs: list[tuple[str, bytes]]) -> Converted:
+        if self.publish:
+            return normalised_batches(pairs, self.max_value_len, self.scrub)
         convert = traces_to_arrow if self.signal == "traces" else logs_to_arrow
-        return convert(pairs, self.max_value_len, self.scrub)
+        return convert(pairs, self.max_value_len, self.scrub), []
 
     def _write(self, entries: list[Entry]) -> tuple[pa.Table | None, list[tuple[Entry, str]]]:
-        good, tables, bad = convert_bisecting(entries, self._convert)
+        good, done, bad = convert_bisecting(entries, self._convert)
+        self._outbox = {}
+        if self.publish:
+            payloads = [p for _, entry_payloads in done for p in entry_payloads]
+            for (eid, fields), body in zip(good, payloads, strict=True):
+                self._outbox[eid] = {S.FIELD_PROJECT: fields[S.FIELD_PROJECT], S.FIELD_BODY: body}
         table = None
-        if tables:
-            table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        if done:
+            table = done[0][0] if len(done) == 1 else pa.concat_tables([t for t, _ in done])
         if self.fault_hook:
             self.fault_hook("before_insert")
         if table is not None and table.num_rows:
@@ -132,6 +165,18 @@ class OtlpWriter(StreamConsumer):
         if self.fault_hook:
             self.fault_hook("after_insert")
         return table, bad
+
+    async def ack(self, ids: list[bytes]) -> None:
+        """Publish the acknowledged entries' normalised batches and ``XACK`` them, atomically."""
+        out = [self._outbox.pop(eid) for eid in ids if eid in self._outbox]
+        if not out:
+            await super().ack(ids)
+            return
+        pipe = self.redis.pipeline(transaction=True)
+        for fields in out:
+            pipe.xadd(S.NORMALIZED_STREAM, fields)  # type: ignore[arg-type]
+        pipe.xack(self.stream, self.group, *ids)
+        await pipe.execute()
 
     async def handle(self, entries: list[Entry]) -> None:
         """Insert the batch's convertible entries; dead-letter the others, each with its reason.

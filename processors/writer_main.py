@@ -100,7 +100,7 @@ async def run_writer(
         for consumer in consumers:
             await stack.enter_async_context(consumer)
         trimmer = asyncio.create_task(
-            trim_forever(redis, [S.SPANS_STREAM, S.LOGS_STREAM, S.ALERTS_STREAM, S.COSTS_STREAM])
+            trim_forever(redis, [S.SPANS_STREAM, S.NORMALIZED_STREAM, S.LOGS_STREAM, S.ALERTS_STREAM, S.COSTS_STREAM])
         )
         stack.push_async_callback(_cancel, trimmer)
         tasks: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 STREAM_GROUPS: dict[str, tuple[str, ...]] = {
     S.SPANS_STREAM: S.SPAN_GROUPS,
+    S.NORMALIZED_STREAM: S.NORMALIZED_GROUPS,
     S.LOGS_STREAM: (S.WRITER_GROUP,),
 }
 """Every stream and the groups created with it, from the start, so no group misses an entry."""
@@ -100,7 +101,9 @@ class Publisher:
                 await self._task
 
     async def _sample(self) -> None:
-        depth = await backlog(self._redis, S.SPANS_STREAM)
+        # One normalised entry per stored ingest entry: the slowest of the writer (ingest) and
+        # the security and cost groups (normalised) is the pipeline's backlog, in the same unit.
+        depth = max(await backlog(self._redis, S.SPANS_STREAM), await backlog(self._redis, S.NORMALIZED_STREAM))
         self._depth, self._since_sample = depth, 0
         self.shares.finished_before(await first_unfinished(self._redis, S.SPANS_STREAM))
         if depth >= 2 * self._hwm:

@@ -11,6 +11,11 @@ from typing import Final
 SPANS_STREAM: Final = "spans.ingest"
 """Accepted OTLP trace requests: one entry per HTTP/gRPC request (protobuf bytes + project)."""
 
+NORMALIZED_STREAM: Final = "spans.normalized"
+"""Spans decoded and normalised once, by the writer: one entry per :data:`SPANS_STREAM` entry it
+stored (an Arrow IPC stream of ``agentstate.processors.span_batch`` columns + project), published in
+the same ``MULTI`` as its ``XACK``. The security engine and the cost calculator consume it."""
+
 LOGS_STREAM: Final = "logs.ingest"
 """Accepted OTLP log requests (GenAI content events arrive as logs)."""
 
@@ -30,13 +35,16 @@ WRITER_GROUP: Final = "writer"
 """Consumer group of the ClickHouse writer on every stream it persists."""
 
 SECURITY_GROUP: Final = "security"
-"""Consumer group of the security engine on :data:`SPANS_STREAM`."""
+"""Consumer group of the security engine on :data:`NORMALIZED_STREAM`."""
 
 COST_GROUP: Final = "cost"
-"""Consumer group of the cost calculator on :data:`SPANS_STREAM`."""
+"""Consumer group of the cost calculator on :data:`NORMALIZED_STREAM`."""
 
-SPAN_GROUPS: Final = (WRITER_GROUP, SECURITY_GROUP, COST_GROUP)
-"""Every group that must see each span entry; created with the stream so none misses an entry."""
+SPAN_GROUPS: Final = (WRITER_GROUP,)
+"""Every group that must see each :data:`SPANS_STREAM` entry; created with the stream so none misses one."""
+
+NORMALIZED_GROUPS: Final = (SECURITY_GROUP, COST_GROUP)
+"""Every group that must see each :data:`NORMALIZED_STREAM` entry; created with it."""
 
 FIELD_PROJECT: Final = b"p"
 """Stream entry field: the project ID taken from the ingest key (never from the payload)."""

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from agentstate.processors import span_batch
 from agentstate.semconv.apikeys import generate_key, hash_key
-from agentstate.semconv.streams import API_KEYS_HASH, SPANS_STREAM, WRITER_GROUP
+from agentstate.semconv.streams import API_KEYS_HASH, NORMALIZED_STREAM, SPANS_STREAM, WRITER_GROUP
 from tests.conftest import SECRET, Receiver, Valkey, free_port, spawn, start_receiver, start_valkey, stop_proc
 from tests.integration.test_ingest import _post
 
@@ -140,6 +141,12 @@ def test_writer_killed_mid_batch_loses_and_duplicates_nothing(spine: Spine, poin
     assert (final, distinct) == (sent, sent)
     # the replayed first batch had the same entries, so its dedup token dropped it: no raw duplicate
     assert raw == sent
+    # the normalised batches went out in the MULTI of the XACK: one per request, none twice
+    r = redis.Redis.from_url(spine.valkey.url)
+    published = r.xrange(NORMALIZED_STREAM)
+    r.close()
+    ids = [sid for _, f in published for sid in span_batch.from_ipc([f[b"b"]]).column("span_id").to_pylist()]
+    assert (len(published), len(ids), len(set(ids))) == (6, sent, sent)
 
 
 def test_redis_outage_gets_503_then_recovers_without_loss(spine: Spine) -> None:
@@ -416,8 +423,11 @@ def test_up_runs_worker_replicas_in_one_group_and_stops_them(tmp_path: Path) -> 
         client = redis.Redis.from_url(_redis_url(log))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            groups = {g["name"].decode(): g for g in client.xinfo_groups(SPANS_STREAM)}
-            names = {c["name"].decode() for c in client.xinfo_consumers(SPANS_STREAM, "security")}
+            groups = {
+                f"{stream}/{g['name'].decode()}": g for stream in (SPANS_STREAM, NORMALIZED_STREAM)
+                for g in client.xinfo_groups(stream)
+            }  # fmt: skip
+            names = {c["name"].decode() for c in client.xinfo_consumers(NORMALIZED_STREAM, "security")}
             done = all(int(g["pending"]) == 0 and int(g.get("lag") or 0) == 0 for g in groups.values())
             if names == {"embedded", "embedded-2"} and done:
                 break

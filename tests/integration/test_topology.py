@@ -141,8 +141,12 @@ class Balancer:
 
 
 def consumers(r: redis.Redis, group: str) -> dict[str, int]:
-    """Consumer name -> pending entries, in ``group`` of the spans stream."""
-    return {c["name"].decode(): int(c["pending"]) for c in r.xinfo_consumers(S.SPANS_STREAM, group)}
+    """Consumer name -> pending entries, in ``group`` of the normalised spans stream (security, cost)."""
+    return {c["name"].decode(): int(c["pending"]) for c in r.xinfo_consumers(S.NORMALIZED_STREAM, group)}
+
+
+_STREAMS = (S.SPANS_STREAM, S.NORMALIZED_STREAM, S.ALERTS_STREAM, S.COSTS_STREAM)
+"""Every stream of the pipeline, upstream first (each is idle only once what feeds it is)."""
 
 
 def idle(r: redis.Redis, *streams: str) -> bool:
@@ -230,9 +234,9 @@ def test_replicas_killed_under_load_store_every_span_cost_and_alert_once(topo: T
     r, procs = topo.r, topo.procs
 
     def ready() -> bool:  # each replica has joined its group (its first read creates it as a consumer)
-        if not r.exists(S.SPANS_STREAM):
+        if not r.exists(S.NORMALIZED_STREAM):
             return False
-        groups = {g["name"].decode() for g in r.xinfo_groups(S.SPANS_STREAM)}
+        groups = {g["name"].decode() for g in r.xinfo_groups(S.NORMALIZED_STREAM)}
         return {"security", "cost"} <= groups and set(consumers(r, "security")) == {"security-1", "security-2"} and \
             set(consumers(r, "cost")) == {"cost-1", "cost-2"}  # fmt: skip
 
@@ -248,7 +252,7 @@ def test_replicas_killed_under_load_store_every_span_cost_and_alert_once(topo: T
         time.sleep(0.6)  # its blocking read (200 ms) has timed out: only the other replica reads now
         for i in range(first, first + half):
             lb.send(LOOP_TRACE, i)
-        wait(lambda: idle(r, S.SPANS_STREAM), 30, "the loop half to be processed")
+        wait(lambda: idle(r, S.SPANS_STREAM, S.NORMALIZED_STREAM), 30, "the loop half to be processed")
         os.kill(procs[frozen].pid, signal.SIGCONT)
     loop_calls = 2 * half
     published(r, alerts_out)
@@ -281,7 +285,14 @@ def test_replicas_killed_under_load_store_every_span_cost_and_alert_once(topo: T
             wait(lambda: all(topo.log(name).count("worker running") == 2 for name in ("security-1", "cost-1")),
                  60, "the restarted replicas")  # fmt: skip
         sending = [pool.submit(lb.send, *req) for req in wave]
-        while kill_at <= n < restart_at and not all(f.done() for f in sending) and len(killed) < 2:
+        # The replicas see a wave only once the writer stored and published it, after the sends
+        # returned: keep watching for a while after them.
+        watch_until = time.monotonic() + 2.0
+        while (
+            kill_at <= n < restart_at
+            and len(killed) < 2
+            and (not all(f.done() for f in sending) or time.monotonic() < watch_until)
+        ):
             for name, group in (("security-1", "security"), ("cost-1", "cost")):
                 pending = consumers(r, group).get(name, 0)
                 if name not in killed and pending > 0:
@@ -293,7 +304,9 @@ def test_replicas_killed_under_load_store_every_span_cost_and_alert_once(topo: T
     sent_at = time.monotonic()
 
     wait(
-        lambda: published(r, alerts_out) and idle(r, S.SPANS_STREAM, S.ALERTS_STREAM, S.COSTS_STREAM),
+        lambda: (
+            published(r, alerts_out) and idle(r, S.SPANS_STREAM, S.NORMALIZED_STREAM, S.ALERTS_STREAM, S.COSTS_STREAM)
+        ),
         90,
         "every group to drain",
     )
@@ -301,7 +314,8 @@ def test_replicas_killed_under_load_store_every_span_cost_and_alert_once(topo: T
     for proc in procs.values():
         stop_proc(proc)
     assert procs["writer-1"].returncode == 0, topo.logs()
-    assert not r.exists(S.SPANS_STREAM + S.DEAD_LETTER_SUFFIX), r.xrange(S.SPANS_STREAM + S.DEAD_LETTER_SUFFIX)
+    for stream in (S.SPANS_STREAM, S.NORMALIZED_STREAM):
+        assert not r.exists(S.dead_letter(stream)), r.xrange(S.dead_letter(stream))
 
     db = "agentstate"
     res = chdb(

@@ -29,20 +29,20 @@ def _health(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 def group(valkey: Valkey) -> tuple[redis.Redis, str]:
     client = redis.Redis.from_url(valkey.url)
     name = f"health-{uuid.uuid4().hex[:6]}"
-    client.xgroup_create("spans.ingest", name, id="$", mkstream=True)
+    client.xgroup_create("spans.normalized", name, id="$", mkstream=True)
     return client, name
 
 
 def test_worker_reading_its_group_is_healthy(valkey: Valkey, group: tuple[redis.Redis, str]) -> None:
     client, name = group
-    client.xreadgroup(name, "replica-a", {"spans.ingest": ">"}, count=1, block=10)
+    client.xreadgroup(name, "replica-a", {"spans.normalized": ">"}, count=1, block=10)
     proc = _health("worker", name, AGENTSTATE_REDIS_URL=valkey.url, AGENTSTATE_CONSUMER_NAME="replica-a")
     assert proc.returncode == 0, proc.stderr
 
 
 def test_unknown_or_stalled_consumer_is_unhealthy(valkey: Valkey, group: tuple[redis.Redis, str]) -> None:
     client, name = group
-    client.xreadgroup(name, "replica-b", {"spans.ingest": ">"}, count=1, block=10)
+    client.xreadgroup(name, "replica-b", {"spans.normalized": ">"}, count=1, block=10)
     missing = _health("worker", name, AGENTSTATE_REDIS_URL=valkey.url, AGENTSTATE_CONSUMER_NAME="replica-c")
     assert missing.returncode == 1 and "no consumer 'replica-c'" in missing.stderr
     time.sleep(1.2)

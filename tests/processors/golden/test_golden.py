@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 
+from agentstate.processors import span_batch
 from agentstate.processors.clickhouse import migrate
 from agentstate.processors.normalize import normalize
 from agentstate.processors.otlp_rows import traces_to_arrow
 from agentstate.processors.span_view import iter_spans
+from agentstate.processors.writer import normalised_batches
 from agentstate.semconv.record import NormalizedSpan
 from tests.conftest import SHARED_DATA, Platform
 from tests.processors.golden import otlp_build
@@ -90,3 +92,31 @@ def test_clickhouse_defaults_match_normaliser(platform: Platform) -> None:
         assert any(row[1] for row in rows) and any(row[5] for row in rows)  # not trivially all empty
     finally:
         client.command(f"DROP DATABASE IF EXISTS {database}")
+
+
+def test_one_pass_batch_equals_the_normaliser_on_decoded_attributes() -> None:
+    """The writer's one decode (values rendered as stored) → Arrow batch → IPC → the workers' items
+    equals ``normalize`` over the fully typed attributes, field for field, for every golden span."""
+    cases = all_cases()
+    body = otlp_build.request(cases, time.time_ns())
+    table, payloads = normalised_batches([("golden", body)], 262_144, None)
+    assert table.num_rows == len(cases) and len(payloads) == 1
+    items = span_batch.items(span_batch.from_ipc(payloads))
+    mismatches = {}
+    for (ref, span, duration), record, (case_id, _, _) in zip(items, iter_spans("golden", body), cases, strict=True):
+        assert (ref.trace_id, ref.span_id, ref.project_id, duration) == (
+            record.trace_id, record.span_id, "golden", record.duration_ns)  # fmt: skip
+        expected = normalize(record.attributes, record.name)
+        if span != expected:
+            mismatches[case_id] = {k: (v, to_json(span).get(k)) for k, v in to_json(expected).items()
+                                   if to_json(span).get(k) != v}  # fmt: skip
+    assert mismatches == {}
+    assert any(s.input_messages for _, s, _ in items) and any(s.input_tokens for _, s, _ in items)
+
+
+def test_model_calls_filter_keeps_exactly_the_billable_spans() -> None:
+    cases = all_cases()
+    _, payloads = normalised_batches([("golden", otlp_build.request(cases, time.time_ns()))], 262_144, None)
+    table = span_batch.from_ipc(payloads)
+    billable = {s.span_id for s, n, _ in span_batch.items(table) if n.calls_model}
+    assert billable and {s.span_id for s, _, _ in span_batch.items(span_batch.model_calls(table))} == billable
