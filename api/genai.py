@@ -16,7 +16,10 @@ from agentstate.api.state_messages import state_messages, tool_message_content
 from agentstate.semconv import dialects as D
 
 _JSON_KEYS: Final = {direction: key for direction, (key, _) in D.API_MESSAGE_LISTS.items()}
-_TOOL_ARGUMENTS: Final = tuple(dict.fromkeys(D.API_TOOL_ARGUMENTS + D.FIELD_KEYS["tool_arguments"]))
+_TOOL_ARGUMENTS: Final = tuple(dict.fromkeys(D.API_TOOL_ARGUMENTS[:1] + D.FIELD_KEYS["tool_arguments"]))
+_TOOL_DEFINITION: Final = D.API_TOOL_ARGUMENTS[1:]
+"""Last resort for a tool's arguments: OpenInference's ``tool.parameters`` is the tool's parameter
+schema, so on a tool span the call's own input (``input.value``) is shown before it."""
 _TOOL_RESULT: Final = tuple(dict.fromkeys(D.API_TOOL_RESULT + D.FIELD_KEYS["tool_result"]))
 _FLAT: Final = {
     direction: tuple(re.compile(rx) for rx in patterns) for direction, (_, patterns) in D.API_MESSAGE_LISTS.items()
@@ -99,6 +102,8 @@ def tool_arguments(attrs: Mapping[str, str], operation: str = "") -> Any:
     raw = _first(attrs, _TOOL_ARGUMENTS)
     if raw is None and _is_tool(operation):
         raw = _first(attrs, D.API_IO["input"])
+    if raw is None:
+        raw = _first(attrs, _TOOL_DEFINITION)
     return parse_value(raw)
 
 

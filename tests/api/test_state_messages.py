@@ -139,6 +139,16 @@ def test_messages_read_graph_state(attrs: dict[str, str], direction: str, expect
             {"ai.toolCall.args": '{"a": 1}', "ai.toolCall.result": "2"}, "execute_tool", {"a": 1}, "2", id="vercel"
         ),
         pytest.param(
+            {"tool.parameters": '{"type": "object"}', "input.value": '{"city": "Paris"}'},
+            "execute_tool",
+            {"city": "Paris"},
+            None,
+            id="call-input-before-the-tool-schema",
+        ),
+        pytest.param(
+            {"tool.parameters": '{"type": "object"}'}, "execute_tool", {"type": "object"}, None, id="schema-last"
+        ),
+        pytest.param(
             {"gen_ai.tool.call.arguments": '{"a": 1}', "input.value": "x"},
             "execute_tool",
             {"a": 1},
