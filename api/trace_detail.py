@@ -5,6 +5,9 @@ is pruned by the sorting key to the caller's projects and those hours, then by t
 That row is written by a materialized view committed just after the spans' own part: in the moment
 between, no window is found (``w.2 <= 2``) and the read goes on without the time pruning.
 A trace ID that exists only in a project the caller cannot read answers exactly like an unknown one.
+
+GenAI log events (``otel_logs`` rows with the trace's ID, e.g. openai-v2 in events mode) are read in
+one more query per trace, grouped by span in ClickHouse, and fill in the messages a span lacks.
 """
 
 from __future__ import annotations
