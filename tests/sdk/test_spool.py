@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentstate._internal.spool import LEASE_SECONDS, Spool, SpoolError, spool_file_name
+from tests.sdk.readonly import read_only_folder
 
 
 def _open(tmp_path: Path, max_bytes: int = 10_000, evicted: list[int] | None = None) -> Spool:
@@ -95,10 +95,8 @@ def test_a_file_that_is_not_a_database_is_moved_aside(tmp_path: Path, caplog: py
     spool.close()
 
 
-@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root ignores permissions")
 def test_read_only_folder_raises_spool_error(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir(mode=0o500)
+    folder = read_only_folder(tmp_path)
     with pytest.raises(SpoolError):
         Spool(folder / "t.sqlite3", 1000)
 
