@@ -6,11 +6,15 @@ fails here is a benchmark that no longer runs, or one whose report lost its line
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -55,3 +59,29 @@ def test_security_eval_bench_on_a_small_file(tmp_path: Path) -> None:
     )
     out = _run("security_eval.py", str(csv))
     assert out.startswith("t.csv: n=2"), out
+
+
+_LOSO_FILES = ("train/injection_train.csv", "train/jailbreak_in_the_wild_train.csv", "prompt_injection_dev.csv")
+
+
+def test_security_eval_loso_on_a_sample(tmp_path: Path) -> None:
+    """``--loso`` over a small per-source sample of the shared training data (its smallest size)."""
+    for name in _LOSO_FILES:
+        with shared_file("security", name).open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows, fields = list(reader), reader.fieldnames or []
+        taken: Counter[tuple[str, str]] = Counter()
+        sample = []
+        for row in rows:  # a few rows of each source and label, so every fold has both classes to score
+            key = (row.get("source_repo") or "-", row["label"])
+            if taken[key] < 15:
+                taken[key] += 1
+                sample.append(row)
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(sample)
+    out = _run("security_eval.py", "--loso", "--data", str(tmp_path))
+    assert "threshold direct: chosen" in out and "threshold indirect: chosen" in out, out[-2000:]
+    assert "== decision: model|tier0 (leave-one-source-out) ==" in out, out[-2000:]
