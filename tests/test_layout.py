@@ -84,3 +84,78 @@ def test_every_import_follows_the_data_path() -> None:
 )
 def test_the_rules_reject_what_the_issue_names(part: str, forbidden: str) -> None:
     assert forbidden not in ALLOWED[part]
+
+
+def _module_name(path: Path, folder: str) -> str:
+    parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join([f"agentstate.{folder}", *parts])
+
+
+def module_graph(folder: str) -> dict[str, set[str]]:
+    """Module -> the modules of the same part it imports (lazy imports included; a package's implicit
+    import by its submodules is not an edge)."""
+    files = {_module_name(p, folder): p for p in (ROOT / folder).rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                    base = f"{anchor}.{base}" if base else anchor
+                # ``from pkg import x``: the submodule pkg.x when there is one, else pkg itself
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names]
+            else:
+                continue
+            graph[name] |= {t for t in targets if t in files and t != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_inside_the_ui() -> None:
+    graph = module_graph("ui")
+    assert "agentstate.ui.views.security" in graph["agentstate.ui.views"]  # the scan sees the edges
+    assert cycles(graph) == []
+
+
+def test_the_cycle_check_finds_the_issues_cycle() -> None:
+    graph = module_graph("ui")
+    graph["agentstate.ui.links"].add("agentstate.ui.views")  # as nav.py once imported the views back
+    wanted = {"agentstate.ui.links", "agentstate.ui.views", "agentstate.ui.views.security"}
+    assert any(wanted <= set(component) for component in cycles(graph))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from agentstate.ui import data, nav, session
+from agentstate.ui import data, links, session
 from agentstate.ui import format as fmt
 from agentstate.ui.client import ApiError
 from agentstate.ui.format import escape_markdown
@@ -29,7 +29,7 @@ def _alert(alert: Alert) -> None:
     st.code(alert["detail"] or "(none)", language=None, wrap_lines=True)
     cols = st.columns([1, 1, 4])
     if cols[0].button("Open span", key="alert_open", icon=":material/account_tree:"):
-        nav.go(nav.TRACE, trace_id=alert["trace_id"], project_id=alert["project_id"], span_id=alert["span_id"])
+        links.go(links.TRACE, trace_id=alert["trace_id"], project_id=alert["project_id"], span_id=alert["span_id"])
     if alert["acknowledged"]:
         cols[1].success(f"Acknowledged {fmt.when(alert['acknowledged_at'] or '')}")
     elif cols[1].button("Acknowledge", key="alert_ack", type="primary"):

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from agentstate.ui import data, nav, session
+from agentstate.ui import data, links, session
 from agentstate.ui import format as fmt
 from agentstate.ui.chat import ChatMessage, to_messages
 from agentstate.ui.schema import Step, TraceSummary
@@ -73,7 +73,7 @@ def _detail(session_id: str, project_id: str | None) -> None:
     rows = event.selection.rows if event is not None else []
     if rows:
         row = frame.iloc[rows[0]]
-        nav.go(nav.TRACE, trace_id=str(row["trace_id"]), project_id=str(row["project"]))
+        links.go(links.TRACE, trace_id=str(row["trace_id"]), project_id=str(row["project"]))
     st.markdown("**The conversation, in order**")
     _conversation(detail["traces"])
 

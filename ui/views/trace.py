@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from agentstate.ui import data, nav, session, waterfall
+from agentstate.ui import data, links, session, waterfall
 from agentstate.ui import format as fmt
 from agentstate.ui import tree as tree_mod
 from agentstate.ui.schema import TraceDetail
@@ -91,7 +91,7 @@ def _controls(detail: TraceDetail, tree: tree_mod.Tree, folded: set[str], select
                 folded.discard(anc.span_id)
         st.session_state["trace_selected"] = errors[0]
     if bar.button("Open in Time Machine", key="trace_to_tm", icon=":material/history:"):
-        nav.go(nav.TIME_MACHINE, trace_id=detail["trace_id"], project_id=detail["project_id"])
+        links.go(links.TIME_MACHINE, trace_id=detail["trace_id"], project_id=detail["project_id"])
     st.caption("▸ folded (click a row, then *Expand span*) · ❌ error · ⚠️ error below · Σ = whole subtree")
 
 

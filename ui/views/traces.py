@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from agentstate.ui import data, nav, session
+from agentstate.ui import data, links, session
 from agentstate.ui import format as fmt
 from agentstate.ui.filters import TraceFilters
 from agentstate.ui.tables import traces_frame
@@ -77,7 +77,7 @@ def _table(filters: TraceFilters) -> None:
     rows = event.selection.rows if event is not None else []
     if rows:
         row = frame.iloc[rows[0]]
-        nav.go(nav.TRACE, trace_id=str(row["trace_id"]), project_id=str(row["project"]))
+        links.go(links.TRACE, trace_id=str(row["trace_id"]), project_id=str(row["project"]))
     prev_col, next_col, _ = st.columns([1, 1, 6])
     if prev_col.button("◀ Newer", disabled=len(cursors) == 1, key="traces_prev"):
         cursors.pop()
@@ -96,7 +96,7 @@ def _request_open() -> None:
 def _page() -> None:
     pending = st.session_state.pop("traces_open_pending", None)
     if pending:  # before any query: opening a trace should not wait for this page's table
-        nav.go(nav.TRACE, trace_id=pending)
+        links.go(links.TRACE, trace_id=pending)
     st.title("Traces")
     filters = _filters()
     if st.session_state.get("traces_last_filters") != filters:
