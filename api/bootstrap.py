@@ -12,8 +12,7 @@ from agentstate.api.passwords import hash_password
 from agentstate.api.roles import Role
 from agentstate.api.settings import ApiSettings
 from agentstate.api.sqldb import Database, migrate
-from agentstate.semconv.apikeys import display_key, hash_key
-from agentstate.semconv.streams import API_KEYS_HASH
+from agentstate.semconv.apikeys import display_key, hash_key, key_prefix, register_keys, revoke_keys
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def prepare_store(db: Database, settings: ApiSettings) -> None:
             DEFAULT_PROJECT,
             "bootstrap",
             hash_key(key, settings.secret_key.encode()),
-            "_".join(key.split("_", 2)[:2]),
+            key_prefix(key),
             display_key(key),
         )
 
@@ -57,7 +56,7 @@ async def resync_registry(db: Database, redis: Redis) -> None:
     """
     active, revoked = repo.key_hashes(db)
     if active:
-        await redis.hset(API_KEYS_HASH, mapping=active)  # type: ignore[arg-type]
+        await register_keys(redis, active)
     if revoked:
-        await redis.hdel(API_KEYS_HASH, *revoked)
+        await revoke_keys(redis, revoked)
     log.info("key registry synced: %d active, %d revoked", len(active), len(revoked))

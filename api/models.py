@@ -111,7 +111,7 @@ class KeyCreate(Input):
 
 
 class KeyOut(Output):
-    """An ingest key as listed: masked."""
+    """An ingest key as stored and listed: masked, never the key itself (the store returns these)."""
 
     id: str
     project_id: str

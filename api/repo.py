@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from agentstate.api.models import KeyOut
 from agentstate.api.roles import Role
 from agentstate.api.sqldb import Database, IntegrityError
 
@@ -45,18 +46,6 @@ class Member:
     email: str
     role: Role
     created_at: str
-
-
-@dataclass(frozen=True)
-class KeyRecord:
-    """An ingest key as stored: never the key itself."""
-
-    id: str
-    project_id: str
-    name: str
-    display: str
-    created_at: str
-    revoked_at: str | None
 
 
 def _user(row: tuple[object, ...]) -> User:
@@ -187,15 +176,24 @@ def remove_member(db: Database, project_id: str, user_id: str) -> bool:
         return t.execute("DELETE FROM memberships WHERE project_id = ? AND user_id = ?", (project_id, user_id)) > 0
 
 
-def _key(row: tuple[object, ...]) -> KeyRecord:
-    return KeyRecord(str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]), str(row[5]) if row[5] else None)
+def _key(row: tuple[object, ...]) -> KeyOut:
+    return KeyOut(
+        id=str(row[0]),
+        project_id=str(row[1]),
+        name=str(row[2]),
+        display=str(row[3]),
+        created_at=str(row[4]),
+        revoked_at=str(row[5]) if row[5] else None,
+    )
 
 
 def create_key(
     db: Database, project_id: str, name: str, key_hash: str, prefix: str, display: str, created_by: str | None
-) -> KeyRecord:
+) -> KeyOut:
     """Record a new ingest key by its keyed hash."""
-    record = KeyRecord(uuid.uuid4().hex, project_id, name, display, _now(), None)
+    record = KeyOut(
+        id=uuid.uuid4().hex, project_id=project_id, name=name, display=display, created_at=_now(), revoked_at=None
+    )
     with db.tx() as t:
         t.execute(
             "INSERT INTO api_keys (id, project_id, name, prefix, key_hash, display, created_by, created_at) "
@@ -211,7 +209,7 @@ def ensure_key(db: Database, project_id: str, name: str, key_hash: str, prefix: 
         create_key(db, project_id, name, key_hash, prefix, display, None)
 
 
-def list_keys(db: Database, project_id: str) -> list[KeyRecord]:
+def list_keys(db: Database, project_id: str) -> list[KeyOut]:
     """A project's keys, newest first (masked; the key itself is never stored)."""
     rows = db.fetch(
         "SELECT id, project_id, name, display, created_at, revoked_at FROM api_keys WHERE project_id = ? "

@@ -23,8 +23,7 @@ from agentstate.api.models import (
 )
 from agentstate.api.roles import Role
 from agentstate.api.state import ApiState
-from agentstate.semconv.apikeys import display_key, generate_key, hash_key
-from agentstate.semconv.streams import API_KEYS_HASH
+from agentstate.semconv.apikeys import display_key, generate_key, hash_key, key_prefix, register_keys, revoke_keys
 
 router = APIRouter(tags=["projects"])
 
@@ -32,17 +31,6 @@ Viewer = Annotated[Access, project_access(Role.VIEWER)]
 Admin = Annotated[Access, project_access(Role.ADMIN)]
 UserId = Annotated[str, Path(max_length=64)]
 KeyId = Annotated[str, Path(max_length=64)]
-
-
-def _key_out(k: repo.KeyRecord) -> KeyOut:
-    return KeyOut(
-        id=k.id,
-        project_id=k.project_id,
-        name=k.name,
-        display=k.display,
-        created_at=k.created_at,
-        revoked_at=k.revoked_at,
-    )
 
 
 @router.get("/projects", response_model=list[ProjectOut])
@@ -114,7 +102,7 @@ async def remove_member(user_id: UserId, access: Admin, state: State) -> Respons
 @router.get("/projects/{project_id}/api-keys", response_model=list[KeyOut])
 def list_keys(access: Annotated[Access, project_access(Role.MEMBER)], state: State) -> list[KeyOut]:
     """The project's ingest keys, masked."""
-    return [_key_out(k) for k in repo.list_keys(state.db, access.project_id)]
+    return repo.list_keys(state.db, access.project_id)
 
 
 @router.post("/projects/{project_id}/api-keys", response_model=KeyCreated, status_code=201)
@@ -122,12 +110,18 @@ async def create_key(body: KeyCreate, access: Admin, state: State) -> KeyCreated
     """Create an ingest key (project admins). The key is in this response only; it is never stored."""
     key = generate_key()
     digest = hash_key(key, state.pepper)
-    prefix = "_".join(key.split("_", 2)[:2])
     record = await run_in_threadpool(
-        repo.create_key, state.db, access.project_id, body.name, digest, prefix, display_key(key), access.user.id
+        repo.create_key,
+        state.db,
+        access.project_id,
+        body.name,
+        digest,
+        key_prefix(key),
+        display_key(key),
+        access.user.id,
     )
-    await state.redis.hset(API_KEYS_HASH, digest, access.project_id)
-    return KeyCreated(**_key_out(record).model_dump(), key=key)
+    await register_keys(state.redis, {digest: access.project_id})
+    return KeyCreated(**record.model_dump(), key=key)
 
 
 @router.delete("/projects/{project_id}/api-keys/{key_id}", status_code=204)
@@ -136,5 +130,5 @@ async def revoke_key(key_id: KeyId, access: Admin, state: State) -> Response:
     digest = await run_in_threadpool(repo.revoke_key, state.db, access.project_id, key_id)
     if digest is None:
         raise HTTPException(404, "not found")
-    await state.redis.hdel(API_KEYS_HASH, digest)
+    await revoke_keys(state.redis, [digest])
     return Response(status_code=204)

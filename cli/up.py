@@ -138,11 +138,10 @@ def register_bootstrap_key(redis_url: str, key: str, project: str, secret: str) 
     """Put the bootstrap key (hashed) into the registry the receiver reads."""
     import redis
 
-    from agentstate.semconv.apikeys import hash_key
-    from agentstate.semconv.streams import API_KEYS_HASH
+    from agentstate.semconv.apikeys import hash_key, register_keys
 
     client = redis.Redis.from_url(redis_url)
-    client.hset(API_KEYS_HASH, hash_key(key, secret.encode()), project)
+    register_keys(client, {hash_key(key, secret.encode()): project})
     client.close()
 
 

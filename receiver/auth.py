@@ -1,8 +1,9 @@
 """Ingest-key authentication: key → project, from the Redis key registry, cached briefly.
 
 The registry (``agentstate:apikeys``, hash of key-HMAC → project ID) is written by the API when a key
-is created and emptied of a key when it is revoked. Hits *and* misses are cached for at most
-``key_cache_seconds`` (≤ 60 s), which bounds how long a revoked key keeps working here.
+is created and emptied of a key when it is revoked, through the one pair of writers
+``agentstate.semconv.apikeys.register_keys`` / ``revoke_keys``. Hits *and* misses are cached for at
+most ``key_cache_seconds`` (≤ 60 s), which bounds how long a revoked key keeps working here.
 """
 
 from __future__ import annotations
