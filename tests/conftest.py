@@ -202,13 +202,12 @@ class Platform:
         """Register a fresh project and ingest key; return ``(project, key)``."""
         import redis
 
-        from agentstate.semconv.apikeys import generate_key, hash_key
-        from agentstate.semconv.streams import API_KEYS_HASH
+        from agentstate.semconv.apikeys import generate_key, hash_key, register_keys
 
         project = name or f"p-{uuid.uuid4().hex[:10]}"
         key = generate_key()
         r = redis.Redis.from_url(self.redis_url)
-        r.hset(API_KEYS_HASH, hash_key(key, SECRET.encode()), project)
+        register_keys(r, {hash_key(key, SECRET.encode()): project})
         r.close()
         self.keys[project] = key
         return project, key
