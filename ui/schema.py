@@ -1,7 +1,8 @@
 """The JSON shapes the UI reads from the API (``/api/v1``), as ``TypedDict``s.
 
 They mirror the API's response models (its ``/openapi.json`` is the contract); the UI never imports
-server code, so the shapes are restated here. Timestamps stay ISO 8601 strings as sent.
+server code, so the shapes are restated here, and ``tests/ui/test_schema_contract.py`` fails when one
+drifts from the model it restates. Timestamps stay ISO 8601 strings as sent.
 """
 
 from __future__ import annotations
