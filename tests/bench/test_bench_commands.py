@@ -61,6 +61,16 @@ def test_security_eval_bench_on_a_small_file(tmp_path: Path) -> None:
     assert out.startswith("t.csv: n=2"), out
 
 
+def test_security_eval_bench_pii_only_on_a_small_file(tmp_path: Path) -> None:
+    csv_path = tmp_path / "pii.csv"
+    csv_path.write_text(
+        "text,label,entity_type\nmail me at jane.doe@example.com,1,EMAIL_ADDRESS\n"
+        "trace 4bf92f3577b34da6a3ce929d0e0e4736,0,UUID\n"
+    )
+    out = _run("security_eval.py", "--detector", "pii", "--pii-extended", str(csv_path))
+    assert out.startswith("pii.csv: n=2 positives=1") and "category EMAIL_ADDRESS" in out, out
+
+
 _LOSO_FILES = ("train/injection_train.csv", "train/jailbreak_in_the_wild_train.csv", "prompt_injection_dev.csv")
 
 
