@@ -15,6 +15,8 @@ finish_reason]``): Arrow structs would be rebuilt into the same Python objects a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
+from operator import attrgetter
 from typing import Any, Final
 
 import orjson
@@ -86,6 +88,9 @@ SCHEMA: Final = pa.schema(
 """Columns of one normalised batch: the span's place (:class:`SpanRef` and duration), then every
 :class:`NormalizedSpan` field."""
 
+_SPAN_FIELDS: Final = tuple(f.name for f in fields(NormalizedSpan))
+"""The record's fields in constructor order."""
+
 Item = tuple[SpanRef, NormalizedSpan, int]
 """What the detectors take per span: where it is, its normalised fields, its duration (ns)."""
 
@@ -111,29 +116,62 @@ def _message(doc: list[Any]) -> Message:
 
 
 def build(places: Sequence[tuple[SpanRef, int]], spans: Sequence[NormalizedSpan]) -> pa.Table:
-    """One batch from each span's place (reference and duration) and normalised fields."""
-    cols: dict[str, list[Any]] = {f.name: [] for f in SCHEMA}
-    for ref, duration in places:
-        cols["project"].append(ref.project_id)
-        cols["trace_id"].append(ref.trace_id)
-        cols["span_id"].append(ref.span_id)
-        cols["start_ns"].append(ref.start_time_unix_nano)
-        cols["service"].append(ref.service_name)
-        cols["duration_ns"].append(duration)
-    for s in spans:
-        cols["dialect"].append(s.dialect.value)
-        cols["operation"].append(s.operation.value)
-        for n in _SCALAR_STR:
-            cols[n].append(getattr(s, n))
-        for n in _SCALAR_INT:
-            cols[n].append(getattr(s, n))
-        cols["reported_cost_usd"].append(s.reported_cost_usd)
-        cols["finish_reasons"].append(list(s.finish_reasons))
-        cols["documents"].append(list(s.documents))
-        cols["input_messages"].append(_messages_json(s.input_messages))
-        cols["output_messages"].append(_messages_json(s.output_messages))
-        cols["redacted"].append(orjson.dumps(s.redacted).decode() if s.redacted else None)
-    return pa.Table.from_pydict(cols, schema=SCHEMA)
+    """One batch from each span's place (reference and duration) and normalised fields.
+
+    Column by column (one comprehension per field, then one Arrow conversion each): a Python loop
+    per span over every field cost several times more.
+    """
+    refs = [ref for ref, _ in places]
+    cols: dict[str, list[Any]] = {
+        "project": [r.project_id for r in refs],
+        "trace_id": [r.trace_id for r in refs],
+        "span_id": [r.span_id for r in refs],
+        "start_ns": [r.start_time_unix_nano for r in refs],
+        "service": [r.service_name for r in refs],
+        "duration_ns": [d for _, d in places],
+        "dialect": [s.dialect.value for s in spans],
+        "operation": [s.operation.value for s in spans],
+    }
+    for name in (*_SCALAR_STR, *_SCALAR_INT, "reported_cost_usd", "finish_reasons", "documents"):
+        cols[name] = list(map(attrgetter(name), spans))
+    cols["input_messages"] = [_messages_json(s.input_messages) for s in spans]
+    cols["output_messages"] = [_messages_json(s.output_messages) for s in spans]
+    cols["redacted"] = [orjson.dumps(s.redacted).decode() if s.redacted else None for s in spans]
+    return pa.Table.from_arrays([pa.array(cols[f.name], f.type) for f in SCHEMA], schema=SCHEMA)
+
+
+_STORED_STR: Final = (
+    ("GenAiProvider", "provider"),
+    ("GenAiRequestModel", "request_model"),
+    ("SessionId", "session_id"),
+    ("UserId", "user_id"),
+    ("AgentName", "agent_name"),
+    ("ToolName", "tool_name"),
+)
+_STORED_INT: Final = (
+    ("InputTokens", "input_tokens"),
+    ("OutputTokens", "output_tokens"),
+    ("CacheReadTokens", "cache_read_tokens"),
+    ("CacheWriteTokens", "cache_write_tokens"),
+    ("ReasoningTokens", "reasoning_tokens"),
+)
+
+
+def with_stored_columns(rows: pa.Table, batch: pa.Table) -> pa.Table:
+    """``rows`` (``otel_traces``) plus the normalised columns ClickHouse would compute, from ``batch``.
+
+    Vectorised, with the DEFAULT expressions' conventions: absent is ``''`` or 0, an unknown
+    operation is ``''``, the stored response model is the model billed (response, else request).
+    """
+    op = batch.column("operation")
+    cols: list[tuple[str, pa.ChunkedArray]] = [("GenAiOperation", pc.if_else(pc.equal(op, "unknown"), "", op))]
+    cols += [(name, pc.fill_null(batch.column(src), "")) for name, src in _STORED_STR]
+    model = pc.coalesce(batch.column("response_model"), batch.column("request_model"), pa.scalar("", _STR))
+    cols.append(("GenAiResponseModel", model))
+    cols += [(name, pc.fill_null(batch.column(src), 0).cast(pa.uint64())) for name, src in _STORED_INT]
+    for name, values in cols:
+        rows = rows.append_column(name, values)
+    return rows
 
 
 def to_ipc(table: pa.Table) -> bytes:
@@ -161,27 +199,49 @@ def model_calls(table: pa.Table) -> pa.Table:
     return table.filter(pc.is_in(table.column("operation"), value_set=ops))
 
 
-def items(table: pa.Table) -> list[Item]:
-    """Rebuild ``(SpanRef, NormalizedSpan, duration)`` per row, for the per-span detectors."""
-    c = table.to_pydict()
-    out: list[Item] = []
-    str_cols = [c[n] for n in _SCALAR_STR]
-    int_cols = [c[n] for n in _SCALAR_INT]
-    for i in range(table.num_rows):
-        ref = SpanRef(c["project"][i], c["trace_id"][i], c["span_id"][i], c["start_ns"][i], c["service"][i])
-        s = dict(zip(_SCALAR_STR, (col[i] for col in str_cols), strict=True))
-        s.update(zip(_SCALAR_INT, (col[i] for col in int_cols), strict=True))
-        inp, outp, red = c["input_messages"][i], c["output_messages"][i], c["redacted"][i]
-        span = NormalizedSpan(
-            dialect=Dialect(c["dialect"][i]),
-            operation=Operation(c["operation"][i]),
-            finish_reasons=tuple(c["finish_reasons"][i]),
-            documents=tuple(c["documents"][i]),
-            input_messages=tuple(_message(d) for d in orjson.loads(inp)) if inp else (),
-            output_messages=tuple(_message(d) for d in orjson.loads(outp)) if outp else (),
-            reported_cost_usd=c["reported_cost_usd"][i],
-            redacted=tuple((k, t, n) for k, t, n in orjson.loads(red)) if red else (),
-            **s,
-        )
-        out.append((ref, span, c["duration_ns"][i]))
-    return out
+_DIALECTS: Final = {d.value: d for d in Dialect}
+_OPERATIONS: Final = {o.value: o for o in Operation}
+
+
+def _messages(doc: str | None) -> tuple[Message, ...]:
+    return tuple(_message(d) for d in orjson.loads(doc)) if doc else ()
+
+
+def _strings(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(values) if values else ()
+
+
+def _redacted(doc: str | None) -> tuple[tuple[str, str, int], ...]:
+    return tuple((k, t, n) for k, t, n in orjson.loads(doc)) if doc else ()
+
+
+_CONTENT: Final = frozenset({"input_messages", "output_messages", "documents", "tool_arguments", "tool_result",
+                               "input_text", "output_text"})  # fmt: skip
+"""Columns only the detectors read (the cost calculator leaves them out)."""
+
+
+def items(table: pa.Table, *, content: bool = True) -> list[Item]:
+    """Rebuild ``(SpanRef, NormalizedSpan, duration)`` per row, for the per-span detectors.
+
+    Column by column, then one positional constructor call per span (the record's field order).
+    Without ``content``, messages, documents and tool and generic I/O are left empty (pricing).
+    """
+    n = table.num_rows
+    col = {
+        name: table.column(name).to_pylist() if content or name not in _CONTENT else [None] * n
+        for name in table.column_names
+    }
+    refs = map(SpanRef, col["project"], col["trace_id"], col["span_id"], col["start_ns"], col["service"])
+    convert: dict[str, Any] = {
+        "dialect": _DIALECTS.__getitem__,
+        "operation": _OPERATIONS.__getitem__,
+        "finish_reasons": tuple,
+        "documents": _strings,
+        "input_messages": _messages,
+        "output_messages": _messages,
+        "redacted": _redacted,
+    }
+    args = [
+        list(map(convert[name], col[name])) if name in convert else col[name] for name in _SPAN_FIELDS
+    ]  # fmt: skip
+    return list(zip(refs, map(NormalizedSpan, *args), col["duration_ns"], strict=True))

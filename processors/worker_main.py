@@ -124,7 +124,7 @@ def cost_read(book: PriceBook, budgets: BudgetTracker) -> TableLogic:
     async def process(table: pa.Table) -> Output:
         out: Output = []
         now = time.time_ns()
-        for ref, span, _ in span_batch.items(span_batch.model_calls(table)):
+        for ref, span, _ in span_batch.items(span_batch.model_calls(table), content=False):
             row = compute_cost(span, ref, book)
             if row is None:
                 continue

@@ -92,12 +92,17 @@ def dedup_token(stream: str, entries: Sequence[Entry]) -> str:
 
 
 def normalised_batches(pairs: list[tuple[str, bytes]], max_value_len: int, scrub: Scrubber | None) -> Converted:
-    """Decode trace entries once: the ``otel_traces`` rows, and per entry its normalised batch (IPC)."""
+    """Decode trace entries once: the ``otel_traces`` rows, and per entry its normalised batch (IPC).
+
+    The rows carry the normalised GenAI columns too, so ClickHouse computes no DEFAULT expression
+    for them (those stay for writers that insert raw attributes only, such as the OTel collector).
+    """
     seen: list[list[SpanSeen]] = []
     table = traces_to_arrow(pairs, max_value_len, scrub, seen)
     places = [(ref, dur) for entry in seen for ref, dur, _, _ in entry]
     spans = [normalize(raw, name) for entry in seen for _, _, raw, name in entry]
     batch = span_batch.build(places, spans)
+    table = span_batch.with_stored_columns(table, batch)
     payloads, at = [], 0
     for entry in seen:
         payloads.append(span_batch.to_ipc(batch.slice(at, len(entry))))

@@ -120,3 +120,25 @@ def test_model_calls_filter_keeps_exactly_the_billable_spans() -> None:
     table = span_batch.from_ipc(payloads)
     billable = {s.span_id for s, n, _ in span_batch.items(table) if n.calls_model}
     assert billable and {s.span_id for s, _, _ in span_batch.items(span_batch.model_calls(table))} == billable
+
+
+def test_writer_supplied_columns_equal_the_clickhouse_defaults(platform: Platform) -> None:
+    """The writer inserts the normalised columns itself; they equal what the DEFAULTs compute."""
+    cases = all_cases()
+    database = f"golden_{uuid.uuid4().hex[:8]}"
+    client = platform.client
+    migrate(client, database)
+    try:
+        body = otlp_build.request(cases, time.time_ns())
+        client.insert_arrow(f"{database}.otel_traces", traces_to_arrow([("defaults", body)]))
+        supplied, _ = normalised_batches([("supplied", body)], 262_144, None)
+        assert set(_COLUMNS) <= set(supplied.column_names)
+        client.insert_arrow(f"{database}.otel_traces", supplied)
+        query = f"SELECT ProjectId, SpanId, {', '.join(_COLUMNS)} FROM {database}.otel_traces"
+        by_project: dict[str, dict[str, tuple[Any, ...]]] = {}
+        for row in client.query(query).result_rows:
+            by_project.setdefault(row[0], {})[row[1]] = tuple(row[2:])
+        assert len(by_project["supplied"]) == len(cases)
+        assert by_project["supplied"] == by_project["defaults"]
+    finally:
+        client.command(f"DROP DATABASE IF EXISTS {database}")
