@@ -30,11 +30,25 @@ HEADS: Final = ("direct", "indirect")
 
 @dataclass(frozen=True, slots=True)
 class Head:
-    """One decision: bias, weights per feature id, threshold on the probability."""
+    """One decision: bias, weights per feature id, thresholds on the probability.
+
+    A text of :attr:`long_from` tokens or more (:func:`~.features.length`) is judged against
+    :attr:`long_threshold` instead of :attr:`threshold`: out of source, long attacks (role-play
+    jailbreaks, stuffed documents) score lower than short ones while long benign texts rarely score
+    high, so leave-one-source-out validation chooses a second threshold for them (``loso.py``).
+    """
 
     bias: float
     weights: tuple[float, ...]
     threshold: float
+    long_threshold: float | None = None
+    long_from: int = 0
+
+    def threshold_for(self, tokens: int) -> float:
+        """The threshold for a text of ``tokens`` tokens."""
+        if self.long_threshold is not None and tokens >= self.long_from:
+            return self.long_threshold
+        return self.threshold
 
     def probability(self, features: Iterable[int]) -> float:
         """``sigmoid(bias + sum of weights)`` over the features present."""
@@ -65,7 +79,13 @@ class Model:
             "ngrams": list(self.ngrams),
             "rules": list(self.rules),
             "heads": {
-                name: {"bias": h.bias, "threshold": h.threshold, "weights": list(h.weights)}
+                name: {
+                    "bias": h.bias,
+                    "threshold": h.threshold,
+                    "weights": list(h.weights),
+                    "long_threshold": h.long_threshold,
+                    "long_from": h.long_from,
+                }
                 for name, h in self.heads.items()
             },
         }
@@ -74,7 +94,13 @@ class Model:
     def from_json(cls, doc: Mapping[str, Any]) -> Model:
         """Inverse of :meth:`to_json`."""
         heads = {
-            name: Head(float(h["bias"]), tuple(float(x) for x in h["weights"]), float(h["threshold"]))
+            name: Head(
+                float(h["bias"]),
+                tuple(float(x) for x in h["weights"]),
+                float(h["threshold"]),
+                None if h.get("long_threshold") is None else float(h["long_threshold"]),
+                int(h.get("long_from", 0)),
+            )
             for name, h in doc["heads"].items()
         }
         return cls(tuple(doc["ngrams"]), tuple(doc["rules"]), heads)

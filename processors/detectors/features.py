@@ -27,6 +27,11 @@ def token_stream(norm: str) -> bytes:
     return b" " + norm.encode("utf-8", "replace").translate(_FOLD).replace(b"|", b" | ") + b" "
 
 
+def length(stream: bytes) -> int:
+    """Spaces in a token stream: about one per word or punctuation mark (a text's length in tokens)."""
+    return stream.count(b" ")
+
+
 def phrases(stream: bytes) -> str:
     """The stream as words for an n-gram counter: each ``|`` becomes a :data:`BREAK` word, so an
     n-gram spans a break exactly when it holds that word (and can never match the stream)."""

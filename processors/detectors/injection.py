@@ -23,6 +23,7 @@ from typing import Final
 
 from agentstate.processors.detectors import classifier
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
+from agentstate.processors.detectors.features import length
 from agentstate.processors.detectors.prepare import MAX_SCAN_CHARS, prepare
 from agentstate.processors.detectors.screen import Hit, rule_score
 from agentstate.semconv.record import Message, NormalizedSpan, SpanCategory
@@ -98,7 +99,8 @@ def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> S
     head = runtime.model.heads[name]
     features = runtime.features(p.stream, p.rule_positions, name)
     hits = p.hits if indirect else tuple(h for h in p.hits if not h.rule.id.startswith("indirect."))
-    result = Score(rule_score(p.hits, indirect), hits, p.norm, head.probability(features), head.threshold, name,
+    threshold = head.threshold_for(length(p.stream))
+    result = Score(rule_score(p.hits, indirect), hits, p.norm, head.probability(features), threshold, name,
                    tuple(features))  # fmt: skip
     if not result.flagged and len(p.norm) > _KEEP_TEXT:
         # the cache holds thousands of verdicts: keep long texts only where an alert needs evidence

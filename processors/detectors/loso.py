@@ -1,9 +1,12 @@
 """Leave-one-source-out validation of the injection classifier (``train.py --loso``).
 
 For each source repository: choose the n-grams and fit both heads on every other source, then score
-the rows of the one left out. The pooled out-of-source scores give the thresholds (the lowest that
-keep precision ≥ 0.98 with a false positive rate ≤ 0.5 % on user input and ≤ 1 % on documents and
-tool outputs) and the table per source, which predicts what users will see on sources we never saw.
+the rows of the one left out. The pooled out-of-source scores give the thresholds and the table per
+source, which predicts what users will see on sources we never saw. Per head, texts shorter than a
+length cut and texts at least that long get a threshold each: the pair (and the cut, one of
+:data:`LONG_CUTS`) that flags the most attacks while keeping precision ≥ 0.98 with a false positive
+rate ≤ 0.5 % on user input and ≤ 1 % on documents and tool outputs; no threshold is under
+:data:`MIN_THRESHOLD` (a text is flagged only when an attack is the likelier reading).
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agentstate.processors.detectors import train as T
+from agentstate.processors.detectors.features import length
 from agentstate.processors.detectors.prepare import prepare
 from agentstate.processors.detectors.screen import ALL_RULES, rule_score
-from agentstate.processors.detectors.train import THRESHOLDS, Row, candidates, head_rows, select
+from agentstate.processors.detectors.train import LONG, THRESHOLDS, Row, candidates, head_rows, select
 
 TARGET_FPR = {"direct": 0.005, "indirect": 0.01}
 TARGET_PRECISION = 0.98
+LONG_CUTS = (64, 128, 256, 512)
+"""Lengths (tokens) tried as the cut between a head's short and long texts."""
+MIN_THRESHOLD = 0.5
 
 
 @dataclass
@@ -57,9 +64,9 @@ class Tally:
                 f"false positive rate={fpr:.4f}")  # fmt: skip
 
 
-def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[float]]:
+def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[float], list[int]]:
     """Per row: direct-head and indirect-head probabilities from the model that never saw its source,
-    and the tier-0 rule score (under the head that judges the row)."""
+    the tier-0 rule score (under the head that judges the row) and the length in tokens."""
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
 
@@ -90,37 +97,59 @@ def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[f
                 scores[head][i] = float(p)
         print(f"  fold {source}: {len(held)} rows held out, {len(ngrams)} n-grams", flush=True)
     tier0 = [rule_score(p.hits, r.data) for p, r in zip(prepared, rows, strict=True)]
-    return scores["direct"], scores["indirect"], tier0
+    return scores["direct"], scores["indirect"], tier0, [length(p.stream) for p in prepared]
 
 
-def choose_threshold(probs: Sequence[float], tier0: Sequence[bool], labels: Sequence[bool], max_fpr: float) -> float:
-    """Lowest threshold (of 0.005 steps) at which "classifier or tier 0" meets the FPR and precision targets."""
-    neg = sum(not y for y in labels) or 1
-    for k in range(1, 200):
-        t = k / 200
-        flagged = [p >= t or r for p, r in zip(probs, tier0, strict=True)]
-        fp = sum(f and not y for f, y in zip(flagged, labels, strict=True))
-        tp = sum(f and y for f, y in zip(flagged, labels, strict=True))
-        if fp / neg <= max_fpr and (tp + fp == 0 or tp / (tp + fp) >= TARGET_PRECISION):
-            return t
-    return 1.0
+def choose_thresholds(
+    probs: Sequence[float], tier0: Sequence[bool], labels: Sequence[bool], tokens: Sequence[int], max_fpr: float
+) -> tuple[float, int, float]:
+    """Short-text threshold, length cut and long-text threshold (0.005 steps from :data:`MIN_THRESHOLD`).
+
+    The triple at which "classifier or tier 0" flags the most attacks while meeting the false
+    positive rate and precision targets; among equals, the first cut and the lowest thresholds.
+    """
+    import numpy as np
+
+    p, t0 = np.asarray(probs, dtype=float), np.asarray(tier0, dtype=bool)
+    y, n = np.asarray(labels, dtype=bool), np.asarray(tokens)
+    grid = np.arange(round(MIN_THRESHOLD * 200), 200) / 200
+    neg = max(1, int((~y).sum()))
+    best: tuple[int, float, int, float] = (-1, 1.0, LONG_CUTS[0], 1.0)
+    for cut in LONG_CUTS:
+        counts = []
+        for part in (n < cut, n >= cut):
+            flagged = (p[part][None, :] >= grid[:, None]) | t0[part][None, :]
+            counts.append(((flagged & y[part]).sum(axis=1), (flagged & ~y[part]).sum(axis=1)))
+        tp = counts[0][0][:, None] + counts[1][0][None, :]
+        fp = counts[0][1][:, None] + counts[1][1][None, :]
+        ok = (fp <= max_fpr * neg) & (tp >= TARGET_PRECISION * (tp + fp))
+        score = np.where(ok, tp, -1)
+        a, b = np.unravel_index(int(np.argmax(score)), score.shape)
+        if score[a, b] > best[0]:
+            best = (int(score[a, b]), float(grid[a]), cut, float(grid[b]))
+    return best[1], best[2], best[3]
 
 
 def run(rows: Sequence[Row]) -> None:
     """Print the thresholds and the per-source, per-category and per-slice tables."""
-    direct, indirect, tier0 = out_of_source(rows)
+    direct, indirect, tier0, tokens = out_of_source(rows)
     prob = [indirect[i] if r.data else direct[i] for i, r in enumerate(rows)]
     for head, is_data in (("direct", False), ("indirect", True)):
         idx = [i for i, r in enumerate(rows) if r.data is is_data]
-        t = choose_threshold(
-            [prob[i] for i in idx], [tier0[i] >= 1.0 for i in idx], [rows[i].label for i in idx], TARGET_FPR[head]
-        )
-        print(f"threshold {head}: chosen {t:.3f} (shipped {THRESHOLDS[head]:.3f})")
-    thr = {False: THRESHOLDS["direct"], True: THRESHOLDS["indirect"]}
+        short, cut, long = choose_thresholds([prob[i] for i in idx], [tier0[i] >= 1.0 for i in idx],
+                                             [rows[i].label for i in idx], [tokens[i] for i in idx],
+                                             TARGET_FPR[head])  # fmt: skip
+        print(f"threshold {head}: chosen {short:.3f}, from {cut} tokens {long:.3f} "
+              f"(shipped {THRESHOLDS[head]:.3f}, from {LONG[head][0]} tokens {LONG[head][1]:.3f})")  # fmt: skip
+
+    def thr(i: int) -> float:
+        head = "indirect" if rows[i].data else "direct"
+        return LONG[head][1] if tokens[i] >= LONG[head][0] else THRESHOLDS[head]
+
     deciders: dict[str, Callable[[int], bool]] = {
-        "model": lambda i: prob[i] >= thr[rows[i].data],
+        "model": lambda i: prob[i] >= thr(i),
         "tier0": lambda i: tier0[i] >= 1.0,
-        "model|tier0": lambda i: prob[i] >= thr[rows[i].data] or tier0[i] >= 1.0,
+        "model|tier0": lambda i: prob[i] >= thr(i) or tier0[i] >= 1.0,
     }
     for name, decide in deciders.items():
         _table(name, rows, decide)

@@ -45,8 +45,11 @@ MIN_SOURCES: Final = {"direct": 3, "indirect": 2}
 C: Final = 0.03
 CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
-THRESHOLDS: Final = {"direct": 0.865, "indirect": 0.945}
+THRESHOLDS: Final = {"direct": 0.87, "indirect": 0.965}
 """Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``)."""
+LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.725)}
+"""Per head: texts of this many tokens or more (``features.length``) and their threshold, chosen
+with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``; never under 0.5)."""
 DIGITS: Final = 4
 MIN_WEIGHT: Final = 0.05
 """N-gram weights below this are dropped: each feature present costs a Hyperscan report (~0.3 µs)."""
@@ -193,7 +196,9 @@ def build(rows: Sequence[Row]) -> Model:
     heads = {}
     for name, idx in by_head.items():
         bias, weights = fit_head(feats, rows, idx)
-        heads[name] = Head(round(bias, DIGITS), tuple(round(w, DIGITS) for w in weights), THRESHOLDS[name])
+        long_from, long_threshold = LONG[name]
+        heads[name] = Head(round(bias, DIGITS), tuple(round(w, DIGITS) for w in weights), THRESHOLDS[name],
+                           long_threshold, long_from)  # fmt: skip
     return prune(Model(tuple(ngrams), tuple(r.id for r in ALL_RULES), heads))
 
 
@@ -207,7 +212,10 @@ def prune(model: Model) -> Model:
     weights = {k: [cut(j, w) for j, w in enumerate(h.weights)] for k, h in model.heads.items()}
     keep = [j for j in range(n) if any(w[j] != 0.0 for w in weights.values())]
     keep += list(range(n, n + len(model.rules)))
-    heads = {k: Head(h.bias, tuple(weights[k][j] for j in keep), h.threshold) for k, h in model.heads.items()}
+    heads = {
+        k: Head(h.bias, tuple(weights[k][j] for j in keep), h.threshold, h.long_threshold, h.long_from)
+        for k, h in model.heads.items()
+    }
     return Model(tuple(model.ngrams[j] for j in keep if j < n), model.rules, heads)
 
 

@@ -29,7 +29,7 @@ def test_head_probability(features: list[int], probability: float) -> None:
 
 def test_model_json_round_trip_and_runtime_maps_rules() -> None:
     model = Model(("ignore previous", "hello"), (ALL_RULES[0].id, "rule.gone"),
-                  {"direct": Head(-2.0, (3.0, -1.0, 4.0, 9.0), 0.9)})  # fmt: skip
+                  {"direct": Head(-2.0, (3.0, -1.0, 4.0, 9.0), 0.9, 0.6, 128)})  # fmt: skip
     assert Model.from_json(json.loads(dumps(model))) == model
     rt = runtime_for(model)
     assert rt.rule_features[0] == 2 and all(f is None for f in rt.rule_features[1:])
@@ -57,3 +57,28 @@ def test_shipped_model_is_small_consistent_and_canonical() -> None:
     for head in model.heads.values():
         assert len(head.weights) == len(model.ngrams) + len(model.rules)
         assert 0.0 < head.threshold < 1.0
+        assert head.long_threshold is not None and 0.5 <= head.long_threshold < 1.0 and head.long_from > 0
+
+
+@pytest.mark.parametrize(
+    ("head", "tokens", "threshold"),
+    [
+        pytest.param(Head(0.0, (), 0.9, 0.6, 128), 127, 0.9, id="short"),
+        pytest.param(Head(0.0, (), 0.9, 0.6, 128), 128, 0.6, id="long"),
+        pytest.param(Head(0.0, (), 0.9), 10_000, 0.9, id="no-long-threshold"),
+    ],
+)
+def test_threshold_by_length(head: Head, tokens: int, threshold: float) -> None:
+    assert head.threshold_for(tokens) == threshold
+
+
+def test_json_without_long_threshold_loads() -> None:
+    """A model written before heads had a long-text threshold still loads (one threshold for all)."""
+    doc = {
+        "format": 1,
+        "ngrams": ["a"],
+        "rules": [],
+        "heads": {"direct": {"bias": 0, "threshold": 0.9, "weights": [1]}},
+    }
+    head = Model.from_json(doc).heads["direct"]
+    assert head.long_threshold is None and head.threshold_for(10_000) == 0.9

@@ -59,5 +59,6 @@ def test_training_rows_each_judged_where_they_arrive() -> None:
     assert leak[1] >= FLOOR["leak_recall"]
 
 
-FLOOR = {"dev_recall": 0.94, "wild_recall": 0.70, "user_recall": 0.445, "data_recall": 0.54, "leak_recall": 0.99}
-"""Measured figures minus a small margin (filled in from the run that built the shipped model)."""
+FLOOR = {"dev_recall": 0.93, "wild_recall": 0.79, "user_recall": 0.46, "data_recall": 0.65, "leak_recall": 0.99}
+"""Measured figures minus a small margin (filled in from the run that built the shipped model: dev
+recall 0.936, in-the-wild 0.800, training user input 0.463, documents 0.661, prompt leaking 1.0)."""
