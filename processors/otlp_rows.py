@@ -19,7 +19,9 @@ import pyarrow as pa
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from agentstate.processors import log_events
 from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
+from agentstate.processors.log_events import EventSeen
 from agentstate.processors.pricing import SpanRef
 from agentstate.processors.span_view import plain
 from agentstate.semconv.attributes_keys import SCRUBBED_MARK
@@ -241,9 +243,16 @@ def traces_to_arrow(
 
 
 def logs_to_arrow(
-    entries: Sequence[tuple[str, bytes]], max_value_len: int = 262_144, scrub: Scrubber | None = None
+    entries: Sequence[tuple[str, bytes]],
+    max_value_len: int = 262_144,
+    scrub: Scrubber | None = None,
+    seen: list[list[EventSeen]] | None = None,
 ) -> pa.Table:
-    """Convert ``(project, ExportLogsServiceRequest bytes)`` entries to one ``otel_logs`` table."""
+    """Convert ``(project, ExportLogsServiceRequest bytes)`` entries to one ``otel_logs`` table.
+
+    With ``seen``, also append per entry its GenAI events tied to a span (unscrubbed, untruncated),
+    for :mod:`log_events`: each record is decoded once for storage and for the security engine.
+    """
     cols: dict[str, list[Any]] = {c: [] for c in LOG_COLUMNS if not c.endswith("Attributes")}
     row_columns = tuple(cols)  # the per-record row below lists its values in this order
     res = _MapBuilder(max_value_len)
@@ -251,6 +260,10 @@ def logs_to_arrow(
     log_attrs = _MapBuilder(max_value_len)
     for project, body in entries:
         req = ExportLogsServiceRequest.FromString(body)
+        entry_seen: list[EventSeen] | None = None
+        if seen is not None:
+            entry_seen = []
+            seen.append(entry_seen)
         for rl in req.resource_logs:
             rb = _MapBuilder(max_value_len)
             rb.add(rl.resource.attributes, None)
@@ -260,6 +273,7 @@ def logs_to_arrow(
                 sb.add(sl.scope.attributes, None)
                 for rec in sl.log_records:
                     body_str = value_str(rec.body)
+                    raw_body = body_str
                     if len(body_str) > max_value_len:
                         body_str = body_str[:max_value_len] + _TRUNC_MARK
                     if scrub is not None:
@@ -288,7 +302,16 @@ def logs_to_arrow(
                         cols[col].append(val)
                     res.extend_same(rb.keys, rb.values)
                     scope_attrs.extend_same(sb.keys, sb.values)
-                    log_attrs.add(rec.attributes, scrub)
+                    span_hex = row[2]
+                    if entry_seen is None or not span_hex:
+                        log_attrs.add(rec.attributes, scrub)
+                        continue
+                    raw: dict[str, str] = {}
+                    log_attrs.add(rec.attributes, scrub, raw)
+                    name = log_events.event_name(rec.event_name, raw)
+                    if log_events.is_genai(name):
+                        ref = SpanRef(project, row[1], span_hex, row[0], service)
+                        entry_seen.append((ref, name, raw_body, raw))
     arrays: list[pa.Array] = []
     for c in LOG_COLUMNS:
         if c == "ResourceAttributes":

@@ -22,8 +22,9 @@ from clickhouse_connect.driver.client import Client
 from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
 
-from agentstate.processors import span_batch
+from agentstate.processors import log_events, span_batch
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
+from agentstate.processors.log_events import EventSeen
 from agentstate.processors.normalize import normalize
 from agentstate.processors.otlp_rows import Scrubber, SpanSeen, logs_to_arrow, traces_to_arrow
 from agentstate.semconv import streams as S
@@ -110,12 +111,29 @@ def normalised_batches(pairs: list[tuple[str, bytes]], max_value_len: int, scrub
     return table, payloads
 
 
+def normalised_log_batches(pairs: list[tuple[str, bytes]], max_value_len: int, scrub: Scrubber | None) -> Converted:
+    """Decode log entries once: the ``otel_logs`` rows, and per entry the normalised batch of the
+    spans its GenAI events stand for (empty ``b""`` when it has none)."""
+    seen: list[list[EventSeen]] = []
+    table = logs_to_arrow(pairs, max_value_len, scrub, seen)
+    payloads = []
+    for entry in seen:
+        spans = log_events.by_span(entry)
+        if not spans:
+            payloads.append(b"")
+            continue
+        batch = span_batch.build([(ref, 0) for ref, _ in spans], [normalize(attrs) for _, attrs in spans])
+        payloads.append(span_batch.to_ipc(batch))
+    return table, payloads
+
+
 class OtlpWriter(StreamConsumer):
     """Persists one OTLP signal stream (traces or logs) into its ClickHouse table.
 
     The trace writer is also where each span is decoded and normalised, once: with ``publish``
     (the default) it publishes every stored entry's normalised batch on ``spans.normalized``, in the
     same ``MULTI`` as its ``XACK`` (:meth:`ack`), for the security engine and the cost calculator.
+    The log writer does the same for the GenAI events tied to a span (:mod:`log_events`).
     """
 
     def __init__(
@@ -140,13 +158,14 @@ class OtlpWriter(StreamConsumer):
         self.scrub = scrub
         self.max_value_len = max_value_len
         self.fault_hook = fault_hook
-        self.publish = publish and signal == "traces"
+        self.publish = publish
         self.rows_written = 0
         self._outbox: dict[bytes, dict[bytes, bytes | int]] = {}
 
     def _convert(self, pairs: list[tuple[str, bytes]]) -> Converted:
         if self.publish:
-            return normalised_batches(pairs, self.max_value_len, self.scrub)
+            both = normalised_batches if self.signal == "traces" else normalised_log_batches
+            return both(pairs, self.max_value_len, self.scrub)
         convert = traces_to_arrow if self.signal == "traces" else logs_to_arrow
         return convert(pairs, self.max_value_len, self.scrub), []
 
@@ -156,7 +175,8 @@ class OtlpWriter(StreamConsumer):
         if self.publish:
             payloads = [p for _, entry_payloads in done for p in entry_payloads]
             for (eid, fields), body in zip(good, payloads, strict=True):
-                self._outbox[eid] = {S.FIELD_PROJECT: fields[S.FIELD_PROJECT], S.FIELD_BODY: body}
+                if body:  # a log entry without GenAI events publishes nothing
+                    self._outbox[eid] = {S.FIELD_PROJECT: fields[S.FIELD_PROJECT], S.FIELD_BODY: body}
         table = None
         if done:
             table = done[0][0] if len(done) == 1 else pa.concat_tables([t for t, _ in done])
