@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
@@ -92,6 +93,35 @@ def _add(counts: Counts, key: str, found: dict[str, int]) -> None:
         slot[kind] = slot.get(kind, 0) + n
 
 
+def _plain(attrs: Mapping[str, AttributeValue] | None) -> Mapping[str, AttributeValue] | None:
+    """The dict behind an SDK span's attributes (iterating the ``Mapping`` view costs a Python
+    call per key), else ``attrs`` itself."""
+    if type(attrs) is BoundedAttributes:
+        plain: dict[str, AttributeValue] = attrs._dict
+        return plain
+    return attrs
+
+
+def _span_attributes(span: ReadableSpan) -> Mapping[str, AttributeValue] | None:
+    """``span.attributes`` without the ``MappingProxyType`` wrapper, for the stock span classes."""
+    attrs: Any = getattr(span, "_attributes", None)
+    if type(attrs) is BoundedAttributes or type(attrs) is dict:
+        return _plain(attrs)
+    return span.attributes
+
+
+def _span_events(span: ReadableSpan) -> Sequence[Event]:
+    """``span.events``, skipping its copy (under a lock, for a live span) when there is none."""
+    events = getattr(span, "_events", None)
+    if events is not None and len(events) == 0:
+        return ()
+    return span.events
+
+
+_KEEP, _SCAN, _ENDPOINT = 0, 1, 2
+"""How a string attribute is treated: left alone, redacted, redacted keeping internal IPs."""
+
+
 class SpanScrubber:
     """Rewrites the string values of spans with a :class:`Redactor`.
 
@@ -105,19 +135,19 @@ class SpanScrubber:
         self._redactor = redactor
         self._exempt = exempt_keys | _SDK_STRUCTURAL_KEYS
         self._stats = stats
-        self._safe: dict[str, bool] = {}
+        self._modes: dict[str, int] = {}
         redactor.warm_up()  # rules loaded and the Hyperscan database compiled off the export thread
 
     def _redact(self, text: str, endpoint: bool) -> tuple[str, dict[str, int]]:
         return self._redactor.redact_counting(text, endpoint=endpoint)
 
-    def _is_safe(self, key: str) -> bool:
-        safe = self._safe.get(key)
-        if safe is None:
-            safe = key in self._exempt or is_safe_key(key)
-            if len(self._safe) < 10_000:
-                self._safe[key] = safe
-        return safe
+    def _mode(self, key: str) -> int:
+        """:data:`_KEEP`, :data:`_SCAN` or :data:`_ENDPOINT` for attribute ``key`` (cached)."""
+        safe = key in self._exempt or is_safe_key(key)
+        mode = _KEEP if safe else _ENDPOINT if is_endpoint_key(key) else _SCAN
+        if len(self._modes) < 10_000:
+            self._modes[key] = mode
+        return mode
 
     def _attributes(
         self, attrs: Mapping[str, AttributeValue] | None, rewrite: Rewrite, counts: Counts, prefix: str = ""
@@ -125,18 +155,25 @@ class SpanScrubber:
         """A rewritten copy of ``attrs``, or ``None`` if nothing changed; counts go to ``counts``."""
         if not attrs:
             return None
+        modes = self._modes
         changed: dict[str, AttributeValue] = {}
         for key, value in attrs.items():
             if type(value) is str:
-                if self._is_safe(key):
+                mode = modes.get(key)
+                if mode is None:
+                    mode = self._mode(key)
+                if mode == _KEEP:
                     continue
-                new, found = rewrite(value, is_endpoint_key(key))
+                new, found = rewrite(value, mode == _ENDPOINT)
                 if new != value:
                     changed[key] = new
                     if found:
                         _add(counts, prefix + key, found)
             elif isinstance(value, (tuple, list)) and any(type(item) is str for item in value):
-                if self._is_safe(key):
+                mode = modes.get(key)
+                if mode is None:
+                    mode = self._mode(key)
+                if mode == _KEEP:
                     continue
                 items: list[Any] = []
                 for item in value:
@@ -153,11 +190,12 @@ class SpanScrubber:
 
     def _rewrite(self, span: ReadableSpan, rewrite: Rewrite) -> ReadableSpan:
         counts: Counts = {}
-        attributes = self._attributes(span.attributes, rewrite, counts)
+        original = _span_attributes(span)
+        attributes = self._attributes(original, rewrite, counts)
         events: list[Event] = []
         events_changed = False
-        for event in span.events:
-            new = self._attributes(event.attributes, rewrite, counts, f"{event.name}/")
+        for event in _span_events(span):
+            new = self._attributes(_plain(event.attributes), rewrite, counts, f"{event.name}/")
             if new is None:
                 events.append(event)
             else:
@@ -173,9 +211,9 @@ class SpanScrubber:
         if attributes is None and not events_changed and status is span.status:
             return span
         if counts:
-            attributes = {**(attributes if attributes is not None else span.attributes or {})}
+            attributes = {**(attributes if attributes is not None else original or {})}
             attributes[A.REDACTED] = format_redacted(counts)
-        return _ScrubbedSpan(span, attributes if attributes is not None else span.attributes, events, status)
+        return _ScrubbedSpan(span, attributes if attributes is not None else original, events, status)
 
     def scrub(self, span: ReadableSpan) -> ReadableSpan:
         """Return ``span`` itself if it holds nothing to redact, else a redacted copy."""
@@ -185,29 +223,55 @@ class SpanScrubber:
         return self._rewrite(span, _blank)
 
     def scrub_batch(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
-        """:meth:`scrub` for a batch, with every string screened in one pass.
+        """:meth:`scrub` for a batch, with every distinct string screened once, in one pass.
 
-        A first walk collects the strings :meth:`scrub` would rewrite, in order; they are redacted
-        together (one Hyperscan call per batch, not per string: on the export thread each call
-        gives the GIL away and can wait long to get it back); a second walk puts the results in
-        place. If anything fails, each span is scrubbed on its own, with its own fallback.
+        A first walk collects the distinct ``(text, endpoint)`` pairs :meth:`scrub` would rewrite
+        (a value repeated across the batch, such as a system prompt or the same arguments, is
+        redacted once); they are redacted together (one Hyperscan call per batch, not per string:
+        on the export thread each call gives the GIL away and can wait long to get it back).
+        Only the spans holding a string that changed are walked again, to build their redacted
+        copies; the others are passed on as they are. If anything fails, each span is scrubbed
+        on its own, with its own fallback.
         """
         with handle_internal_errors:
-            items: list[tuple[str, bool]] = []
-
-            def collect(text: str, endpoint: bool) -> tuple[str, dict[str, int]]:
-                items.append((text, endpoint))
-                return text, {}
-
-            for span in spans:
-                self._rewrite(span, collect)
-            results = iter(self._redactor.redact_counting_many(items))
-
-            def replay(text: str, endpoint: bool) -> tuple[str, dict[str, int]]:
-                return next(results)
-
-            return [self._rewrite(span, replay) for span in spans]
+            return self._scrub_batch(spans)
         return [self.scrub(span) for span in spans]
+
+    def _scrub_batch(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
+        index: dict[tuple[str, bool], int] = {}
+        seen: list[int] = []  # distinct-item number of every string met, span after span
+
+        def collect(text: str, endpoint: bool) -> tuple[str, dict[str, int]]:
+            item = (text, endpoint)
+            number = index.get(item)
+            if number is None:
+                number = index[item] = len(index)
+            seen.append(number)
+            return text, {}
+
+        bounds: list[int] = []
+        for span in spans:
+            self._rewrite(span, collect)
+            bounds.append(len(seen))
+        if not index:
+            return list(spans)
+        items = list(index)
+        results = self._redactor.redact_counting_many(items)
+        changed = [new != text for (text, _), (new, _) in zip(items, results, strict=True)]
+        out = list(spans)
+        if not any(changed):
+            return out
+        by_item = dict(zip(items, results, strict=True))
+
+        def replay(text: str, endpoint: bool) -> tuple[str, dict[str, int]]:
+            return by_item[(text, endpoint)]
+
+        start = 0
+        for i, end in enumerate(bounds):
+            if any(changed[number] for number in seen[start:end]):
+                out[i] = self._rewrite(spans[i], replay)
+            start = end
+        return out
 
 
 class ScrubbingExporter(SpanExporter):

@@ -6,11 +6,17 @@ import json
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Status, StatusCode
 
 import agentstate
 from agentstate import observe, propagate_attributes
-from agentstate._internal.scrub import SCRUB_ERROR
+from agentstate._internal.scrub import SCRUB_ERROR, SpanScrubber
 from agentstate.semconv import attributes as A
+from agentstate.semconv.redaction import DEFAULT_REDACTOR
+from agentstate.testing import IncrementingIdGenerator, span_dicts
 from tests.sdk.conftest import Captured, start_sdk
 
 CARD = "4111 1111 1111 1111"
@@ -129,3 +135,43 @@ def test_private_ip_in_an_endpoint_attribute_is_kept(sdk: Captured) -> None:
     attrs = sdk.dicts()[0]["attributes"]
     assert attrs["gen_ai.openai.api_base"] == "http://127.0.0.1:38999/v1/"
     assert attrs["url.full"] == "http://[REDACTED:IP_ADDRESS]/v1"
+
+
+def _ended_spans() -> list[ReadableSpan]:
+    """Stock SDK spans (bounded attributes, events) with repeated, clean and sensitive values."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(id_generator=IncrementingIdGenerator())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    shared = f'{{"to":"{EMAIL}"}}'
+    values: list[dict[str, Any]] = [
+        {"input.value": shared, "output.value": "3"},
+        {"input.value": '{"x":1}', "output.value": "3"},
+        {"input.value": shared, "agentstate.tags": ("ok", f"card {CARD}"), "session.id": "chat-1"},
+        {"server.address": "10.0.0.7", "url.full": "http://10.0.0.7/v1", "note": "10.0.0.7"},
+        {"input.value": '{"x":1}', "output.value": "3"},
+        {"input.value": '{"x":1}', "output.value": "3", "url.full": "http://10.0.0.7/v1"},
+    ]
+    for i, attributes in enumerate(values):
+        with tracer.start_as_current_span(f"s{i}", attributes=attributes) as span:
+            if i == 1:
+                span.add_event("log", {"message": f"sent to {EMAIL}", "n": 1})
+            if i == 4:
+                span.set_status(Status(StatusCode.ERROR, f"bad card {CARD}"))
+    provider.shutdown()
+    return list(exporter.get_finished_spans())
+
+
+def test_a_batch_is_scrubbed_as_each_span_alone() -> None:
+    """Values repeated across the batch are redacted once, yet every span gets its own copy and counts."""
+    spans = _ended_spans()
+    scrubber = SpanScrubber(DEFAULT_REDACTOR)
+    batch = scrubber.scrub_batch(spans)
+    assert span_dicts(batch) == span_dicts([scrubber.scrub(span) for span in spans])
+    assert [new is old for new, old in zip(batch, spans, strict=True)] == [False] * 5 + [True]
+    redacted = [json.loads(str((span.attributes or {}).get(A.REDACTED, "{}"))) for span in batch]
+    assert redacted[0] == {"input.value": {"EMAIL": 1}}
+    assert redacted[2] == {"input.value": {"EMAIL": 1}, "agentstate.tags": {"CREDIT_CARD": 1}}
+    assert redacted[3] == {"note": {"IP_ADDRESS": 1}}  # the same text in endpoint keys is kept
+    assert batch[3].attributes is not None and batch[3].attributes["server.address"] == "10.0.0.7"
+    assert CARD not in str(span_dicts(batch)) and EMAIL not in str(span_dicts(batch))
