@@ -186,9 +186,10 @@ def test_shared_otlp_json_files(platform: Platform, name: str, gz: bool) -> None
 
 def test_demo_genai_columns_are_normalised(platform: Platform) -> None:
     from agentstate.cli.demo import run_demo
+    from agentstate.cli.demo_agent import SERVICE_NAME
 
     project, key = platform.new_project()
-    run_demo(platform.otlp_http_url, key, traces=2)
+    assert run_demo(platform.otlp_http_url, key, traces=2) == 0
     assert platform.wait_rows(COUNT, {"p": project}, 8) == 8
     rows = platform.query(
         "SELECT GenAiOperation, count(), sum(InputTokens) > 0, any(GenAiProvider), uniqExact(SessionId) "
@@ -199,6 +200,17 @@ def test_demo_genai_columns_are_normalised(platform: Platform) -> None:
     assert [(r[0], r[1]) for r in rows] == [("chat", 4), ("execute_tool", 2), ("invoke_agent", 2)]
     chat = rows[0]
     assert chat[2] == 1 and chat[3] == "openai"
+    # the spans are the example agent's: its service name, and tools it ran with the arguments
+    # its (scripted) model chose from each question
+    tools = platform.query(
+        "SELECT ServiceName, SpanName, SpanAttributes['gen_ai.tool.call.arguments'] FROM agentstate.otel_traces "
+        "FINAL WHERE ProjectId = {p:String} AND GenAiOperation = 'execute_tool' ORDER BY Timestamp",
+        {"p": project},
+    )
+    assert [(r[0], r[1], json.loads(r[2])) for r in tools] == [
+        (SERVICE_NAME, "execute_tool get_weather", {"city": "Paris"}),
+        (SERVICE_NAME, "execute_tool book_restaurant", {"people": 2, "time": "20:00"}),
+    ]
 
 
 def test_logs_are_stored_in_otel_logs(platform: Platform) -> None:

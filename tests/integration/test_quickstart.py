@@ -1,5 +1,6 @@
 """The quick start: `agentstate up --demo` on a fresh data dir gives a working platform whose API
-shows the demo agent's traces, logging in with the credentials `up` prints."""
+shows the demo agent's traces (the plain-Python example agent's), logging in with the credentials
+`up` prints."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from agentstate.cli.demo_agent import ANSWER_MODEL, ROUTER_MODEL, SERVICE_NAME
 from tests.conftest import free_port, wait_http
 
 pytestmark = pytest.mark.slow
@@ -66,8 +68,20 @@ def test_up_demo_then_api_lists_the_demo_traces(tmp_path: Path) -> None:
         assert {t["root_span_name"] for t in items} == {"invoke_agent travel-assistant"}
         assert all(t["span_count"] == 4 and t["total_tokens"] > 0 for t in items)
         assert sum(1 for t in items if t["error"]) == 1
-        detail = _get(api + f"/api/v1/traces/{items[0]['trace_id']}", token)
-        assert detail
+        # The traces are the plain-Python example agent's (examples/plain_python.py): its service
+        # name, both its models, and answers from its scripted model, whose response IDs only it makes.
+        assert {t["service_name"] for t in items} == {SERVICE_NAME}
+        assert all(sorted(t["models"]) == sorted([ROUTER_MODEL, ANSWER_MODEL]) for t in items)
+        (failed,) = [t for t in items if t["error"]]
+        detail = _get(api + f"/api/v1/traces/{failed['trace_id']}", token)
+        spans = {s["name"]: s for s in detail["spans"]}  # type: ignore[index]
+        assert all(s["genai"]["session_id"] == failed["session_id"] for s in spans.values())
+        refused = spans["execute_tool read_file"]
+        assert refused["status_code"] == "Error"
+        assert "system_prompt.txt is not one of the user's files" in refused["status_message"]
+        chats = [s for name, s in spans.items() if name.startswith("chat ")]
+        assert len(chats) == 2
+        assert all(s["attributes"]["gen_ai.response.id"].startswith("chatcmpl-demo-") for s in chats)
     finally:
         up.send_signal(signal.SIGTERM)
         assert up.wait(90) == 0, log.read_text()
