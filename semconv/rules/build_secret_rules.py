@@ -152,12 +152,25 @@ def check_of(rule_id: str, kind: str, check: str | None) -> str | None:
     return None if kind in GENERIC_TYPES else "anchored"
 
 
+_LINES = "(?: \\s* .* \\s* ){0,3}"
+_LINES_FAST = "\\s*+ (?: (?: [^\\n]*\\n\\s*+ ){0,3} | (?: [^\\n]*\\n\\s*+ ){0,2} [^\\n]*? )"
+"""Nosey Parker's "up to three lines in between" and a form Python's ``re`` runs in linear time.
+
+``(\s* .* \s*){0,3}`` lets ``\s*`` and ``.*`` share every space, so ``re`` tries each split of each
+run of spaces: over two seconds on a 770-character PHPMailer config. It matches text with at most
+three lines holding non-space characters; the fast form matches up to three whole lines (blank ones
+free), or two and the start of a third, each split in one way only."""
+
+
 def python_form(pattern: str) -> str | None:
     """A faster Python form of ``pattern`` matching the same texts, or ``None`` if there is none.
 
     The key-name prefix of the credential rules becomes a trie behind a look-ahead, and its
-    ``[a-z0-9_]{0,24}`` suffix possessive (what follows it is never a letter or digit).
+    ``[a-z0-9_]{0,24}`` suffix possessive (what follows it is never a letter or digit). Nosey
+    Parker's lines-in-between group becomes :data:`_LINES_FAST`.
     """
+    if _LINES in pattern:
+        return pattern.replace(_LINES, _LINES_FAST)
     prefix = _KEY + "[a-z0-9_]{0,24}"
     if prefix not in pattern:
         return None
@@ -262,7 +275,7 @@ def build(source: Path) -> dict[str, Any]:
             "min_width": min_width(pattern),
             "hyperscan": hyperscan_mode(pattern),
             "check": check_of(rule["id"], type_of(rule["id"], rule["name"]), CHECKS.get(rule["id"])),
-            "python": None,
+            "python": python_form(pattern),
             "source": "noseyparker",
         })  # fmt: skip
     for rule_id, name, kind, check, pattern in EXTRA_RULES:
