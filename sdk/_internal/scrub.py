@@ -238,40 +238,95 @@ class SpanScrubber:
         return [self.scrub(span) for span in spans]
 
     def _scrub_batch(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
-        index: dict[tuple[str, bool], int] = {}
-        seen: list[int] = []  # distinct-item number of every string met, span after span
-
-        def collect(text: str, endpoint: bool) -> tuple[str, dict[str, int]]:
-            item = (text, endpoint)
-            number = index.get(item)
-            if number is None:
-                number = index[item] = len(index)
-            seen.append(number)
-            return text, {}
-
+        batch = _Batch(self._modes, self._mode)
         bounds: list[int] = []
         for span in spans:
-            self._rewrite(span, collect)
-            bounds.append(len(seen))
-        if not index:
+            attrs = _span_attributes(span)
+            if attrs:
+                batch.add(attrs)
+            events = getattr(span, "_events", None)
+            if events is None or len(events):
+                for event in span.events:
+                    if event.attributes:
+                        batch.add(_plain(event.attributes))  # type: ignore[arg-type]
+            description = span.status.description
+            if description:
+                batch.add_text(description)
+            bounds.append(len(batch.seen))
+        items = batch.items
+        if not items:
             return list(spans)
-        items = list(index)
         results = self._redactor.redact_counting_many(items)
         changed = [new != text for (text, _), (new, _) in zip(items, results, strict=True)]
         out = list(spans)
         if not any(changed):
             return out
-        by_item = dict(zip(items, results, strict=True))
 
         def replay(text: str, endpoint: bool) -> tuple[str, dict[str, int]]:
-            return by_item[(text, endpoint)]
+            return results[(batch.endpoints if endpoint else batch.texts)[text]]
 
-        start = 0
+        seen, start = batch.seen, 0
         for i, end in enumerate(bounds):
             if any(changed[number] for number in seen[start:end]):
                 out[i] = self._rewrite(spans[i], replay)
             start = end
         return out
+
+
+class _Batch:
+    """The distinct strings of a batch that :meth:`SpanScrubber._rewrite` would redact.
+
+    It must ask for exactly what ``_rewrite`` asks for: strings of non-safe keys (an endpoint
+    key's with ``endpoint=True``), the strings in sequences of non-safe keys, in span and event
+    attributes alike, and the status message (both with ``endpoint=False``).
+
+    Attributes:
+        items: Each distinct ``(text, endpoint)``, numbered by position.
+        texts: Number of each distinct text redacted with ``endpoint=False``.
+        endpoints: Number of each distinct text redacted with ``endpoint=True``.
+        seen: The number of every string met, in order (repeats included).
+    """
+
+    __slots__ = ("endpoints", "items", "mode", "modes", "seen", "texts")
+
+    def __init__(self, modes: dict[str, int], mode: Callable[[str], int]) -> None:
+        self.modes, self.mode = modes, mode
+        self.items: list[tuple[str, bool]] = []
+        self.texts: dict[str, int] = {}
+        self.endpoints: dict[str, int] = {}
+        self.seen: list[int] = []
+
+    def add_text(self, text: str, endpoint: bool = False) -> None:
+        index = self.endpoints if endpoint else self.texts
+        number = index.get(text)
+        if number is None:
+            number = index[text] = len(self.items)
+            self.items.append((text, endpoint))
+        self.seen.append(number)
+
+    def add(self, attrs: Mapping[str, AttributeValue]) -> None:
+        modes, texts, items, seen = self.modes, self.texts, self.items, self.seen
+        for key, value in attrs.items():
+            if type(value) is str:
+                mode = modes.get(key)
+                if mode is None:
+                    mode = self.mode(key)
+                if mode == _SCAN:  # the common case, inlined
+                    number = texts.get(value)
+                    if number is None:
+                        number = texts[value] = len(items)
+                        items.append((value, False))
+                    seen.append(number)
+                elif mode == _ENDPOINT:
+                    self.add_text(value, True)
+            elif isinstance(value, (tuple, list)) and any(type(item) is str for item in value):
+                mode = modes.get(key)
+                if mode is None:
+                    mode = self.mode(key)
+                if mode != _KEEP:
+                    for item in value:
+                        if type(item) is str:
+                            self.add_text(item)
 
 
 class ScrubbingExporter(SpanExporter):
