@@ -154,7 +154,7 @@ def check_of(rule_id: str, kind: str, check: str | None) -> str | None:
 
 _LINES = "(?: \\s* .* \\s* ){0,3}"
 _LINES_FAST = "\\s*+ (?: (?: [^\\n]*\\n\\s*+ ){0,3} | (?: [^\\n]*\\n\\s*+ ){0,2} [^\\n]*? )"
-"""Nosey Parker's "up to three lines in between" and a form Python's ``re`` runs in linear time.
+r"""Nosey Parker's "up to three lines in between" and a form Python's ``re`` runs in linear time.
 
 ``(\s* .* \s*){0,3}`` lets ``\s*`` and ``.*`` share every space, so ``re`` tries each split of each
 run of spaces: over two seconds on a 770-character PHPMailer config. It matches text with at most
