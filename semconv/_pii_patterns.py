@@ -312,9 +312,12 @@ EMAIL: Final = re.compile(
 """E-mail addresses (searched only around ``@``)."""
 
 URL_CREDENTIALS: Final = re.compile(
-    r"[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s:/@\"'<>]{1,64}:[^\s/@\"'<>]{1,128}@[A-Za-z0-9.\[\]:-]+", _F
+    r"[A-Za-z][A-Za-z0-9+.-]{1,15}://(?P<user>[^\s:/@\"'<>]{1,64}):(?!(?P=user)@)[^\s/@\"'<>]{1,128}@"
+    r"[A-Za-z0-9.\[\]:-]+",
+    _F,
 )
-"""``scheme://user:password@host`` (searched only around ``@``)."""
+"""``scheme://user:password@host`` (searched only around ``@``); not when the password repeats the
+user name (``postgresql://user:user@db``: a placeholder)."""
 
 PRIVATE_KEY: Final = re.compile(
     r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"

@@ -66,15 +66,21 @@ _MASK_WORDS: Final = (
 """Lower-case words that mark a documented placeholder (``YOUR_API_KEY``, ``sk_test_your_key_here``)."""
 
 _NAMED_FORMATS: Final = (
+    (re.compile(r"aws.{0,16}secret"), re.compile(r"[A-Za-z0-9/+]{40}", re.ASCII)),
+    (re.compile(r"secret.?access.?key"), re.compile(r"[A-Za-z0-9/+]{40}|[0-9a-f]{48}", re.ASCII)),
     (re.compile(r"cos.?(?:hmac)?.?secret"), re.compile(r"[0-9a-f]{48}", re.ASCII)),
     (re.compile(r"ibm.{0,12}(?:iam|api|cloud|key|pass|pwd)|cloud.?iam|iam.?api.?key"),
      re.compile(r"[A-Za-z0-9_-]{44}", re.ASCII)),
     (re.compile(r"twitch"), re.compile(r"live_[0-9]{6,12}_[A-Za-z0-9]{30}", re.ASCII)),
 )  # fmt: skip
-"""Credential names that name one provider, and the format that provider's values have (IBM COS
-HMAC secrets: 48 hex; IBM Cloud IAM API keys: 44 characters; Twitch stream keys:
-``live_<user id>_<30>``). The first name that matches decides. Names shared by several providers
-and by scanners' fixtures (``secret_access_key``, ``aws_secret_access_key = `m{{h}o)p$...```) are not constrained."""
+"""Credential names that name a provider, and the format that provider's values have (AWS secret
+access keys: 40 base64 characters, IBM COS HMAC secrets: 48 hex, both named ``secret_access_key``;
+IBM Cloud IAM API keys: 44 characters; Twitch stream keys: ``live_<user id>_<30>``). The first
+name that matches decides. Only token-shaped values are held to it (:data:`_TOKEN_SHAPED`)."""
+
+_TOKEN_SHAPED: Final = re.compile(r"[A-Za-z0-9/+=_.-]+", re.ASCII)
+"""Token characters only: a value a provider could have issued. A free-form value under the same
+name (``aws_secret_access_key = "m{{h}o)p${e]..."``) is a password, judged as one."""
 
 _PATH_WITH_CREDENTIAL_WORD: Final = re.compile(r"(?i)(?=.*/).*(?:passw(?:or)?d|secret)")
 """A path or route naming a credential (``cms/sites/passwords#update``): a name, not a value."""
@@ -176,6 +182,8 @@ def named_format_ok(name: str, value: str) -> bool:
     ``AWS_SECRET_ACCESS_KEY=<42 hex>`` is not an AWS secret (those are 40 characters), and it is
     not an unnamed secret either: the name says what it should be and it is not that.
     """
+    if not _TOKEN_SHAPED.fullmatch(value):
+        return True
     for words, fits in _NAMED_FORMATS:
         if words.search(name):
             return fits.fullmatch(value) is not None
@@ -235,6 +243,7 @@ CHECKS: Final[dict[str | None, Callable[[str], bool]]] = {
 _GENERIC_CHECKS: Final = frozenset({"keyed", "keyed_colon", "random"})
 """Validators of the rules that find a value by its credential name alone."""
 
+_URL_CREDENTIALS: Final = "URL_CREDENTIALS"
 _NAME_REACH: Final = 48
 """Characters either side of a value read for the credential name (:func:`named_format_ok`)."""
 
@@ -300,6 +309,8 @@ class SecretRules:
                         if e > s and rule.check(text[s:e]):
                             if rule.named and not named_format_ok(_name_around(text, m, s, e), text[s:e]):
                                 continue
+                            if group > 1 and rule.type == _URL_CREDENTIALS and m.group(1) == text[s:e]:
+                                continue  # ``postgresql://user:user@db``: the password repeats the user name
                             found.append((rule.type, s, e))
                     count += 1
                     if count == MAX_MATCHES_PER_RULE:

@@ -139,6 +139,9 @@ LOOKALIKES = [
     pytest.param('TWITCH_STREAM_KEY = "126031192_IgvUabrXbWSihj2ENnA59G1F8"', id="twitch-wrong-format"),
     pytest.param(f"sk-proj-{_body(20)}T4BlbkFJ{_body(20)}", id="openai-altered-marker"),
     pytest.param(f'db_password = "{_body(12)}EXAMPLE{_body(12)}"', id="generic-documented-example"),
+    pytest.param(f"export AWS_SECRET_ACCESS_KEY={_body(42, _HEX)}", id="aws-secret-wrong-length"),
+    pytest.param(f'secret_access_key = "{_body(48, _HEX)}extra"', id="secret-access-key-wrong-length"),
+    pytest.param("postgresql://user:user@localhost/db", id="url-password-repeats-user"),
 ]  # fmt: skip
 
 
@@ -183,7 +186,7 @@ def _secrets_rows() -> list[dict[str, str]]:
 
 
 def test_secrets_dev_recall_precision_and_no_lookalike_false_positive() -> None:
-    """Thresholds sit just under the measured 0.952 recall and 0.942 precision (1663 rows).
+    """Thresholds sit just under the measured 0.952 recall and 0.950 precision (1663 rows).
 
     A row counts as flagged when a credential type is found (an e-mail or IP address in a row is
     PII, not a secret). Most misses are masked positives of the scanners (``AP6xxxxxxxxxx``,
@@ -207,7 +210,7 @@ def test_secrets_dev_recall_precision_and_no_lookalike_false_positive() -> None:
                 lookalike_fp.append(row["text"])  # no finding of any type on a look-alike
     assert lookalike_fp == []
     assert tp / (tp + fn) >= 0.95
-    assert tp / (tp + fp) >= 0.94
+    assert tp / (tp + fp) >= 0.95
     assert len(tally) > 100  # provider families with at least one positive row
 
 
