@@ -6,7 +6,7 @@ Usage::
 
 ``DIR`` defaults to ``../shared/data/security`` next to the repository. The model is written to
 ``processors/detectors/model/injection_model.json``; ``--loso`` prints the leave-one-source-out
-table instead (``loso.py``), which is how :data:`THRESHOLDS` were chosen.
+table instead (``loso.py``), which is how :data:`THRESHOLDS` and :data:`LONG` were chosen.
 
 Recipe: word 1–3-grams of each text's token stream are the candidates; per head the
 :data:`PER_HEAD` with the highest chi² on the training rows are kept (n-grams present in more than
