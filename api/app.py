@@ -15,12 +15,12 @@ from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 
 from agentstate.api import budgets, routes_auth, routes_budgets, routes_data, routes_live, routes_projects
+from agentstate.api.account_models import Health
 from agentstate.api.bootstrap import prepare_store, resync_registry
 from agentstate.api.chstore import ClickHouse
 from agentstate.api.limits import LoginGuard, RateLimiter
 from agentstate.api.live import LiveHub
 from agentstate.api.middleware import LimitsMiddleware
-from agentstate.api.models import Health
 from agentstate.api.settings import ApiSettings
 from agentstate.api.sqldb import Database
 from agentstate.api.state import ApiState

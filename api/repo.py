@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from agentstate.api.models import KeyOut
+from agentstate.api.account_models import KeyOut
 from agentstate.api.roles import Role
 from agentstate.api.sqldb import Database, IntegrityError
 

@@ -7,9 +7,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from agentstate.api import repo, tokens
+from agentstate.api.account_models import LoginIn, PasswordChange, TokenOut, UserCreate, UserOut
 from agentstate.api.deps import CurrentUser, State, Superuser, client_ip
 from agentstate.api.live import access_changed
-from agentstate.api.models import LoginIn, PasswordChange, TokenOut, UserCreate, UserOut
 from agentstate.api.passwords import hash_password, verify_password
 from agentstate.api.repo import User
 from agentstate.api.sqldb import Database

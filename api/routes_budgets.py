@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from pydantic import Field, model_validator
 
 from agentstate.api import budgets
+from agentstate.api.account_models import Input, Output
 from agentstate.api.deps import Access, State, project_access
-from agentstate.api.models import Input, Output
 from agentstate.api.roles import Role
 
 router = APIRouter(tags=["budgets"])

@@ -10,9 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from agentstate.api import repo
-from agentstate.api.deps import Access, CurrentUser, State, Superuser, project_access
-from agentstate.api.live import access_changed
-from agentstate.api.models import (
+from agentstate.api.account_models import (
     KeyCreate,
     KeyCreated,
     KeyOut,
@@ -21,6 +19,8 @@ from agentstate.api.models import (
     ProjectCreate,
     ProjectOut,
 )
+from agentstate.api.deps import Access, CurrentUser, State, Superuser, project_access
+from agentstate.api.live import access_changed
 from agentstate.api.roles import Role
 from agentstate.api.state import ApiState
 from agentstate.semconv.apikeys import display_key, generate_key, hash_key, key_prefix, register_keys, revoke_keys

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from agentstate.api.models import Output
+from agentstate.api.account_models import Output
 
 
 class TraceSummary(Output):

@@ -38,8 +38,8 @@ from pathlib import Path
 from agentstate.processors.detectors.engine import EngineConfig, SecurityEngine
 from agentstate.processors.detectors.loso import Tally
 from agentstate.processors.pricing import SpanRef
-from agentstate.semconv.record import Message, NormalizedSpan, Operation
 from agentstate.semconv.redaction import EXTENDED_TYPES, Redactor
+from agentstate.semconv.span_record import Message, NormalizedSpan, Operation
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = ROOT.parent / "shared" / "data" / "security"

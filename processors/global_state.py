@@ -34,7 +34,7 @@ from agentstate.processors.detectors.alert import AlertRow, Category, Severity, 
 from agentstate.processors.detectors.engine import SecurityEngine
 from agentstate.processors.detectors.loops import LoopCall
 from agentstate.processors.pricing import SpanRef
-from agentstate.semconv.record import NormalizedSpan
+from agentstate.semconv.span_record import NormalizedSpan
 
 LOOP_TTL_SECONDS: Final = 300
 """A loop's call set expires after this much quiet (a runaway loop calls far more often)."""

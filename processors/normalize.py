@@ -24,8 +24,8 @@ from agentstate.processors.attr_values import (
 )
 from agentstate.semconv import dialects as D
 from agentstate.semconv.attributes import REDACTED
-from agentstate.semconv.record import Dialect, NormalizedSpan, Operation
 from agentstate.semconv.redacted import parse_redacted
+from agentstate.semconv.span_record import Dialect, NormalizedSpan, Operation
 
 _OPERATIONS: Final = {alias: Operation(op) for alias, op in D.OPERATION_ALIASES.items()}
 """Span-name words → operation."""

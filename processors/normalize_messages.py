@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from agentstate.processors.attr_values import Attributes, as_json, as_str, get_path, unflatten
 from agentstate.semconv import dialects as D
-from agentstate.semconv.record import Message, ToolCall
+from agentstate.semconv.span_record import Message, ToolCall
 
 _TEXT_PARTS: Final = frozenset({"text", "input_text", "output_text"})
 _CALL_PARTS: Final = frozenset({"tool_call", "tool-call", "function_call", "tool_use"})

@@ -24,7 +24,7 @@ from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
 from agentstate.processors.log_events import EventSeen
 from agentstate.processors.pricing import SpanRef
 from agentstate.processors.span_view import plain
-from agentstate.semconv.attributes_keys import SCRUBBED_MARK
+from agentstate.semconv.attributes import SCRUBBED_MARK
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODES = ("Unset", "Ok", "Error")

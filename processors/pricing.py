@@ -22,8 +22,8 @@ import genai_prices
 from genai_prices.types import TieredPrices, calc_unit_price
 
 from agentstate.processors.price_overrides import PriceOverride, find_override
-from agentstate.semconv.record import NormalizedSpan
-from agentstate.semconv.records import record
+from agentstate.semconv.span_record import NormalizedSpan
+from agentstate.semconv.value_record import record
 
 Price = Decimal | TieredPrices
 """USD per million tokens, possibly tiered by total input tokens."""

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentstate.processors.pricing import SpanRef
-from agentstate.semconv.record import (
+from agentstate.semconv.span_record import (
     MODEL_OPERATIONS,
     Dialect,
     Message,

@@ -13,7 +13,7 @@ from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from agentstate.semconv.records import record
+from agentstate.semconv.value_record import record
 
 _ZERO8 = bytes(8)
 

@@ -128,6 +128,10 @@ attribute key (``<event name>/<key>`` for event attributes) to ``{type: count}``
 ``{"gen_ai.output.messages":{"US_SSN":1}}``. The security engine alerts on it: a model that
 printed an SSN leaked it even though the value never left the process."""
 
+SCRUBBED_MARK: Final = "agentstate.scrubbed"
+"""Resource attribute (``"true"``) our SDK adds when it scrubbed the spans before export; the writer
+then skips its own scrubbing pass for them."""
+
 ERROR_TYPE: Final = "error.type"
 """Fully qualified class name of the exception that ended the span."""
 

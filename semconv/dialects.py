@@ -13,7 +13,7 @@ A new dialect is one entry plus its spans in ``tests/processors/golden/added_spa
 Precedence: a field's keys are tried in :data:`DIALECTS` order, each entry's keys in the order it
 lists them; the first key present with a non-empty value wins (mixed spans, such as OpenLLMetry
 writing ``gen_ai.*`` beside ``llm.*``, resolve the same way everywhere). Values are plain strings
-(``Dialect`` and ``Operation`` values of ``agentstate.semconv.record``) so this module depends on
+(``Dialect`` and ``Operation`` values of ``agentstate.semconv.span_record``) so this module depends on
 nothing.
 """
 
@@ -85,7 +85,7 @@ OPERATIONS: Final[tuple[str, ...]] = (
     "chat", "text_completion", "generate_content", "embeddings", "retrieval", "rerank", "execute_tool",
     "create_agent", "invoke_agent", "invoke_workflow", "task", "guardrail", "evaluation", "unknown",
 )  # fmt: skip
-"""Every normalised operation value (``Operation`` of ``agentstate.semconv.record``)."""
+"""Every normalised operation value (``Operation`` of ``agentstate.semconv.span_record``)."""
 
 UNKNOWN_OPERATION: Final = "unknown"
 """The operation of a span no rule recognises; stored as ``''`` in ClickHouse."""

@@ -1,7 +1,7 @@
 """The ``agentstate.redacted`` attribute: what the SDK redacted, as counts per attribute and type.
 
 The SDK's scrubber writes it (:func:`format_redacted`) on each span it changed; the server reads it
-back (:func:`parse_redacted`) into :attr:`~agentstate.semconv.record.NormalizedSpan.redacted`, so
+back (:func:`parse_redacted`) into :attr:`~agentstate.semconv.span_record.NormalizedSpan.redacted`, so
 the leakage detector can alert on a leak whose value never left the process. Only attribute keys,
 type names and counts travel: never a value, never an offset.
 """

@@ -15,7 +15,7 @@ from dataclasses import field
 from enum import Enum
 from typing import Final
 
-from agentstate.semconv.records import record
+from agentstate.semconv.value_record import record
 
 
 class Operation(str, Enum):

@@ -14,7 +14,7 @@ from collections import OrderedDict, deque
 from typing import Final
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity
-from agentstate.semconv.records import record
+from agentstate.semconv.value_record import record
 
 DEFAULT_K: Final = 6.0
 

@@ -24,8 +24,8 @@ from agentstate.processors.detectors import anomaly, injection, leakage, loops
 from agentstate.processors.detectors.alert import Alert, AlertRow, Severity, TraceAggregator, stamp
 from agentstate.processors.detectors.loops import DEFAULT_THRESHOLD, LoopCall, LoopTracker
 from agentstate.processors.pricing import PriceBook, SpanRef, total_cost_usd
-from agentstate.semconv.record import NormalizedSpan, SpanCategory
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, Redactor
+from agentstate.semconv.span_record import NormalizedSpan, SpanCategory
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from agentstate.processors.detectors.alert import Alert, Category, Severity, evi
 from agentstate.processors.detectors.features import length
 from agentstate.processors.detectors.prepare import MAX_SCAN_CHARS, prepare
 from agentstate.processors.detectors.screen import Hit, rule_score
-from agentstate.semconv.record import Message, NormalizedSpan, SpanCategory
+from agentstate.semconv.span_record import Message, NormalizedSpan, SpanCategory
 
 __all__ = ["MAX_SCAN_CHARS", "THRESHOLD", "Hit", "Score", "score_text", "score_texts"]
 

@@ -6,7 +6,7 @@ redacted with the same :class:`~agentstate.semconv.redaction.Redactor`, so alert
 value. One alert per span and family (``secret_leak``, ``pii_leak``) lists every type found.
 
 Spans our SDK scrubbed arrive without the values, but with ``agentstate.redacted`` counts
-(:attr:`~agentstate.semconv.record.NormalizedSpan.redacted`): a redaction in a model output or a
+(:attr:`~agentstate.semconv.span_record.NormalizedSpan.redacted`): a redaction in a model output or a
 tool's arguments or result is a leak all the same, and raises the same alert.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
-from agentstate.semconv.record import NormalizedSpan, Operation, SpanCategory
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, SECRET_TYPES, Finding, Redactor
+from agentstate.semconv.span_record import NormalizedSpan, Operation, SpanCategory
 
 _SEVERITY: Final = {
     "PRIVATE_KEY": Severity.CRITICAL,

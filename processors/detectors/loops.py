@@ -20,7 +20,7 @@ from typing import Final
 import orjson
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
-from agentstate.semconv.record import NormalizedSpan, Operation
+from agentstate.semconv.span_record import NormalizedSpan, Operation
 
 DEFAULT_THRESHOLD: Final = 5
 """Identical calls allowed in one trace; the next one raises the alert."""

@@ -28,7 +28,7 @@ from agentstate._internal.replay import Replayer
 from agentstate._internal.spool import Spool, SpoolError, spool_file_name
 from agentstate._internal.stats import STATS, Stats
 from agentstate._internal.transport import HttpSender, Outcome, SendResult
-from agentstate.semconv.attributes_keys import SCRUBBED_MARK
+from agentstate.semconv.attributes import SCRUBBED_MARK
 
 
 def encode(spans: Sequence[ReadableSpan], scrubbed: bool = False) -> bytes:

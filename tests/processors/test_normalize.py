@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agentstate.processors.normalize import detect_dialect, normalize
-from agentstate.semconv.record import Dialect, Message, Operation, SpanCategory, ToolCall
+from agentstate.semconv.span_record import Dialect, Message, Operation, SpanCategory, ToolCall
 from tests.conftest import shared_file
 from tests.processors import otlp_json
 

@@ -12,7 +12,7 @@ import pytest
 from agentstate.processors.normalize import normalize
 from agentstate.processors.price_overrides import PriceOverride, load_overrides, parse_overrides
 from agentstate.processors.pricing import CostStatus, PriceBook, SpanRef, compute_cost, total_cost_usd
-from agentstate.semconv.record import NormalizedSpan, Operation
+from agentstate.semconv.span_record import NormalizedSpan, Operation
 from tests.conftest import shared_file
 from tests.processors.test_normalize import openllmetry_attributes
 

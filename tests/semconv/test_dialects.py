@@ -9,7 +9,7 @@ import pytest
 
 from agentstate.semconv import attributes as A
 from agentstate.semconv import dialects as D
-from agentstate.semconv.record import Dialect, NormalizedSpan, Operation
+from agentstate.semconv.span_record import Dialect, NormalizedSpan, Operation
 
 _OPERATIONS = {op.value for op in Operation}
 _HELPER_FIELDS = {"tool_input", "tool_output"}  # generic I/O read as tool I/O on tool spans

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentstate.semconv.record import NormalizedSpan, Operation, SpanCategory, category_of
+from agentstate.semconv.span_record import NormalizedSpan, Operation, SpanCategory, category_of
 
 
 @pytest.mark.parametrize(

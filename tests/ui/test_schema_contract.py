@@ -18,7 +18,8 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints, is
 import pytest
 from pydantic import BaseModel
 
-from agentstate.api import models, routes_budgets, trace_models
+from agentstate.api import account_models as models
+from agentstate.api import routes_budgets, trace_models
 from agentstate.ui import schema
 
 PAIRS: dict[type, type[BaseModel]] = {

@@ -8,7 +8,7 @@ from agentstate.processors.detectors.alert import Category, Severity
 from agentstate.processors.detectors.engine import EngineConfig, SecurityEngine
 from agentstate.processors.normalize import normalize
 from agentstate.processors.pricing import SpanRef
-from agentstate.semconv.record import Message, NormalizedSpan, Operation
+from agentstate.semconv.span_record import Message, NormalizedSpan, Operation
 from tests.conftest import shared_file
 
 

@@ -33,7 +33,7 @@ from agentstate.processors.global_state import (
 from agentstate.processors.pricing import SpanRef
 from agentstate.processors.worker_main import SpanProcessor, security_read
 from agentstate.semconv import streams as S
-from agentstate.semconv.record import Message, NormalizedSpan, Operation
+from agentstate.semconv.span_record import Message, NormalizedSpan, Operation
 from tests.conftest import Valkey, start_valkey
 from tests.processors.detectors.test_worker_batch import _request, normalised_entry
 

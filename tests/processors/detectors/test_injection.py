@@ -15,7 +15,7 @@ from agentstate.processors.detectors.injection import (
     score_text,
 )
 from agentstate.processors.detectors.injection_rules import INDIRECT_RULES, RULES, normalize_text
-from agentstate.semconv.record import Message, NormalizedSpan, Operation
+from agentstate.semconv.span_record import Message, NormalizedSpan, Operation
 from tests.conftest import shared_file
 from tests.processors.detectors import cases
 

@@ -8,7 +8,7 @@ import pytest
 
 from agentstate.processors.detectors.injection import detect_indirect_injection, detect_prompt_injection, score_text
 from agentstate.processors.detectors.injection_rules import INDIRECT_RULES, RULES
-from agentstate.semconv.record import Message, NormalizedSpan, Operation
+from agentstate.semconv.span_record import Message, NormalizedSpan, Operation
 
 _DENSE = " ".join(
     (

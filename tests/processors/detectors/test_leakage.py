@@ -10,7 +10,7 @@ from agentstate.processors.detectors.alert import Category, Severity
 from agentstate.processors.detectors.leakage import detect_leakage, severity_of
 from agentstate.processors.normalize import normalize
 from agentstate.semconv import attributes as A
-from agentstate.semconv.record import Message, NormalizedSpan, Operation, ToolCall
+from agentstate.semconv.span_record import Message, NormalizedSpan, Operation, ToolCall
 
 _KEY = "sk-proj-vsqQDqXeRZlsGuJXbKsVb9twtDvWN4PtbJBlSXprd2TbYpx3YJ-UdQNhi3litGguHFIe"
 

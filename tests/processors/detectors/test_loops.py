@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentstate.processors.detectors.loops import LoopTracker, canonical_arguments
-from agentstate.semconv.record import Message, NormalizedSpan, Operation, ToolCall
+from agentstate.semconv.span_record import Message, NormalizedSpan, Operation, ToolCall
 
 
 def _tool(args: str, name: str = "search") -> NormalizedSpan:

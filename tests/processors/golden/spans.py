@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentstate.semconv.record import NormalizedSpan
+from agentstate.semconv.span_record import NormalizedSpan
 from tests.conftest import SHARED_DATA
 from tests.processors import otlp_json
 

@@ -22,7 +22,7 @@ from agentstate.processors.normalize import normalize
 from agentstate.processors.otlp_rows import traces_to_arrow
 from agentstate.processors.span_view import iter_spans
 from agentstate.processors.writer import normalised_batches
-from agentstate.semconv.record import NormalizedSpan
+from agentstate.semconv.span_record import NormalizedSpan
 from tests.conftest import SHARED_DATA, Platform
 from tests.processors.golden import otlp_build
 from tests.processors.golden.spans import GOLDEN, added_cases, all_cases, handwritten_cases, shared_cases, to_json
