@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.trace import Link, SpanContext, Status, StatusCode
 
 import agentstate
 from agentstate import observe, propagate_attributes
@@ -175,3 +175,37 @@ def test_a_batch_is_scrubbed_as_each_span_alone() -> None:
     assert redacted[3] == {"note": {"IP_ADDRESS": 1}}  # the same text in endpoint keys is kept
     assert batch[3].attributes is not None and batch[3].attributes["server.address"] == "10.0.0.7"
     assert CARD not in str(span_dicts(batch)) and EMAIL not in str(span_dicts(batch))
+
+
+def test_a_redacted_copy_keeps_what_the_span_dropped() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(span_limits=SpanLimits(max_span_attributes=3, max_links=1))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    link = Link(SpanContext(1, 2, False))
+    with provider.get_tracer("test").start_as_current_span("s", links=[link, link]) as span:
+        span.set_attributes({"a": 1, "b": 2, "c": 3, "d": 4, "note": f"mail {EMAIL}"})
+    provider.shutdown()
+    (ended,) = exporter.get_finished_spans()
+    scrubber = SpanScrubber(DEFAULT_REDACTOR)
+    (copy,) = scrubber.scrub_batch([ended])
+    again = scrubber.scrub(ListedSpan(copy, {"x": EMAIL}))  # not a stock span: the general copy
+    for scrubbed in (copy, again):
+        assert scrubbed is not ended and EMAIL not in str(dict(scrubbed.attributes or {}))
+        assert (scrubbed.dropped_attributes, scrubbed.dropped_links) == (2, 1)
+        assert list(scrubbed.links) == [link]
+
+
+class ListedSpan(ReadableSpan):
+    """A ``ReadableSpan`` subclass with other attributes (as another SDK's span might be)."""
+
+    def __init__(self, base: ReadableSpan, attributes: dict[str, Any]) -> None:
+        super().__init__(base.name, base.context, links=base.links, attributes=attributes)
+        self._base = base
+
+    @property
+    def dropped_attributes(self) -> int:
+        return self._base.dropped_attributes
+
+    @property
+    def dropped_links(self) -> int:
+        return self._base.dropped_links
