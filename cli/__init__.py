@@ -107,21 +107,11 @@ def _fault_hook() -> Callable[[str], None] | None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from agentstate.processors.clickhouse import connect, migrate
     from agentstate.processors.settings import WorkerSettings
-    from agentstate.processors.summary_schema import ensure as ensure_summaries
-    from agentstate.processors.writer_main import extra_ddl
+    from agentstate.processors.writer_main import prepare_schema
 
     settings = WorkerSettings()
-    client = connect(settings.clickhouse_url)
-    migrate(
-        client,
-        settings.clickhouse_database,
-        settings.retention_days,
-        extra_ddl(settings),
-        cluster=settings.clickhouse_cluster,
-    )
-    ensure_summaries(client, settings.clickhouse_database, settings.retention_days, cluster=settings.clickhouse_cluster)
+    prepare_schema(settings).close()
     print(f"schema up to date in {settings.clickhouse_database}")
     return 0
 

@@ -48,15 +48,7 @@ async def run_writer(
     companion: Companion | None = None,
 ) -> None:
     """Run the trace, log and row writers (and ``companion``) until ``stop`` (set by the CLI on SIGTERM)."""
-    client = connect(settings.clickhouse_url)
-    migrate(
-        client,
-        settings.clickhouse_database,
-        settings.retention_days,
-        extra_ddl(settings),
-        cluster=settings.clickhouse_cluster,
-    )
-    ensure_summaries(client, settings.clickhouse_database, settings.retention_days, cluster=settings.clickhouse_cluster)
+    client = prepare_schema(settings)
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
     tune_gc()
     common: dict[str, Any] = {
@@ -118,6 +110,15 @@ async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+def prepare_schema(settings: WorkerSettings) -> Client:
+    """Connect to ClickHouse and create or migrate every table and view; return the client."""
+    client = connect(settings.clickhouse_url)
+    db, days, cluster = settings.clickhouse_database, settings.retention_days, settings.clickhouse_cluster
+    migrate(client, db, days, extra_ddl(settings), cluster=cluster)
+    ensure_summaries(client, db, days, cluster=cluster)
+    return client
 
 
 def extra_ddl(settings: WorkerSettings) -> list[str]:

@@ -108,3 +108,15 @@ def download_csv(label: str, frame: Any, file_name: str, key: str) -> None:
         key=key,
         icon=":material/download:",
     )
+
+
+def picked_row(frame: Any, key: str, **options: Any) -> int | None:
+    """Show ``frame`` as a full-width table the user picks one row of; return its index, if any.
+
+    ``options`` go to ``st.dataframe`` (``column_config``, ``column_order``, ``height`` …).
+    """
+    event = st.dataframe(
+        frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key=key, **options
+    )
+    rows = event.selection.rows if event is not None else []
+    return int(rows[0]) if rows else None

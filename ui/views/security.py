@@ -10,7 +10,7 @@ from agentstate.ui.client import ApiError
 from agentstate.ui.format import escape_markdown
 from agentstate.ui.schema import Alert
 from agentstate.ui.tables import SEVERITY_ICON, alerts_frame
-from agentstate.ui.widgets import run_guarded, scope, time_range
+from agentstate.ui.widgets import picked_row, run_guarded, scope, time_range
 
 _ACK = {"all": None, "open": False, "acknowledged": True}
 
@@ -65,17 +65,8 @@ def _page() -> None:
         return
     frame = alerts_frame(items)
     shown = [c for c in frame.columns if c not in ("alert_id", "project")]
-    event = st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="alerts_table",
-        column_order=shown,
-    )
-    rows = event.selection.rows if event is not None else []
-    chosen = st.selectbox("Alert", items, index=rows[0] if rows else 0, format_func=_label)
+    picked = picked_row(frame, "alerts_table", column_order=shown)
+    chosen = st.selectbox("Alert", items, index=picked or 0, format_func=_label)
     if chosen is not None:
         st.divider()
         _alert(chosen)

@@ -11,7 +11,7 @@ from agentstate.ui import format as fmt
 from agentstate.ui.chat import ChatMessage, to_messages
 from agentstate.ui.schema import Step, TraceSummary
 from agentstate.ui.tables import sessions_frame, traces_frame
-from agentstate.ui.widgets import chat, run_guarded, scope, tiles, time_range
+from agentstate.ui.widgets import chat, picked_row, run_guarded, scope, tiles, time_range
 
 MAX_CONVERSATION_TRACES = 20
 """Turns shown as a chat (one steps call each, cached); longer sessions show the first ones."""
@@ -60,19 +60,14 @@ def _detail(session_id: str, project_id: str | None) -> None:
         ]
     )
     frame = traces_frame(detail["traces"])
-    event = st.dataframe(
+    picked = picked_row(
         frame,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="session_traces",
+        "session_traces",
         column_config=_COLUMNS,
         column_order=[c for c in frame.columns if c not in ("session", "project")],
     )
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        row = frame.iloc[rows[0]]
+    if picked is not None:
+        row = frame.iloc[picked]
         links.go(links.TRACE, trace_id=str(row["trace_id"]), project_id=str(row["project"]))
     st.markdown("**The conversation, in order**")
     _conversation(detail["traces"])
@@ -86,18 +81,9 @@ def _page() -> None:
     params = {**scope(), "since": since, "user_id": user.strip() or None, "limit": 200}
     page = data.sessions(session.api_url(), session.token() or "", data.freeze(params))
     frame = sessions_frame(page["items"])
-    event = st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="sessions_table",
-        column_config=_COLUMNS,
-    )
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        row = frame.iloc[rows[0]]
+    picked = picked_row(frame, "sessions_table", column_config=_COLUMNS)
+    if picked is not None:
+        row = frame.iloc[picked]
         st.query_params["session_id"] = str(row["session"])
         st.query_params["project_id"] = str(row["project"])
     session_id = st.query_params.get("session_id", "")

@@ -10,7 +10,7 @@ from agentstate.ui import data, links, session
 from agentstate.ui import format as fmt
 from agentstate.ui.filters import TraceFilters
 from agentstate.ui.tables import traces_frame
-from agentstate.ui.widgets import run_guarded, scope, time_range
+from agentstate.ui.widgets import picked_row, run_guarded, scope, time_range
 
 REFRESH_SECONDS = 5
 _CURSORS = "traces_cursors"
@@ -63,20 +63,15 @@ def _table(filters: TraceFilters) -> None:
     page = data.traces(session.api_url(), token, data.freeze(filters.params(cursors[-1])))
     frame = traces_frame(page["items"])
     st.caption(f"{len(frame)} traces on page {len(cursors)}" + (" · newest first" if filters.sort == "start" else ""))
-    event = st.dataframe(
+    picked = picked_row(
         frame,
-        hide_index=True,
-        width="stretch",
+        "traces_table",
         height=min(36 * (len(frame) + 1) + 2, 640),
         column_config=_COLUMNS,
-        on_select="rerun",
-        selection_mode="single-row",
-        key="traces_table",
         column_order=[c for c in frame.columns if c != "project"],
     )
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        row = frame.iloc[rows[0]]
+    if picked is not None:
+        row = frame.iloc[picked]
         links.go(links.TRACE, trace_id=str(row["trace_id"]), project_id=str(row["project"]))
     prev_col, next_col, _ = st.columns([1, 1, 6])
     if prev_col.button("◀ Newer", disabled=len(cursors) == 1, key="traces_prev"):
