@@ -13,18 +13,17 @@ shared machine, and what the targets are checked on) and wall clock. Targets (is
 OTel with capture on, ≤ 1.2× with capture off, < 1 µs when disabled.
 
 A sustained run then makes spans back to back without flushing (raw OTel and ``@observe`` with
-capture and scrubbing on, once with the same arguments on every call and once with distinct ones),
-so the export thread's scrubbing competes with the application: it reports the wall clock and the
-process CPU time (all threads) per span including the final flush, and how many spans the batch
-queue dropped because scrubbing fell behind (target, issue 12: none, and ≤ 1.5× raw OTel wall
-clock).
+capture and scrubbing on: with the same arguments on every call, with distinct ones, and with an
+e-mail address in each), so the export thread's scrubbing competes with the application: it reports
+the wall clock and the process CPU time (all threads) per span including the final flush, and how
+many spans the batch queue dropped because scrubbing fell behind (target, issue 12, for the first
+two: none, and ≤ 1.5× raw OTel wall clock for the first, the peers' side-by-side case).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import itertools
 import json
 import statistics
 import time
@@ -74,18 +73,24 @@ def _sustained(make: Callable[[], Any], calls: int, flush_all: Callable[[], Any]
     return (time.perf_counter_ns() - start) / calls / 1000, (time.process_time_ns() - cpu) / calls / 1000
 
 
-def _distinct(call: Callable[[int, int], Any]) -> Callable[[], Any]:
-    """A zero-argument call of ``call`` with new arguments each time (nothing repeats in a batch)."""
-    counter = itertools.count()
-    return lambda: call(next(counter), 7)
+def _distinct(call: Callable[[Any, Any], Any], calls: int, pii: bool = False) -> Callable[[], Any]:
+    """A zero-argument call of ``call`` with new arguments each time (nothing repeats in a batch).
+
+    With ``pii``, the argument (and so the result) holds an e-mail address, made before the run.
+    """
+    args = [(f"mail user{i}@example.com today", "") if pii else (i, 7) for i in range(calls)]
+    following = iter(args).__next__
+    return lambda: call(*following())
 
 
 def sustained_report(calls: int, rounds: int) -> dict[str, float]:
     """Raw OTel vs ``@observe`` (capture and scrubbing on) under sustained load: wall and CPU µs, drops.
 
-    ``@observe`` runs twice: with the same arguments on every call (as the per-call runs and the
-    peers' side-by-side run) and with distinct ones, so a batch holds no repeated value to redact
-    once; its baseline is the bare function called the same way.
+    ``@observe`` runs three times: with the same arguments on every call (as the per-call runs and
+    the peers' side-by-side run: the target), with distinct ones, so a batch holds no repeated value
+    to redact once, and with an e-mail address in every argument and result, so every span is
+    redacted and copied (shown, not a target: each span then costs the export thread more than the
+    application spends making it). Each has the bare function called the same way as baseline.
     """
     exporter = CountingExporter()
     provider = TracerProvider()
@@ -98,8 +103,10 @@ def sustained_report(calls: int, rounds: int) -> dict[str, float]:
         "raw": "raw otel",
         "observe": "observe capture on, scrub on",
         "distinct": "  same, distinct arguments",
+        "pii": "  same, an e-mail in each",
     }
-    samples: dict[str, list[tuple[float, float]]] = {key: [] for key in ("bare", "bare_distinct", *labels)}
+    bases = ("bare", "bare_distinct", "bare_pii")
+    samples: dict[str, list[tuple[float, float]]] = {key: [] for key in (*bases, *labels)}
     dropped = dict.fromkeys(labels, 0)
 
     def observed(key: str, make: Callable[[], Any]) -> None:
@@ -111,16 +118,18 @@ def sustained_report(calls: int, rounds: int) -> dict[str, float]:
 
     for _ in range(rounds):
         samples["bare"].append(_sustained(bare_one, calls, lambda: None))
-        samples["bare_distinct"].append(_sustained(_distinct(bare_leaf), calls, lambda: None))
+        samples["bare_distinct"].append(_sustained(_distinct(bare_leaf, calls), calls, lambda: None))
+        samples["bare_pii"].append(_sustained(_distinct(bare_leaf, calls, pii=True), calls, lambda: None))
         before = exporter.count
         samples["raw"].append(_sustained(raw_one, calls, provider.force_flush))
         dropped["raw"] += calls - (exporter.count - before)
         observed("observe", obs_one)
-        observed("distinct", _distinct(obs_leaf))
+        observed("distinct", _distinct(obs_leaf, calls))
+        observed("pii", _distinct(obs_leaf, calls, pii=True))
     provider.shutdown()
 
     def cost(key: str, clock: int) -> float:
-        base = "bare_distinct" if key == "distinct" else "bare"
+        base = f"bare_{key}" if f"bare_{key}" in samples else "bare"
         return statistics.median(s[clock] for s in samples[key]) - statistics.median(s[clock] for s in samples[base])
 
     print(f"\nsustained load: {calls} one-span calls back to back, flush included, median of {rounds}")
@@ -166,9 +175,9 @@ def _shapes(
     return (lambda: leaf(1, 2)), (lambda: outer(1))
 
 
-def _leaf(decorate: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[[int, int], Any]:
+def _leaf(decorate: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[[Any, Any], Any]:
     @decorate
-    def leaf(x: int, y: int) -> int:
+    def leaf(x: Any, y: Any) -> Any:
         return x + y
 
     return leaf
