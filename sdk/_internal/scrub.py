@@ -233,7 +233,8 @@ class SpanScrubber:
         if attributes is None and not events_changed and status is span.status:
             return span
         if counts:
-            attributes = {**(attributes if attributes is not None else original or {})}
+            if attributes is None:  # else it is already a fresh copy
+                attributes = dict(original or {})
             attributes[A.REDACTED] = self._format_redacted(counts)
         return _ScrubbedSpan.of(span, attributes if attributes is not None else original, events, status)
 
