@@ -17,8 +17,9 @@ traffic; the per-trace aggregation of their alerts is global like every other ru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from agentstate.processors.detectors import anomaly, injection, leakage, loops
 from agentstate.processors.detectors.alert import Alert, AlertRow, Severity, TraceAggregator, stamp
@@ -124,8 +125,11 @@ class SecurityEngine:
 
     def propose_batch(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> list[Proposal]:
         """:meth:`propose` over a batch, in order, with the batch's texts scored once (as in :meth:`evaluate_batch`)."""
-        self._score(items)
-        return [self.propose(ref, span, duration_ns) for ref, span, duration_ns in items]
+        out: list[Proposal] = []
+        for chunk in _chunks(items):
+            self._score(chunk)
+            out += [self.propose(ref, span, duration_ns) for ref, span, duration_ns in chunk]
+        return out
 
     def evaluate(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> list[AlertRow]:
         """Return the alert rows to persist and push for one span (idempotent per span and rule)."""
@@ -143,10 +147,11 @@ class SecurityEngine:
         texts of every span are scored first (each distinct one once, then memoised), and the
         per-span detectors only look the verdicts up.
         """
-        self._score(items)
         rows: list[AlertRow] = []
-        for ref, span, duration_ns in items:
-            rows += self.evaluate(ref, span, duration_ns)
+        for chunk in _chunks(items):
+            self._score(chunk)
+            for ref, span, duration_ns in chunk:
+                rows += self.evaluate(ref, span, duration_ns)
         return rows
 
     def _score(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> None:
@@ -184,6 +189,18 @@ class SecurityEngine:
         elif span.category is SpanCategory.TOOL and span.tool_name:
             out += anomaly.detect_latency(self._latency, (ref.project_id, "tool", span.tool_name), duration_ms)
         return out
+
+
+_T = TypeVar("_T")
+_CHUNK = 256
+"""Spans scored together: their distinct texts must stay in ``score_text``'s memo (4,096 verdicts)
+until the detectors look them up. A whole read (20k spans, ~16k distinct texts in the ingest bench)
+evicted its first verdicts before they were used, so every text was scored twice."""
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
 
 
 def _stamp(alert: Alert, ref: SpanRef) -> AlertRow:
