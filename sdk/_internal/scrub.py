@@ -14,6 +14,7 @@ for a value it never receives.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
@@ -377,14 +378,23 @@ class ScrubbingExporter(SpanExporter):
         self._scrubber = scrubber
         self._stats = stats
         self.forward_shutdown = True
+        self.sending = False
+        """Whether ``inner`` is exporting now (waiting on the network or a disk, not on the GIL)."""
+        self.export_thread: int | None = None
+        """Ident of the thread that last called :meth:`export`."""
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Scrub and forward ``spans``."""
         with handle_internal_errors:
+            self.export_thread = threading.get_ident()
             self._stats.add("spans_received", len(spans))
             if self._scrubber is not None:
                 spans = self._scrubber.scrub_batch(spans)
-            return self.inner.export(spans)
+            self.sending = True
+            try:
+                return self.inner.export(spans)
+            finally:
+                self.sending = False
         return SpanExportResult.FAILURE
 
     def shutdown(self) -> None:

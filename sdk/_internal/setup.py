@@ -90,7 +90,7 @@ def _build(
     spooling = SpoolingOTLPExporter(config) if exporter is None else None
     final: SpanExporter = spooling if spooling is not None else exporter  # type: ignore[assignment]
     head = ScrubbingExporter(final, _scrubber(config))
-    processor = AgentStateSpanProcessor(BatchSpanProcessor(head))
+    processor = AgentStateSpanProcessor(BatchSpanProcessor(head), head)
     provider.add_span_processor(processor)
     return Pipeline(config, provider, processor, head, spooling, key)
 

@@ -20,11 +20,13 @@ COUNTER_NAMES: Final = (
     "spool_rows_corrupted",
     "spans_scrub_errors",
     "export_retries",
+    "export_waits",
 )
 """Every counter, all starting at zero.
 
 ``spans_received`` counts spans handed to the exporter; after a flush, ``spans_ended -
-spans_received`` is what the batch processor dropped because its queue was full.
+spans_received`` is what the batch processor dropped because its queue was full. ``export_waits``
+counts the span ends that paused for the export thread to catch up instead of overflowing it.
 """
 
 
