@@ -19,11 +19,13 @@ MAX_CHARS: Final = 16_384
 """Longest attribute value parsed; a longer one is ignored."""
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+"""One encoder: ``json.dumps`` with options builds a new one on every call."""
+
+
 def format_redacted(counts: Mapping[str, Mapping[str, int]]) -> str:
     """Return the compact JSON form, keys sorted: ``{"gen_ai.output.messages":{"US_SSN":1}}``."""
-    return json.dumps(
-        {key: dict(sorted(types.items())) for key, types in sorted(counts.items())}, separators=(",", ":")
-    )
+    return _COMPACT.encode({key: dict(sorted(types.items())) for key, types in sorted(counts.items())})
 
 
 def parse_redacted(value: object) -> tuple[tuple[str, str, int], ...]:

@@ -173,6 +173,8 @@ class Redactor:
         return [self._find(scan, text, *screen) for text, screen in zip(texts, scan.scan_many(texts), strict=True)]
 
     def _find(self, scan: Scanner, text: str, rule_hits: dict[int, int], gates: frozenset[str]) -> list[Finding]:
+        if not gates and not rule_hits and not self._extra:
+            return []  # every family below is gated: with no gate open and no rule hit, nothing can match
         found: list[tuple[str, int, int]] = []
         types = self._types
         if "@" in text and ("EMAIL" in gates or "URL_CREDENTIALS" in gates):
