@@ -30,11 +30,13 @@ class WorkerSettings(ServerSettings):
         description="Trace-writer consumers per process; one converts (Python) while another inserts (C++).",
     )
     batch_entries: int = Field(
-        40,
+        20,
         gt=0,
         le=1000,
-        description="Stream entries (requests) per batch. Under load the writer inserts this many at once: chDB spends "
-        "~22 us/span on 20k-span inserts against ~30 at 10k and ~37 at 5k (per-insert and merge costs).",
+        description="Stream entries (requests) per batch. Under load the writer inserts this many at once, and its "
+        "two trace consumers hold two such batches in memory: with 500-span requests, 40 entries peaked the writer "
+        "at ~1.45 GB RSS, 20 at ~1.0 GB for the same CPU per span within noise (2026-12-04, bench/ingest.py). "
+        "Much smaller inserts cost chDB more per span (per-insert and merge costs).",
     )
     linger_ms: int = Field(
         1000,
