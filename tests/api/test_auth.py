@@ -112,8 +112,11 @@ def test_unknown_user_and_wrong_password_look_identical(api: Api) -> None:
         assert {k: v for k, v in u.headers.items() if k != "date"} == {
             k: v for k, v in w.headers.items() if k != "date"
         }
+    # The defect this catches is skipping the password hash for unknown users: a login then answers
+    # ~50x faster (argon2 takes tens of ms). Bounds of 2x either way catch it on a loaded machine,
+    # where 1.25x failed on noise alone (1.27 with other test suites sharing the two cores).
     ratio = statistics.median(times_u) / statistics.median(times_w)
-    assert 0.8 <= ratio <= 1.25, (times_u, times_w)
+    assert 0.5 <= ratio <= 2.0, (times_u, times_w)
 
 
 def test_lockout_after_five_failures(api: Api) -> None:
