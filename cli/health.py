@@ -50,7 +50,9 @@ def _worker(kind: str, max_idle_s: float) -> int:
     settings = WorkerSettings()
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=3)
     try:
-        consumers = client.xinfo_consumers(S.NORMALIZED_STREAM, kind)
+        # The writer consumes the ingest stream; every other worker the writer's normalised spans.
+        stream = S.SPANS_STREAM if kind == S.WRITER_GROUP else S.NORMALIZED_STREAM
+        consumers = client.xinfo_consumers(stream, kind)
     except redis.RedisError as exc:
         print(f"unhealthy: {kind} worker: {exc}", file=sys.stderr)
         return 1

@@ -40,6 +40,19 @@ def test_worker_reading_its_group_is_healthy(valkey: Valkey, group: tuple[redis.
     assert proc.returncode == 0, proc.stderr
 
 
+def test_writer_is_probed_on_the_ingest_stream(valkey: Valkey) -> None:
+    """The writer's group lives on spans.ingest, the other workers' on spans.normalized."""
+    client = redis.Redis.from_url(valkey.url)
+    try:
+        client.xgroup_create("spans.ingest", "writer", id="$", mkstream=True)
+    except redis.ResponseError as exc:
+        assert "BUSYGROUP" in str(exc)
+    consumer = f"writer-{uuid.uuid4().hex[:6]}"
+    client.xreadgroup("writer", consumer, {"spans.ingest": ">"}, count=1, block=10)
+    proc = _health("worker", "writer", AGENTSTATE_REDIS_URL=valkey.url, AGENTSTATE_CONSUMER_NAME=consumer)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_unknown_or_stalled_consumer_is_unhealthy(valkey: Valkey, group: tuple[redis.Redis, str]) -> None:
     client, name = group
     client.xreadgroup(name, "replica-b", {"spans.normalized": ">"}, count=1, block=10)
