@@ -130,13 +130,28 @@ class PriceBook:
         overrides: User price entries (see :func:`~agentstate.processors.price_overrides.load_overrides`).
     """
 
-    __slots__ = ("_overrides",)
+    __slots__ = ("_memo", "_overrides")
+
+    _MEMO = 4096
+    """Quotes remembered per (provider, model, minute): a batch's model calls share a few of them."""
 
     def __init__(self, overrides: Sequence[PriceOverride] = ()) -> None:
         self._overrides = tuple(overrides)
+        self._memo: dict[tuple[str | None, str, datetime], Quote | None] = {}
 
     def quote(self, provider: str | None, model: str, at: datetime) -> Quote | None:
         """Return the prices of ``model`` in effect at ``at``, or ``None`` if the model is unknown."""
+        key = (provider, model, at)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        if len(self._memo) >= self._MEMO:
+            self._memo.clear()
+        found = self._memo[key] = self._lookup(provider, model, at)
+        return found
+
+    def _lookup(self, provider: str | None, model: str, at: datetime) -> Quote | None:
         entry = find_override(self._overrides, provider, model, at)
         if entry is not None:
             return Quote(entry.input_mtok, entry.output_mtok, entry.cache_read_mtok, entry.cache_write_mtok,
@@ -165,7 +180,7 @@ def total_cost_usd(span: NormalizedSpan, start_time_unix_nano: int, book: PriceB
         return None
     quote = _quote_for(span, start_time_unix_nano, book)
     if quote is not None:
-        return float(sum(_Tokens.of(span).price(quote), quote.request_fee))
+        return _Tokens.of(span).total_float(quote)
     reported = span.reported_cost_usd
     return float(reported) if reported is not None and reported >= 0 else None
 
@@ -216,6 +231,22 @@ class _Tokens:
         cache_write = min(span.cache_write_tokens or 0, inp - cache_read)
         return cls(inp, out, cache_read, cache_write, reasoning, span.total_tokens or inp + out)
 
+    def total_float(self, quote: Quote) -> float:
+        """The total of :meth:`price` plus the request fee in binary floating point.
+
+        The security engine's cost-spike baseline needs a number per model call, not exact Decimal
+        components: flat prices (most models) cost a few float operations here.
+        """
+        inp = self.input
+        return (
+            _float_price(quote.input, quote.input, inp - self.cache_read - self.cache_write, inp)
+            + _float_price(quote.output, quote.output, self.output - self.reasoning, inp)
+            + _float_price(quote.cache_read, quote.input, self.cache_read, inp)
+            + _float_price(quote.cache_write, quote.input, self.cache_write, inp)
+            + _float_price(quote.reasoning, quote.output, self.reasoning, inp)
+            + float(quote.request_fee)
+        )
+
     def price(self, quote: Quote) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
         """Return (input, output, cache read, cache write, reasoning) costs in USD."""
         inp = self.input
@@ -232,6 +263,15 @@ class _Tokens:
             cost(quote.cache_write if quote.cache_write is not None else quote.input, self.cache_write),
             cost(quote.reasoning if quote.reasoning is not None else quote.output, self.reasoning),
         )
+
+
+def _float_price(price: Price | None, fallback: Price, count: int, input_tokens: int) -> float:
+    if not count:
+        return 0.0
+    p = fallback if price is None else price
+    if isinstance(p, Decimal):
+        return float(p) * count / _MTOK
+    return float(calc_unit_price(p, count, input_tokens, _MTOK))
 
 
 def _unpriced(span: NormalizedSpan, ref: SpanRef, tokens: _Tokens, model: str) -> CostRow:

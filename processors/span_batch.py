@@ -112,7 +112,7 @@ def _messages_json(messages: tuple[Message, ...]) -> str | None:
 
 def _message(doc: list[Any]) -> Message:
     role, content, calls, call_id, name, finish = doc
-    return Message(role, content, tuple(ToolCall(n, a, i) for n, a, i in calls), call_id, name, finish)
+    return Message(role, content, tuple(ToolCall(n, a, i) for n, a, i in calls) if calls else (), call_id, name, finish)
 
 
 def build(places: Sequence[tuple[SpanRef, int]], spans: Sequence[NormalizedSpan]) -> pa.Table:
@@ -213,14 +213,29 @@ def _messages(doc: str | None) -> tuple[Message, ...]:
     return tuple(_message(d) for d in orjson.loads(doc)) if doc else ()
 
 
-def _strings(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(values) if values else ()
+def _tuples(column: pa.ChunkedArray) -> list[tuple[str, ...]]:
+    """A list-of-strings column as one tuple per row (a null list is empty).
+
+    ``to_pylist`` builds each row's list through Arrow scalars (2.4 µs per row for
+    ``finish_reasons``); one conversion of the values and slicing by the offsets is ~10x cheaper.
+    """
+    out: list[tuple[str, ...]] = []
+    for chunk in column.chunks:
+        offsets = chunk.offsets.to_pylist()
+        base = offsets[0]
+        values = chunk.values.slice(base, offsets[-1] - base).to_pylist()
+        valid = chunk.is_valid().to_pylist() if chunk.null_count else None
+        for i in range(len(chunk)):
+            a, b = offsets[i] - base, offsets[i + 1] - base
+            out.append(tuple(values[a:b]) if a != b and (valid is None or valid[i]) else ())
+    return out
 
 
 def _redacted(doc: str | None) -> tuple[tuple[str, str, int], ...]:
     return tuple((k, t, n) for k, t, n in orjson.loads(doc)) if doc else ()
 
 
+_LISTS: Final = frozenset({"finish_reasons", "documents"})
 _CONTENT: Final = frozenset({"input_messages", "output_messages", "documents", "tool_arguments", "tool_result",
                                "input_text", "output_text"})  # fmt: skip
 """Columns only the detectors read (the cost calculator leaves them out)."""
@@ -234,15 +249,14 @@ def items(table: pa.Table, *, content: bool = True) -> list[Item]:
     """
     n = table.num_rows
     col = {
-        name: table.column(name).to_pylist() if content or name not in _CONTENT else [None] * n
+        name: ([() if name in _LISTS else None] * n if not content and name in _CONTENT else
+               _tuples(table.column(name)) if name in _LISTS else table.column(name).to_pylist())
         for name in table.column_names
-    }
+    }  # fmt: skip
     refs = map(SpanRef, col["project"], col["trace_id"], col["span_id"], col["start_ns"], col["service"])
     convert: dict[str, Any] = {
         "dialect": _DIALECTS.__getitem__,
         "operation": _OPERATIONS.__getitem__,
-        "finish_reasons": tuple,
-        "documents": _strings,
         "input_messages": _messages,
         "output_messages": _messages,
         "redacted": _redacted,

@@ -3,14 +3,17 @@
 Per key (model, agent or workflow, and metric) the baseline keeps the last ``window`` values and
 flags a value above ``median + k·MAD`` (k = 6 by default; MAD is the median absolute deviation, so a
 few earlier outliers do not move the baseline). Nothing is flagged until ``min_samples`` values have
-been seen. A value is compared with the baseline *before* it is added to it. Output tokens above the
-request's ``max_tokens`` are flagged at once.
+been seen. A value is compared with the baseline *before* it is added to it; the values of one batch
+(:meth:`RobustBaseline.anomalies_among`) are all compared with the baseline as it stood before the
+batch, then added together: one median and MAD per key and batch instead of per value, and a burst
+cannot raise its own baseline. Output tokens above the request's ``max_tokens`` are flagged at once.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 from typing import Final
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity
@@ -65,6 +68,29 @@ class RobustBaseline:
 
     def observe(self, key: tuple[str, ...], value: float) -> Verdict | None:
         """Compare ``value`` with the baseline of ``key``, then add it; ``None`` while warming up."""
+        series = self._series(key)
+        verdict = None
+        if len(series.ranked) >= self._min_samples:
+            median, mad, limit = self._limit(series)
+            verdict = Verdict(value, median, mad, limit, value > limit)
+        series.add(value, self._window)
+        return verdict
+
+    def anomalies_among(self, key: tuple[str, ...], values: Sequence[float]) -> list[tuple[int, Verdict]]:
+        """Compare every value of one batch with the baseline of ``key`` before the batch, then add them.
+
+        Returns ``(position in values, verdict)`` for the anomalous values only; nothing while the
+        baseline is warming up. For one value this is :meth:`observe`.
+        """
+        series = self._series(key)
+        out: list[tuple[int, Verdict]] = []
+        if len(series.ranked) >= self._min_samples:
+            median, mad, limit = self._limit(series)
+            out = [(i, Verdict(v, median, mad, limit, True)) for i, v in enumerate(values) if v > limit]
+        series.extend(values, self._window)
+        return out
+
+    def _series(self, key: tuple[str, ...]) -> _Series:
         series = self._keys.get(key)
         if series is None:
             series = self._keys[key] = _Series()
@@ -72,15 +98,12 @@ class RobustBaseline:
                 self._keys.popitem(last=False)
         else:
             self._keys.move_to_end(key)
-        verdict = self._judge(series, value) if len(series.ranked) >= self._min_samples else None
-        series.add(value, self._window)
-        return verdict
+        return series
 
-    def _judge(self, series: _Series, value: float) -> Verdict:
+    def _limit(self, series: _Series) -> tuple[float, float, float]:
         median, mad = series.stats()
         mad = max(mad, self._min_mad_ratio * abs(median), self._min_mad)
-        limit = median + self._k * mad
-        return Verdict(value, median, mad, limit, value > limit)
+        return median, mad, median + self._k * mad
 
 
 class _Series:
@@ -103,6 +126,17 @@ class _Series:
         if len(self.order) > window:
             del self.ranked[bisect.bisect_left(self.ranked, self.order.popleft())]
         self._stale += 1
+
+    def extend(self, values: Sequence[float], window: int) -> None:
+        if len(values) < 16:
+            for v in values:
+                self.add(v, window)
+            return
+        self.order.extend(values)
+        while len(self.order) > window:
+            self.order.popleft()
+        self.ranked = sorted(self.order)
+        self._stale += len(values)
 
     def stats(self) -> tuple[float, float]:
         if self._stale >= self.REFRESH:
@@ -168,20 +202,39 @@ def _alert(rule_id: str, category: Category, what: str, verdict: Verdict, unit: 
     )
 
 
+def over_max_tokens(output_tokens: int, max_tokens: int | None) -> Alert | None:
+    """The alert for output tokens above the request's own ``max_tokens``, if they are."""
+    if max_tokens is None or not output_tokens > max_tokens > 0:
+        return None
+    text = f"output tokens {output_tokens} exceed max_tokens {max_tokens}"
+    return Alert("token_explosion", Category.TOKEN_EXPLOSION, Severity.HIGH, output_tokens / max_tokens, text, text)
+
+
+def token_alert(verdict: Verdict) -> Alert:
+    """The alert for output tokens far above their baseline."""
+    return _alert("token_explosion", Category.TOKEN_EXPLOSION, "output tokens", verdict, "")
+
+
+def latency_alert(verdict: Verdict) -> Alert:
+    """The alert for a duration far above its baseline."""
+    return _alert("latency_anomaly", Category.LATENCY, "duration", verdict, " ms")
+
+
+def cost_alert(verdict: Verdict) -> Alert:
+    """The alert for a cost far above its baseline."""
+    return _alert("cost_spike", Category.COST_SPIKE, "cost", verdict, " USD")
+
+
 def detect_token_explosion(
     baseline: RobustBaseline, key: tuple[str, ...], output_tokens: int | None, max_tokens: int | None = None
 ) -> list[Alert]:
     """Flag output tokens far above the baseline of ``key`` or above the request's ``max_tokens``."""
     if output_tokens is None:
         return []
-    if max_tokens is not None and output_tokens > max_tokens > 0:
-        text = f"output tokens {output_tokens} exceed max_tokens {max_tokens}"
-        return [Alert("token_explosion", Category.TOKEN_EXPLOSION, Severity.HIGH, output_tokens / max_tokens,
-                      text, text)]  # fmt: skip
+    if (over := over_max_tokens(output_tokens, max_tokens)) is not None:
+        return [over]
     verdict = baseline.observe((*key, "output_tokens"), float(output_tokens))
-    if verdict is None or not verdict.anomalous:
-        return []
-    return [_alert("token_explosion", Category.TOKEN_EXPLOSION, "output tokens", verdict, "")]
+    return [token_alert(verdict)] if verdict is not None and verdict.anomalous else []
 
 
 def detect_latency(baseline: RobustBaseline, key: tuple[str, ...], duration_ms: float | None) -> list[Alert]:
@@ -189,9 +242,7 @@ def detect_latency(baseline: RobustBaseline, key: tuple[str, ...], duration_ms: 
     if duration_ms is None or duration_ms < 0:
         return []
     verdict = baseline.observe((*key, "latency_ms"), duration_ms)
-    if verdict is None or not verdict.anomalous:
-        return []
-    return [_alert("latency_anomaly", Category.LATENCY, "duration", verdict, " ms")]
+    return [latency_alert(verdict)] if verdict is not None and verdict.anomalous else []
 
 
 def detect_cost_spike(baseline: RobustBaseline, key: tuple[str, ...], cost_usd: float | None) -> list[Alert]:
@@ -199,6 +250,4 @@ def detect_cost_spike(baseline: RobustBaseline, key: tuple[str, ...], cost_usd: 
     if cost_usd is None or cost_usd <= 0:
         return []
     verdict = baseline.observe((*key, "cost_usd"), cost_usd)
-    if verdict is None or not verdict.anomalous:
-        return []
-    return [_alert("cost_spike", Category.COST_SPIKE, "cost", verdict, " USD")]
+    return [cost_alert(verdict)] if verdict is not None and verdict.anomalous else []

@@ -23,10 +23,11 @@ from typing import TypeVar
 
 from agentstate.processors.detectors import anomaly, injection, leakage, loops
 from agentstate.processors.detectors.alert import Alert, AlertRow, Severity, TraceAggregator, stamp
+from agentstate.processors.detectors.baselines import Baselines
 from agentstate.processors.detectors.loops import DEFAULT_THRESHOLD, LoopCall, LoopTracker
-from agentstate.processors.pricing import PriceBook, SpanRef, total_cost_usd
-from agentstate.semconv.redaction import DEFAULT_REDACTOR, Redactor
-from agentstate.semconv.span_record import NormalizedSpan, SpanCategory
+from agentstate.processors.pricing import PriceBook, SpanRef
+from agentstate.semconv.redaction import DEFAULT_REDACTOR, Finding, Redactor
+from agentstate.semconv.span_record import NormalizedSpan
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,35 +87,36 @@ class SecurityEngine:
     config: EngineConfig = field(default_factory=EngineConfig)
     redactor: Redactor = DEFAULT_REDACTOR
     prices: PriceBook = field(default_factory=PriceBook)
-    _tokens: anomaly.RobustBaseline = field(init=False)
-    _latency: anomaly.RobustBaseline = field(init=False)
-    _cost: anomaly.RobustBaseline = field(init=False)
+    _baselines: Baselines = field(init=False)
     _loops: LoopTracker = field(init=False)
     _aggregator: TraceAggregator = field(init=False)
+    _found: dict[str, list[Finding]] = field(init=False, default_factory=dict)
+    """Leakage findings of the chunk being judged (``_score``); empty outside a batch."""
 
     def __post_init__(self) -> None:
         c = self.config
-        self._tokens = _baseline(c, min_mad=1.0)
-        self._latency = _baseline(c, min_mad=5.0)
-        self._cost = _baseline(c, min_mad=1e-7)
+        self._baselines = Baselines(
+            _baseline(c, min_mad=1.0), _baseline(c, min_mad=5.0), _baseline(c, min_mad=1e-7), self.prices
+        )
         self._loops = LoopTracker(c.loop_threshold)
         self._aggregator = TraceAggregator()
 
     def detect(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> list[Alert]:
         """Return every detector alert for one span, before stamping and aggregation."""
+        return self._detect(ref, span, self._anomalies([(ref, span, duration_ns)])[0])
+
+    def _detect(self, ref: SpanRef, span: NormalizedSpan, anomalies: list[Alert]) -> list[Alert]:
         alerts = self._content(span)
         if self.config.loops:
             alerts += self._loops.detect(ref.project_id, ref.trace_id, span, ref.span_id)
-        if self.config.anomalies:
-            alerts += self._anomalies(ref, span, duration_ns)
-        return self._kept(alerts)
+        return self._kept(alerts + anomalies)
 
     def propose(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> Proposal:
         """Return one span's stamped alerts and tool calls, leaving loop counts and aggregation out."""
-        alerts = self._content(span)
-        if self.config.anomalies:
-            alerts += self._anomalies(ref, span, duration_ns)
-        rows = tuple(_stamp(a, ref) for a in self._kept(alerts))
+        return self._propose(ref, span, self._anomalies([(ref, span, duration_ns)])[0])
+
+    def _propose(self, ref: SpanRef, span: NormalizedSpan, anomalies: list[Alert]) -> Proposal:
+        rows = tuple(_stamp(a, ref) for a in self._kept(self._content(span) + anomalies))
         return Proposal(ref, rows, tuple(loops.calls(ref.span_id, span)) if self.config.loops else ())
 
     def loop_row(self, proposal: Proposal, counts: Sequence[int]) -> AlertRow | None:
@@ -128,13 +130,18 @@ class SecurityEngine:
         out: list[Proposal] = []
         for chunk in _chunks(items):
             self._score(chunk)
-            out += [self.propose(ref, span, duration_ns) for ref, span, duration_ns in chunk]
+            anomalies = self._anomalies(chunk)
+            out += [self._propose(ref, span, found) for (ref, span, _), found in zip(chunk, anomalies, strict=True)]
+        self._found = {}
         return out
 
     def evaluate(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> list[AlertRow]:
         """Return the alert rows to persist and push for one span (idempotent per span and rule)."""
+        return self._evaluate(ref, span, self._anomalies([(ref, span, duration_ns)])[0])
+
+    def _evaluate(self, ref: SpanRef, span: NormalizedSpan, anomalies: list[Alert]) -> list[AlertRow]:
         rows = []
-        for alert in self.detect(ref, span, duration_ns):
+        for alert in self._detect(ref, span, anomalies):
             row = self._aggregator.add(_stamp(alert, ref))
             if row is not None:
                 rows.append(row)
@@ -150,15 +157,18 @@ class SecurityEngine:
         rows: list[AlertRow] = []
         for chunk in _chunks(items):
             self._score(chunk)
-            for ref, span, duration_ns in chunk:
-                rows += self.evaluate(ref, span, duration_ns)
+            for (ref, span, _), found in zip(chunk, self._anomalies(chunk), strict=True):
+                rows += self._evaluate(ref, span, found)
+        self._found = {}
         return rows
 
     def _score(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> None:
+        """Score the chunk's injection texts and find its leakage texts' findings, each text once."""
         c = self.config
         if c.injection or c.indirect:
             todo = (t for _, span, _ in items for t in injection.texts_to_score(span) if c.indirect or not t[1])
             injection.score_texts(dict.fromkeys(todo))
+        self._found = leakage.find_all((span for _, span, _ in items), self.redactor) if c.leakage else {}
 
     def _content(self, span: NormalizedSpan) -> list[Alert]:
         c = self.config
@@ -168,27 +178,17 @@ class SecurityEngine:
         if c.indirect:
             alerts += injection.detect_indirect_injection(span)
         if c.leakage:
-            alerts += leakage.detect_leakage(span, self.redactor)
+            alerts += leakage.detect_leakage(span, self.redactor, self._found)
         return alerts
 
     def _kept(self, alerts: list[Alert]) -> list[Alert]:
         return [a for a in alerts if a.severity.rank >= self.config.min_severity.rank]
 
-    def _anomalies(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None) -> list[Alert]:
-        out: list[Alert] = []
-        duration_ms = duration_ns / 1e6 if duration_ns is not None else None
-        if span.calls_model and span.model:
-            key = (ref.project_id, "model", span.model)
-            if span.category is SpanCategory.LLM:
-                out += anomaly.detect_token_explosion(self._tokens, key, span.output_tokens, span.request_max_tokens)
-            out += anomaly.detect_latency(self._latency, key, duration_ms)
-            cost = total_cost_usd(span, ref.start_time_unix_nano, self.prices)
-            out += anomaly.detect_cost_spike(self._cost, (ref.project_id, "model", span.model), cost)
-        elif span.category is SpanCategory.AGENT and span.agent_name:
-            out += anomaly.detect_latency(self._latency, (ref.project_id, "agent", span.agent_name), duration_ms)
-        elif span.category is SpanCategory.TOOL and span.tool_name:
-            out += anomaly.detect_latency(self._latency, (ref.project_id, "tool", span.tool_name), duration_ms)
-        return out
+    def _anomalies(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> list[list[Alert]]:
+        """Each span's token, latency and cost anomalies, the batch judged at once (``baselines.py``)."""
+        if not self.config.anomalies:
+            return [[] for _ in items]
+        return self._baselines.alerts(items)
 
 
 _T = TypeVar("_T")

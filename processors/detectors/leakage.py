@@ -13,7 +13,7 @@ tool's arguments or result is a leak all the same, and raises the same alert.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -115,12 +115,26 @@ def _place(key: str, tool: bool, tool_name: str | None) -> str | None:
     return None
 
 
-def detect_leakage(span: NormalizedSpan, redactor: Redactor = DEFAULT_REDACTOR) -> list[Alert]:
-    """Return up to two alerts (secrets, PII) for the sensitive values leaving through this span."""
+def find_all(spans: Iterable[NormalizedSpan], redactor: Redactor = DEFAULT_REDACTOR) -> dict[str, list[Finding]]:
+    """The findings in every text :func:`detect_leakage` scans of ``spans``: each distinct text once,
+    all screened by one Hyperscan call (:meth:`~agentstate.semconv.redaction.Redactor.find_many`)."""
+    texts = list(dict.fromkeys(text for span in spans for text, _ in texts_to_scan(span)))
+    return dict(zip(texts, redactor.find_many(texts), strict=True))
+
+
+def detect_leakage(
+    span: NormalizedSpan, redactor: Redactor = DEFAULT_REDACTOR, found: Mapping[str, list[Finding]] | None = None
+) -> list[Alert]:
+    """Return up to two alerts (secrets, PII) for the sensitive values leaving through this span.
+
+    ``found``: findings already computed for the span's texts (:func:`find_all`); other texts are
+    scanned here.
+    """
     secrets: list[_Leak] = []
     pii: list[_Leak] = []
     for text, where in texts_to_scan(span):
-        for finding in redactor.find(text):
+        known = found.get(text) if found is not None else None
+        for finding in redactor.find(text) if known is None else known:
             (secrets if finding.type in SECRET_TYPES else pii).append(_Leak(finding.type, where, 1, finding, text))
     for kind, where, count in redacted_places(span):
         (secrets if kind in SECRET_TYPES else pii).append(_Leak(kind, where, count))

@@ -93,3 +93,27 @@ def test_latency_and_cost_use_their_own_keys() -> None:
     assert [a.rule_id for a in detect_latency(latency, ("p",), 9_000.0)] == ["latency_anomaly"]
     assert detect_cost_spike(cost, ("p",), 0.00102) == []
     assert [a.rule_id for a in detect_cost_spike(cost, ("p",), 0.05)] == ["cost_spike"]
+
+
+def test_a_batch_is_judged_against_the_baseline_before_it() -> None:
+    one, many = RobustBaseline(min_samples=30), RobustBaseline(min_samples=30)
+    _warm(one, ("k",), _STEADY)
+    _warm(many, ("k",), _STEADY)
+    burst = [500.0] * 40 + [120.0, 146.0]
+    found = many.anomalies_among(("k",), burst)
+    # every value of the burst is over the old limit (145): the burst does not raise its own baseline
+    assert [pos for pos, _ in found] == [*range(40), 41]
+    assert all((v.median, v.limit, v.anomalous) == (109.0, 145.0, True) for _, v in found)
+    # value by value, the burst becomes the baseline after ~half a window
+    assert sum(1 for v in burst if (verdict := one.observe(("k",), v)) and verdict.anomalous) < 41
+    # once added, the burst is part of the baseline: the next batch's limit has moved up
+    after = many.anomalies_among(("k",), [300.0, 5000.0])
+    assert [pos for pos, _ in after] == [1] and after[0][1].limit > 145.0
+
+
+def test_a_batch_of_one_is_observe() -> None:
+    a, b = RobustBaseline(min_samples=30), RobustBaseline(min_samples=30)
+    for v in [*_STEADY, 150.0, 120.0, 2000.0]:
+        verdict = a.observe(("k",), v)
+        found = b.anomalies_among(("k",), [v])
+        assert found == ([(0, verdict)] if verdict is not None and verdict.anomalous else [])

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agentstate.processors.detectors.alert import Category, Severity
-from agentstate.processors.detectors.leakage import detect_leakage, severity_of
+from agentstate.processors.detectors.leakage import detect_leakage, find_all, severity_of
 from agentstate.processors.normalize import normalize
 from agentstate.semconv import attributes as A
 from agentstate.semconv.span_record import Message, NormalizedSpan, Operation, ToolCall
@@ -128,3 +128,20 @@ def test_redacted_attribute_flows_through_normalize_to_an_alert() -> None:
 )
 def test_severity_of_new_types(kind: str, severity: Severity) -> None:
     assert severity_of(kind) is severity
+
+
+def test_findings_found_for_a_batch_give_the_same_alerts() -> None:
+    spans = [
+        NormalizedSpan(operation=Operation.CHAT, output_messages=(Message("assistant", "mail me at a.b@example.com"),)),
+        NormalizedSpan(
+            operation=Operation.EXECUTE_TOOL,
+            tool_name="env",
+            tool_result="AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLF and AKIAIOSFODNN7EXAMPLF",
+        ),
+        NormalizedSpan(operation=Operation.CHAT, output_messages=(Message("assistant", "nothing to see"),)),
+    ]
+    found = find_all(spans)
+    assert len(found) == 3 and found["nothing to see"] == []
+    batched = [detect_leakage(s, found=found) for s in spans]
+    assert batched == [detect_leakage(s) for s in spans]
+    assert [[a.category for a in alerts] for alerts in batched] == [[Category.PII_LEAK], [Category.SECRET_LEAK], []]

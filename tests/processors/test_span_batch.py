@@ -1,0 +1,30 @@
+"""Normalised batches: list columns survive slicing, concatenation and the content-free read."""
+
+from __future__ import annotations
+
+from agentstate.processors import span_batch
+from agentstate.processors.pricing import SpanRef
+from agentstate.semconv.span_record import NormalizedSpan, Operation
+
+
+def _spans(n: int) -> list[NormalizedSpan]:
+    return [
+        NormalizedSpan(
+            operation=Operation.RETRIEVAL if i % 2 else Operation.CHAT,
+            documents=tuple(f"doc {i}.{j}" for j in range(i % 3)),
+            finish_reasons=("stop",) * (i % 2),
+        )
+        for i in range(n)
+    ]
+
+
+def test_list_columns_round_trip_through_slices_and_ipc() -> None:
+    spans = _spans(9)
+    places = [(SpanRef("p", "t", f"s{i}", i, "svc"), i) for i in range(9)]
+    table = span_batch.build(places, spans)
+    whole = span_batch.from_ipc([span_batch.to_ipc(table.slice(0, 4)), span_batch.to_ipc(table.slice(4))])
+    assert whole.column("documents").num_chunks == 2
+    for got, want in ((span_batch.items(whole), spans), (span_batch.items(table.slice(3, 5)), spans[3:8])):
+        assert [s.documents for _, s, _ in got] == [s.documents for s in want]
+        assert [s.finish_reasons for _, s, _ in got] == [s.finish_reasons for s in want]
+    assert all(s.documents == () for _, s, _ in span_batch.items(table, content=False))
