@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -23,6 +23,7 @@ from agentstate.processors import log_events
 from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
 from agentstate.processors.log_events import EventSeen
 from agentstate.processors.pricing import SpanRef
+from agentstate.processors.scrub import Scrubber
 from agentstate.processors.span_view import plain
 from agentstate.semconv.attributes import SCRUBBED_MARK
 
@@ -31,9 +32,6 @@ STATUS_CODES = ("Unset", "Ok", "Error")
 _ZERO8 = bytes(8)
 _ZERO16 = bytes(16)
 _TRUNC_MARK = "…[TRUNCATED]"
-
-Scrubber = Callable[[str, str], str]
-"""``(key, value) -> value``: redacts one string attribute value (server-side PII scrubbing)."""
 
 
 def _fmt_double(x: float) -> str:
@@ -89,10 +87,11 @@ class _MapBuilder:
                 raw[key] = val  # what the normaliser reads: before truncation and scrubbing
             if len(val) > vcap:
                 val = val[:vcap] + _TRUNC_MARK
-            if scrub is not None:
-                val = scrub(key, val)
             keys.append(key)
-            values.append(val)
+            if scrub is None:
+                values.append(val)
+            else:
+                scrub.defer(values, key, val)  # redacted in place when the conversion flushes
         self.offsets.append(len(keys))
 
     def extend_same(self, keys: list[str], values: list[str]) -> None:
@@ -213,6 +212,8 @@ def traces_to_arrow(
                         ln_state.append(ln.trace_state)
                         ln_attrs.add(ln.attributes, sc)
                     ln_off.append(len(ln_tid))
+    if scrub is not None:
+        scrub.flush()
     ns = pa.timestamp("ns")
     columns = [
         pa.array(ts, ns),
@@ -312,6 +313,8 @@ def logs_to_arrow(
                     if log_events.is_genai(name):
                         ref = SpanRef(project, row[1], span_hex, row[0], service)
                         entry_seen.append((ref, name, raw_body, raw))
+    if scrub is not None:
+        scrub.flush()
     arrays: list[pa.Array] = []
     for c in LOG_COLUMNS:
         if c == "ResourceAttributes":

@@ -9,32 +9,62 @@ changes nothing. The security engine reads the stream *before* this step.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, Redactor, is_endpoint_key, is_safe_key
 
 _MAX_CACHED_KEYS = 10_000
+_CHUNK = 2_000
+"""Distinct values redacted per Hyperscan call when a conversion flushes."""
 
 
-def make_scrubber(redactor: Redactor = DEFAULT_REDACTOR) -> Callable[[str, str], str]:
-    """Return ``(key, value) -> value`` redacting ``value`` unless ``key`` is structural.
+class Scrubber:
+    """Redacts string attribute values unless their key is structural.
 
-    In endpoint keys (``url.full``, ``gen_ai.openai.api_base`` ...) loopback and private IPs stay.
+    Call it for one value, or :meth:`defer` every value of a conversion and :meth:`flush` once:
+    the deferred values are deduplicated (agents resend the same prompts and documents) and screened
+    together, one Hyperscan call per :data:`_CHUNK` distinct values instead of one per value. In
+    endpoint keys (``url.full``, ``gen_ai.openai.api_base`` ...) loopback and private IPs stay.
     """
-    safe_cache: dict[str, bool] = {}
-    redact = redactor.redact
-    redact_counting = redactor.redact_counting
 
-    def scrub(key: str, value: str) -> str:
-        safe = safe_cache.get(key)
+    __slots__ = ("_pending", "_redactor", "_safe")
+
+    def __init__(self, redactor: Redactor = DEFAULT_REDACTOR) -> None:
+        self._redactor = redactor
+        self._safe: dict[str, bool] = {}
+        self._pending: list[tuple[list[str], int, bool]] = []
+
+    def __call__(self, key: str, value: str) -> str:
+        """``value`` redacted now (or as is when ``key`` is structural)."""
+        if not self._wanted(key, value):
+            return value
+        return self._redactor.redact_counting(value, endpoint=is_endpoint_key(key))[0]
+
+    def defer(self, values: list[str], key: str, value: str) -> None:
+        """Append ``value`` to ``values``; :meth:`flush` redacts it there in place."""
+        if self._wanted(key, value):
+            self._pending.append((values, len(values), is_endpoint_key(key)))
+        values.append(value)
+
+    def flush(self) -> None:
+        """Redact every deferred value in place."""
+        pending, self._pending = self._pending, []
+        distinct = list(dict.fromkeys((values[i], endpoint) for values, i, endpoint in pending))
+        done: dict[tuple[str, bool], str] = {}
+        for at in range(0, len(distinct), _CHUNK):
+            chunk = distinct[at : at + _CHUNK]
+            for item, (text, _) in zip(chunk, self._redactor.redact_counting_many(chunk), strict=True):
+                done[item] = text
+        for values, i, endpoint in pending:
+            values[i] = done[(values[i], endpoint)]
+
+    def _wanted(self, key: str, value: str) -> bool:
+        safe = self._safe.get(key)
         if safe is None:
             safe = is_safe_key(key)
-            if len(safe_cache) < _MAX_CACHED_KEYS:
-                safe_cache[key] = safe
-        if safe or len(value) < 5:
-            return value
-        if is_endpoint_key(key):
-            return redact_counting(value, endpoint=True)[0]
-        return redact(value)
+            if len(self._safe) < _MAX_CACHED_KEYS:
+                self._safe[key] = safe
+        return not safe and len(value) >= 5
 
-    return scrub
+
+def make_scrubber(redactor: Redactor = DEFAULT_REDACTOR) -> Scrubber:
+    """A :class:`Scrubber` over ``redactor``."""
+    return Scrubber(redactor)

@@ -26,7 +26,8 @@ from agentstate.processors import log_events, span_batch
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.log_events import EventSeen
 from agentstate.processors.normalize import normalize
-from agentstate.processors.otlp_rows import Scrubber, SpanSeen, logs_to_arrow, traces_to_arrow
+from agentstate.processors.otlp_rows import SpanSeen, logs_to_arrow, traces_to_arrow
+from agentstate.processors.scrub import Scrubber
 from agentstate.semconv import streams as S
 
 log = logging.getLogger(__name__)

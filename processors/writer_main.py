@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from agentstate.processors.clickhouse import connect, migrate
 from agentstate.processors.output_tables import ddl as output_ddl
 from agentstate.processors.output_tables import writers as output_writers
-from agentstate.processors.scrub import make_scrubber
+from agentstate.processors.scrub import Scrubber, make_scrubber
 from agentstate.processors.settings import WorkerSettings
 from agentstate.processors.summary_schema import ensure as ensure_summaries
 from agentstate.processors.trimmer import trim_forever
@@ -131,6 +131,6 @@ def row_writers(redis: Redis, client: Client, settings: WorkerSettings, common: 
     return list(output_writers(redis, client, settings, common))
 
 
-def server_scrubber() -> Callable[[str, str], str]:
+def server_scrubber() -> Scrubber:
     """The server-side scrubber for spans that did not pass through our SDK's scrubber."""
     return make_scrubber()

@@ -28,6 +28,13 @@ from tests.conftest import Platform
 )  # fmt: skip
 def test_scrubber(key: str, value: str, expected: str) -> None:
     assert make_scrubber()(key, value) == expected
+    # deferred and flushed with other values (one screening call, duplicates once): the same result
+    scrub, values = make_scrubber(), ["kept"]
+    for _ in range(3):
+        scrub.defer(values, key, value)
+        scrub.defer(values, "input.value", "call me on 415-555-0199 tonight")
+    scrub.flush()
+    assert values == ["kept", *[expected, "call me on [REDACTED:PHONE] tonight"] * 3]
 
 
 def test_plain_otel_spans_are_scrubbed_before_storage(platform: Platform) -> None:
