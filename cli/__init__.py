@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -81,7 +80,6 @@ async def _until_stopped(run: Callable[[asyncio.Event], Coroutine[Any, Any, None
     The server installs its own asyncio signal handlers; a SIGTERM during the seconds of imports
     and start-up before that must still mean "stop cleanly" (drain, ack), not "die mid-way".
     """
-    _tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -89,23 +87,6 @@ async def _until_stopped(run: Callable[[asyncio.Event], Coroutine[Any, Any, None
     if _EARLY_STOP.is_set():
         stop.set()
     await run(stop)
-
-
-GC_THRESHOLDS = (50_000, 20, 100)
-"""Cyclic-GC thresholds of the server processes (CPython's default is ``(700, 10, 10)``)."""
-
-
-def _tune_gc() -> None:
-    """Collect cycles far less often in a server process.
-
-    A batch of 20k spans allocates millions of short-lived objects, nearly all freed by reference
-    counting; with the default thresholds CPython still ran a generation-0 collection every 700
-    allocations and full collections over the whole heap, 13-15% of the writer's and the
-    security worker's CPU per span (``bench/ingest.py``'s mix, in process). What was loaded before
-    the server starts (modules, rules) is moved out of the collector's sight (``gc.freeze``).
-    """
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _fault_hook() -> Callable[[str], None] | None:
