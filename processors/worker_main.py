@@ -24,7 +24,7 @@ import orjson
 import pyarrow as pa
 from redis.asyncio import Redis
 
-from agentstate.processors import span_batch
+from agentstate.processors import cost_batch, span_batch
 from agentstate.processors.budget_config import load_budgets, refresh_budgets
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.detectors.alert import stamp
@@ -34,8 +34,8 @@ from agentstate.processors.global_state import RedisTraceState, TraceState
 from agentstate.processors.global_state import evaluate_batch as evaluate_global
 from agentstate.processors.normalize import normalize
 from agentstate.processors.price_overrides import load_overrides
-from agentstate.processors.pricing import PriceBook, SpanRef, compute_cost
-from agentstate.processors.rows import alert_row, cost_row
+from agentstate.processors.pricing import PriceBook, SpanRef
+from agentstate.processors.rows import alert_row
 from agentstate.processors.settings import WorkerSettings
 from agentstate.processors.span_batch import Item
 from agentstate.processors.writer_main import tune_gc
@@ -115,23 +115,22 @@ def _warm_up(engine: SecurityEngine) -> None:
 
 
 def cost_read(book: PriceBook, budgets: BudgetTracker) -> TableLogic:
-    """Read logic of the cost calculator: model calls picked by one vectorised filter, then priced.
+    """Read logic of the cost calculator: model calls picked by one vectorised filter, priced per batch.
 
-    Only billable model calls (a fraction of agent spans) become Python objects; pricing itself stays
-    :func:`compute_cost` (``genai-prices``: tiers, cache and reasoning prices, prices over time).
+    Each distinct model and minute of the read is quoted once (``genai-prices``: cache and
+    reasoning prices, prices over time) and the costs are Arrow arithmetic (``cost_batch.py``); calls
+    with tiered prices go through :func:`~.pricing.compute_cost`. Rows become Python objects for
+    the budgets only when budgets are set.
     """
 
     async def process(table: pa.Table) -> Output:
-        out: Output = []
-        now = time.time_ns()
-        for ref, span, _ in span_batch.items(span_batch.model_calls(table), content=False):
-            row = compute_cost(span, ref, book)
-            if row is None:
-                continue
-            out.append((S.COSTS_STREAM, cost_row(row, now)))
-            for alert in budgets.add(row):
-                stamped = stamp(alert, ref.project_id, ref.trace_id, ref.span_id, ref.start_time_unix_nano)
-                out.append((S.ALERTS_STREAM, alert_row(stamped)))
+        rows = cost_batch.cost_rows(span_batch.model_calls(table), book, time.time_ns())
+        out: Output = [(S.COSTS_STREAM, row) for row in rows]
+        if budgets.budgets:
+            for row in cost_batch.spend(rows):
+                for alert in budgets.add(row):
+                    stamped = stamp(alert, row.project_id, row.trace_id, row.span_id, row.start_time_unix_nano)
+                    out.append((S.ALERTS_STREAM, alert_row(stamped)))
         return out
 
     return process
