@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import pyarrow as pa
@@ -93,12 +93,23 @@ def dedup_token(stream: str, entries: Sequence[Entry]) -> str:
     return h.hexdigest()
 
 
+CONVERT_ENTRIES: Final = 4
+"""Entries decoded and normalised together (one insert still takes the whole batch)."""
+
+
 def normalised_batches(pairs: list[tuple[str, bytes]], max_value_len: int, scrub: Scrubber | None) -> Converted:
     """Decode trace entries once: the ``otel_traces`` rows, and per entry its normalised batch (IPC).
 
     The rows carry the normalised GenAI columns too, so ClickHouse computes no DEFAULT expression
     for them (those stay for writers that insert raw attributes only, such as the OTel collector).
+    Entries are converted :data:`CONVERT_ENTRIES` at a time and the Arrow tables joined: the Python
+    objects of a conversion (raw attribute dicts, normalised records) live for a few entries, not
+    for the whole batch, so the writer's peak memory follows the batch's Arrow size.
     """
+    if len(pairs) > CONVERT_ENTRIES:
+        parts = [normalised_batches(pairs[i : i + CONVERT_ENTRIES], max_value_len, scrub)
+                 for i in range(0, len(pairs), CONVERT_ENTRIES)]  # fmt: skip
+        return pa.concat_tables([t for t, _ in parts]), [p for _, ps in parts for p in ps]
     seen: list[list[SpanSeen]] = []
     table = traces_to_arrow(pairs, max_value_len, scrub, seen)
     places = [(ref, dur) for entry in seen for ref, dur, _, _ in entry]

@@ -14,6 +14,7 @@ import time
 import uuid
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from agentstate.processors import span_batch
@@ -21,7 +22,7 @@ from agentstate.processors.clickhouse import migrate
 from agentstate.processors.normalize import normalize
 from agentstate.processors.otlp_rows import traces_to_arrow
 from agentstate.processors.span_view import iter_spans
-from agentstate.processors.writer import normalised_batches
+from agentstate.processors.writer import CONVERT_ENTRIES, normalised_batches
 from agentstate.semconv.span_record import NormalizedSpan
 from tests.conftest import SHARED_DATA, Platform
 from tests.processors.golden import otlp_build
@@ -112,6 +113,21 @@ def test_one_pass_batch_equals_the_normaliser_on_decoded_attributes() -> None:
                                    if to_json(span).get(k) != v}  # fmt: skip
     assert mismatches == {}
     assert any(s.input_messages for _, s, _ in items) and any(s.input_tokens for _, s, _ in items)
+
+
+def test_a_batch_is_converted_a_few_entries_at_a_time_with_the_same_result() -> None:
+    """Past ``CONVERT_ENTRIES`` the writer converts in slices and joins the tables: same rows, one
+    payload per entry, whatever each slice holds (golden spans, or a lone span without GenAI fields)."""
+    cases = all_cases()
+    bodies = [otlp_build.request(cases[i::3], time.time_ns()) for i in range(3)]
+    bodies += [otlp_build.request(cases[:1], time.time_ns())] * (CONVERT_ENTRIES + 1)
+    pairs = [(f"p{i}", body) for i, body in enumerate(bodies)]
+    table, payloads = normalised_batches(pairs, 262_144, None)
+    one_by_one = [normalised_batches([pair], 262_144, None) for pair in pairs]
+    assert len(pairs) > CONVERT_ENTRIES and len(payloads) == len(pairs)
+    assert table.equals(pa.concat_tables([t for t, _ in one_by_one]))
+    alone = [p for _, ps in one_by_one for p in ps]
+    assert all(span_batch.from_ipc([a]).equals(span_batch.from_ipc([b])) for a, b in zip(payloads, alone, strict=True))
 
 
 def test_model_calls_filter_keeps_exactly_the_billable_spans() -> None:
