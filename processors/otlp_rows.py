@@ -23,7 +23,7 @@ from agentstate.processors import log_events
 from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
 from agentstate.processors.log_events import EventSeen
 from agentstate.processors.pricing import SpanRef
-from agentstate.processors.scrub import Scrubber
+from agentstate.processors.scrub import ScrubBatch, Scrubber
 from agentstate.processors.span_view import plain
 from agentstate.semconv.attributes import SCRUBBED_MARK
 
@@ -75,7 +75,7 @@ class _MapBuilder:
         self.offsets: list[int] = [0]
         self.vcap = vcap
 
-    def add(self, kvs: Any, scrub: Scrubber | None, raw: dict[str, str] | None = None) -> None:
+    def add(self, kvs: Any, scrub: ScrubBatch | None, raw: dict[str, str] | None = None) -> None:
         keys, values, vcap = self.keys, self.values, self.vcap
         for kv in kvs:
             key = kv.key
@@ -155,6 +155,7 @@ def traces_to_arrow(
     ln_state: list[str] = []
     ln_attrs = _MapBuilder(max_value_len)
     kinds, codes = SPAN_KINDS, STATUS_CODES
+    batch = scrub.batch() if scrub is not None else None
     for project, body in entries:
         req = ExportTraceServiceRequest.FromString(body)
         entry_seen: list[SpanSeen] | None = None
@@ -166,7 +167,7 @@ def traces_to_arrow(
             rb.add(rs.resource.attributes, None)
             rkeys, rvals = rb.keys, rb.values
             service = ""
-            sc = scrub
+            sc = batch
             for k, v in zip(rkeys, rvals, strict=True):
                 if k == "service.name":
                     service = v
@@ -212,8 +213,8 @@ def traces_to_arrow(
                         ln_state.append(ln.trace_state)
                         ln_attrs.add(ln.attributes, sc)
                     ln_off.append(len(ln_tid))
-    if scrub is not None:
-        scrub.flush()
+    if batch is not None:
+        batch.flush()
     ns = pa.timestamp("ns")
     columns = [
         pa.array(ts, ns),
@@ -259,6 +260,7 @@ def logs_to_arrow(
     res = _MapBuilder(max_value_len)
     scope_attrs = _MapBuilder(max_value_len)
     log_attrs = _MapBuilder(max_value_len)
+    batch = scrub.batch() if scrub is not None else None
     for project, body in entries:
         req = ExportLogsServiceRequest.FromString(body)
         entry_seen: list[EventSeen] | None = None
@@ -305,16 +307,16 @@ def logs_to_arrow(
                     scope_attrs.extend_same(sb.keys, sb.values)
                     span_hex = row[2]
                     if entry_seen is None or not span_hex:
-                        log_attrs.add(rec.attributes, scrub)
+                        log_attrs.add(rec.attributes, batch)
                         continue
                     raw: dict[str, str] = {}
-                    log_attrs.add(rec.attributes, scrub, raw)
+                    log_attrs.add(rec.attributes, batch, raw)
                     name = log_events.event_name(rec.event_name, raw)
                     if log_events.is_genai(name):
                         ref = SpanRef(project, row[1], span_hex, row[0], service)
                         entry_seen.append((ref, name, raw_body, raw))
-    if scrub is not None:
-        scrub.flush()
+    if batch is not None:
+        batch.flush()
     arrays: list[pa.Array] = []
     for c in LOG_COLUMNS:
         if c == "ResourceAttributes":

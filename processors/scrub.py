@@ -19,28 +19,52 @@ _CHUNK = 2_000
 class Scrubber:
     """Redacts string attribute values unless their key is structural.
 
-    Call it for one value, or :meth:`defer` every value of a conversion and :meth:`flush` once:
-    the deferred values are deduplicated (agents resend the same prompts and documents) and screened
-    together, one Hyperscan call per :data:`_CHUNK` distinct values instead of one per value. In
-    endpoint keys (``url.full``, ``gen_ai.openai.api_base`` ...) loopback and private IPs stay.
+    Call it for one value, or open a :meth:`batch` per conversion, :meth:`ScrubBatch.defer` every
+    value and :meth:`ScrubBatch.flush` once: the deferred values are deduplicated (agents resend
+    the same prompts and documents) and screened together, one Hyperscan call per :data:`_CHUNK`
+    distinct values instead of one per value. In endpoint keys (``url.full``,
+    ``gen_ai.openai.api_base`` ...) loopback and private IPs stay. One scrubber serves every
+    consumer of the writer; each conversion has its own batch (they run on worker threads).
     """
 
-    __slots__ = ("_pending", "_redactor", "_safe")
+    __slots__ = ("_redactor", "_safe")
 
     def __init__(self, redactor: Redactor = DEFAULT_REDACTOR) -> None:
         self._redactor = redactor
         self._safe: dict[str, bool] = {}
-        self._pending: list[tuple[list[str], int, bool]] = []
 
     def __call__(self, key: str, value: str) -> str:
         """``value`` redacted now (or as is when ``key`` is structural)."""
-        if not self._wanted(key, value):
+        if not self.wanted(key, value):
             return value
         return self._redactor.redact_counting(value, endpoint=is_endpoint_key(key))[0]
 
+    def batch(self) -> ScrubBatch:
+        """A batch of deferred values for one conversion."""
+        return ScrubBatch(self, self._redactor)
+
+    def wanted(self, key: str, value: str) -> bool:
+        """Whether ``value`` of ``key`` is redacted (free text of five characters or more)."""
+        safe = self._safe.get(key)
+        if safe is None:
+            safe = is_safe_key(key)
+            if len(self._safe) < _MAX_CACHED_KEYS:
+                self._safe[key] = safe
+        return not safe and len(value) >= 5
+
+
+class ScrubBatch:
+    """The values one conversion deferred, redacted in place by :meth:`flush`."""
+
+    __slots__ = ("_pending", "_redactor", "_scrubber")
+
+    def __init__(self, scrubber: Scrubber, redactor: Redactor) -> None:
+        self._scrubber, self._redactor = scrubber, redactor
+        self._pending: list[tuple[list[str], int, bool]] = []
+
     def defer(self, values: list[str], key: str, value: str) -> None:
         """Append ``value`` to ``values``; :meth:`flush` redacts it there in place."""
-        if self._wanted(key, value):
+        if self._scrubber.wanted(key, value):
             self._pending.append((values, len(values), is_endpoint_key(key)))
         values.append(value)
 
@@ -55,14 +79,6 @@ class Scrubber:
                 done[item] = text
         for values, i, endpoint in pending:
             values[i] = done[(values[i], endpoint)]
-
-    def _wanted(self, key: str, value: str) -> bool:
-        safe = self._safe.get(key)
-        if safe is None:
-            safe = is_safe_key(key)
-            if len(self._safe) < _MAX_CACHED_KEYS:
-                self._safe[key] = safe
-        return not safe and len(value) >= 5
 
 
 def make_scrubber(redactor: Redactor = DEFAULT_REDACTOR) -> Scrubber:
