@@ -29,6 +29,7 @@ HOT_MODULES = (
     "processors/otlp_rows.py",
     "processors/detectors/alert.py",
     "processors/detectors/anomaly.py",
+    "processors/detectors/baselines.py",
     "processors/detectors/engine.py",
     "processors/detectors/injection.py",
     "processors/detectors/leakage.py",

@@ -17,7 +17,7 @@ from agentstate.processors.detectors.alert import Alert
 from agentstate.processors.pricing import PriceBook, SpanRef, total_cost_usd
 from agentstate.semconv.span_record import NormalizedSpan, SpanCategory
 
-Item = tuple[SpanRef, NormalizedSpan, "int | None"]
+Item = tuple[SpanRef, NormalizedSpan, int | None]
 _Groups = dict[tuple[str, ...], list[tuple[int, float]]]
 
 
