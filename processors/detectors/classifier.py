@@ -9,6 +9,13 @@ tier-0 rules in :data:`~agentstate.processors.detectors.screen.ALL_RULES` order.
 
 Heads: ``direct`` judges user input (injection and jailbreaks), ``indirect`` judges data that
 reaches the model (tool results, retrieved documents), where planted instructions are the attack.
+
+Window scoring (:meth:`Runtime.judge`): a planted instruction is a sentence or two in a long
+document, and the document's other words dilute it. A head with a :attr:`Head.window` also scores
+every window of that many bytes of the token stream (one every :attr:`Head.stride` bytes) and keeps
+the highest score; the n-grams of every window come from one Hyperscan scan that reports where each
+occurs (:meth:`~agentstate.processors.detectors.features.FeatureScanner.matches`). A text no longer
+than a window is scored once, as a whole.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ class Head:
     :attr:`long_threshold` instead of :attr:`threshold`: out of source, long attacks (role-play
     jailbreaks, stuffed documents) score lower than short ones while long benign texts rarely score
     high, so leave-one-source-out validation chooses a second threshold for them (``loso.py``).
+    A text longer than :attr:`window` bytes of token stream is scored by its best window too
+    (:meth:`Runtime.judge`; ``0``: the whole text only).
     """
 
     bias: float
@@ -43,6 +52,8 @@ class Head:
     threshold: float
     long_threshold: float | None = None
     long_from: int = 0
+    window: int = 0
+    stride: int = 0
 
     def threshold_for(self, tokens: int) -> float:
         """The threshold for a text of ``tokens`` tokens."""
@@ -53,10 +64,13 @@ class Head:
     def probability(self, features: Iterable[int]) -> float:
         """``sigmoid(bias + sum of weights)`` over the features present."""
         w = self.weights
-        z = self.bias + sum(w[f] for f in features)
-        if z < -30.0:
-            return 0.0
-        return 1.0 / (1.0 + math.exp(-z))
+        return _sigmoid(self.bias + sum(w[f] for f in features))
+
+
+def _sigmoid(z: float) -> float:
+    if z < -30.0:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +99,8 @@ class Model:
                     "weights": list(h.weights),
                     "long_threshold": h.long_threshold,
                     "long_from": h.long_from,
+                    "window": h.window,
+                    "stride": h.stride,
                 }
                 for name, h in self.heads.items()
             },
@@ -100,6 +116,8 @@ class Model:
                 float(h["threshold"]),
                 None if h.get("long_threshold") is None else float(h["long_threshold"]),
                 int(h.get("long_from", 0)),
+                int(h.get("window", 0)),
+                int(h.get("stride", 0)),
             )
             for name, h in doc["heads"].items()
         }
@@ -131,6 +149,47 @@ class Runtime:
                 found.append(f)
         return found
 
+    def judge(self, stream: bytes, rule_positions: Sequence[int], head: str) -> tuple[list[int], float]:
+        """The features present (as :meth:`features`) and ``head``'s probability: of the whole text,
+        or of its best window when the text is longer than the head's window (the higher of both)."""
+        h = self.model.heads[head]
+        if not h.window or len(stream) <= h.window:
+            found = self.features(stream, rule_positions, head)
+            return found, h.probability(found)
+        rules = [f for i in rule_positions if (f := self.rule_features[i]) is not None]
+        width, stride, widths, w = h.window, h.stride, self.scanners[head].widths, h.weights
+        last = (len(stream) - width - 1) // stride + 1  # the first window to reach the end
+        sums = [0.0] * (last + 1)
+        counted: dict[int, int] = {}  # feature -> the last window its weight was added to (-1: none)
+        get = counted.get
+        whole = 0.0
+        for f, end in self.scanners[head].matches(stream):
+            # the windows k with k * stride <= start and end <= k * stride + width; the matches of
+            # one feature come in order, so their windows only move right: each is counted once
+            hi = (end - widths[f]) // stride
+            if hi > last:
+                hi = last
+            lo = (end - width - 1) // stride + 1
+            c = get(f)
+            if c is None:
+                c = counted[f] = -1
+                whole += w[f]
+            if lo <= c:
+                lo = c + 1
+            if lo < 0:
+                lo = 0
+            if lo <= hi:
+                counted[f] = hi
+                wf = w[f]
+                sums[lo] += wf
+                if hi == lo + 1:  # a window twice the stride holds a match twice at most
+                    sums[hi] += wf
+                elif hi > lo:
+                    for k in range(lo + 1, hi + 1):
+                        sums[k] += wf
+        base = h.bias + sum(w[f] for f in rules)
+        return [*counted, *rules], _sigmoid(base + max(max(sums), whole))
+
 
 def runtime_for(model: Model) -> Runtime:
     """Compile ``model``'s vocabulary (per head) and map the current rules onto its rule features."""
@@ -139,7 +198,7 @@ def runtime_for(model: Model) -> Runtime:
     if model.heads:
         for name, head in model.heads.items():
             ids = [j for j in range(model.rule_offset) if head.weights[j] != 0.0]
-            scanners[name] = FeatureScanner([model.ngrams[j] for j in ids], ids)
+            scanners[name] = FeatureScanner([model.ngrams[j] for j in ids], ids, positions=head.window > 0)
     else:
         scanners[None] = FeatureScanner(model.ngrams)
     return Runtime(model, scanners, tuple(index.get(r.id) for r in ALL_RULES))

@@ -8,6 +8,12 @@ non-ASCII — turned into a `` | `` word, framed by spaces: ``"Ignore the above.
 literals compiles in a fraction of a second and scans a 2 KB text in a few microseconds, reporting
 each feature present once (``HS_FLAG_SINGLEMATCH``). Training (``train.py``) and serving use this
 same extractor, so they agree on every feature.
+
+Window scoring (``classifier.py``) needs where each n-gram occurs: :meth:`FeatureScanner.matches`
+scans a second database without ``HS_FLAG_SINGLEMATCH`` and reports every occurrence with its end
+offset, so the n-grams of every window come from that one scan. A window of width ``W`` starting at
+byte ``s`` holds the n-grams lying wholly in ``stream[s : s + W]``: exactly those a counter sees in
+:func:`window_text` of it, which is how training and validation compute them.
 """
 
 from __future__ import annotations
@@ -38,8 +44,29 @@ def phrases(stream: bytes) -> str:
     return stream.replace(b"|", b" _ ").decode("ascii")
 
 
+def window_starts(size: int, width: int, stride: int) -> range:
+    """Start offsets of the windows of a stream of ``size`` bytes: every ``stride`` bytes until one
+    reaches the end (a stream no longer than ``width`` is one window)."""
+    if size <= width:
+        return range(1)
+    count = 1 + -(-(size - width) // stride)  # the last window is the first to reach the end
+    return range(0, count * stride, stride)
+
+
+def window_text(stream: bytes, start: int, width: int) -> bytes:
+    """The whole words of ``stream[start : start + width]`` (from its first space to its last): its
+    n-grams are those lying wholly in the window."""
+    sub = stream[start : start + width]
+    i, j = sub.find(b" "), sub.rfind(b" ")
+    return sub[i : j + 1] if j > i else b""
+
+
 def _collect(feature: int, _from: int, _to: int, _flags: int, found: list[int]) -> None:
     found.append(feature)
+
+
+def _collect_at(feature: int, _from: int, to: int, _flags: int, found: list[tuple[int, int]]) -> None:
+    found.append((feature, to))
 
 
 class FeatureScanner:
@@ -48,23 +75,39 @@ class FeatureScanner:
     Args:
         ngrams: Space-separated words (lower-case ASCII letters, digits, ``_``).
         ids: The feature id of each n-gram (default: its position).
+        positions: Also compile the database :meth:`matches` scans (for window scoring).
     """
 
-    def __init__(self, ngrams: Sequence[str], ids: Sequence[int] | None = None) -> None:
+    def __init__(self, ngrams: Sequence[str], ids: Sequence[int] | None = None, *, positions: bool = False) -> None:
         import hyperscan as hs
 
         self.ngrams = tuple(ngrams)
         self._db: Any = None
+        self._all: Any = None
+        self._ids = list(range(len(self.ngrams))) if ids is None else list(ids)
+        # bytes each feature's literal spans in a stream: a match starts this far before its end
+        self.widths: dict[int, int] = {f: len(g) + 2 for f, g in zip(self._ids, self.ngrams, strict=True)}
         if self.ngrams:
             self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
             n = len(self.ngrams)
-            self._db.compile(expressions=[f" {g} ".encode() for g in self.ngrams],
-                             ids=list(range(n)) if ids is None else list(ids), elements=n,
+            self._db.compile(expressions=[f" {g} ".encode() for g in self.ngrams], ids=self._ids, elements=n,
                              flags=[hs.HS_FLAG_SINGLEMATCH] * n)  # fmt: skip
+            if positions:
+                self._all = hs.Database(mode=hs.HS_MODE_BLOCK)
+                self._all.compile(expressions=[f" {g} ".encode() for g in self.ngrams], ids=self._ids, elements=n)
 
     def scan(self, stream: bytes) -> list[int]:
         """Feature ids present in a token stream (unordered, each once)."""
         found: list[int] = []
         if self._db is not None:
             self._db.scan(stream, match_event_handler=_collect, context=found)
+        return found
+
+    def matches(self, stream: bytes) -> list[tuple[int, int]]:
+        """Every occurrence in a token stream as ``(feature id, end offset)``, in order of end offset."""
+        found: list[tuple[int, int]] = []
+        if self._all is not None:
+            self._all.scan(stream, match_event_handler=_collect_at, context=found)
+        elif self.ngrams:
+            raise ValueError("scanner compiled without positions=True")
         return found

@@ -2,7 +2,9 @@
 
 For each source repository: choose the n-grams and fit both heads on every other source, then score
 the rows of the one left out. The pooled out-of-source scores give the thresholds and the table per
-source, which predicts what users will see on sources we never saw. Per head, texts shorter than a
+source, which predicts what users will see on sources we never saw. A text longer than its head's
+window (:data:`~.train.WINDOWS`) scores as its best window or the whole text, whichever is higher,
+as at run time (``classifier.Runtime.judge``). Per head, texts shorter than a
 length cut and texts at least that long get a threshold each: the pair (and the cut, one of
 :data:`LONG_CUTS`) that flags the most attacks while keeping precision ≥ 0.98 with a false positive
 rate ≤ 0.5 % on user input and ≤ 1 % on documents and tool outputs; no threshold is under
@@ -14,12 +16,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from agentstate.processors.detectors import train as T
-from agentstate.processors.detectors.features import length
+from agentstate.processors.detectors.features import length, phrases
 from agentstate.processors.detectors.prepare import prepare
 from agentstate.processors.detectors.screen import ALL_RULES, rule_score
-from agentstate.processors.detectors.train import LONG, THRESHOLDS, Row, candidates, head_rows, select
+from agentstate.processors.detectors.train import LONG, THRESHOLDS, WINDOWS, Row, candidates, head_rows, select
 
 TARGET_FPR = {"direct": 0.005, "indirect": 0.01}
 TARGET_PRECISION = 0.98
@@ -72,13 +75,16 @@ def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[f
 
     prepared = [prepare(r.text) for r in rows]
     labels = [r.label for r in rows]
-    x, vocab = candidates(prepared)
+    x, vocab, transform = candidates(prepared)
     col = {g: j for j, g in enumerate(vocab)}
+    win = T.windows(rows, prepared)
+    xw = transform([phrases(t) for t in win.texts])
     indptr, indices = [0], []
     for p in prepared:
         indices.extend(sorted(set(p.rule_positions)))
         indptr.append(len(indices))
     rules = csr_matrix(([1.0] * len(indices), indices, indptr), shape=(len(rows), len(ALL_RULES)))
+    wx_all = hstack([xw, rules[win.owner]]).tocsc()
     by_head = {h: head_rows(rows, h) for h in ("direct", "indirect")}
     scores = {h: [0.0] * len(rows) for h in by_head}
     for source in sorted({r.source for r in rows}):
@@ -86,15 +92,28 @@ def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[f
         held_set = set(held)
         train = [i for i in range(len(rows)) if i not in held_set]
         ngrams = select(x, rows, by_head, vocab, train)
-        feats = hstack([x[:, [col[g] for g in ngrams]], rules]).tocsr()
+        cols = [col[g] for g in ngrams]
+        feats = hstack([x[:, cols], rules]).tocsr()
+        wx = wx_all[:, cols + list(range(len(vocab), len(vocab) + len(ALL_RULES)))].tocsr()
+
+        def twins(wanted: list[tuple[int, list[int]]], cols: list[int] = cols) -> Any:
+            width = WINDOWS["indirect"][0]
+            texts = [phrases(T.ablate(prepared[i].stream, starts, width)) for i, starts in wanted]
+            return hstack([transform(texts)[:, cols], csr_matrix((len(wanted), len(ALL_RULES)))]).tocsr()
+
+        held_windows = [k for k, i in enumerate(win.owner) if i in held_set]
         for head, idx in by_head.items():
             fit_rows = [i for i in idx if i not in held_set]
             if len({labels[i] for i in fit_rows}) < 2:
                 continue
-            bias, weights = T.fit_head(feats, rows, fit_rows)
-            z = feats[held] @ np.asarray(weights) + bias
-            for i, p in zip(held, 1.0 / (1.0 + np.exp(-z)), strict=True):
-                scores[head][i] = float(p)
+            bias, weights = T.fit_windowed(head, feats, rows, fit_rows, win, wx, twins)
+            z = dict(zip(held, feats[held] @ np.asarray(weights) + bias, strict=True))
+            for k, zw in zip(held_windows, wx[held_windows] @ np.asarray(weights) + bias, strict=True):
+                i = win.owner[k]
+                if (head == "indirect") is rows[i].data:
+                    z[i] = max(z[i], zw)
+            for i, zi in z.items():
+                scores[head][i] = float(1.0 / (1.0 + np.exp(-zi)))
         print(f"  fold {source}: {len(held)} rows held out, {len(ngrams)} n-grams", flush=True)
     tier0 = [rule_score(p.hits, r.data) for p, r in zip(prepared, rows, strict=True)]
     return scores["direct"], scores["indirect"], tier0, [length(p.stream) for p in prepared]

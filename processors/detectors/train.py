@@ -13,6 +13,14 @@ Recipe: word 1–3-grams of each text's token stream are the candidates; per hea
 :data:`MAX_DF` of all rows are dropped: they would cost a Hyperscan report on most texts); the
 features are then extracted with the serving code (:func:`~.prepare.prepare` and
 :class:`~.features.FeatureScanner`) and an L2 logistic regression is fitted per head.
+
+At run time a long document is also scored by its best window (:data:`WINDOWS`), so training looks
+at windows too (:func:`fit_windowed`): the ``indirect`` head is refitted with an *ablated twin* of
+each long attack document, labelled benign: the document with its attack-looking windows cut out.
+Documents from a source that has only attacks (BIPIA's are calendar entries and e-mails) otherwise
+teach the head that their format is the attack; their twins keep the format and lose the
+instruction. (A head with windows on user input would also learn from the windows of the benign
+texts, :data:`NEGATIVE_WINDOWS`.)
 """
 
 from __future__ import annotations
@@ -20,13 +28,13 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from agentstate.processors.detectors.classifier import MODEL_FILE, Head, Model, dumps, runtime_for
-from agentstate.processors.detectors.features import BREAK, phrases
+from agentstate.processors.detectors.classifier import MODEL_FILE, Head, Model, Runtime, dumps, runtime_for
+from agentstate.processors.detectors.features import BREAK, phrases, window_starts, window_text
 from agentstate.processors.detectors.prepare import Prepared, prepare
 from agentstate.processors.detectors.screen import ALL_RULES
 
@@ -45,11 +53,23 @@ MIN_SOURCES: Final = {"direct": 3, "indirect": 2}
 C: Final = 0.03
 CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
-THRESHOLDS: Final = {"direct": 0.87, "indirect": 0.965}
+THRESHOLDS: Final = {"direct": 0.87, "indirect": 0.97}
 """Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``)."""
-LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.725)}
+LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.77)}
 """Per head: texts of this many tokens or more (``features.length``) and their threshold, chosen
 with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``; never under 0.5)."""
+WINDOWS: Final = {"direct": (0, 0), "indirect": (384, 192)}
+"""Per head: window width and stride (bytes of token stream) of window scoring (``classifier.py``;
+``0``: whole texts only), chosen by leave-one-source-out: a planted instruction is a small part of a
+long document, and the best window scores it without the rest diluting it. User input has none:
+windows of 512–768 bytes lifted in-the-wild jailbreaks from 0.708 to 0.745–0.794 out of source, but
+at the thresholds that keeps user input precise the hand-written hard negatives and the dev set's
+attacks no longer both held (a window of a benign text loses the words that made it benign)."""
+NEGATIVE_WINDOWS: Final = frozenset({"direct"})
+"""Heads also fitted on the windows of the benign texts they judge, as benign (with a window only:
+without it a head with windows flags benign system-prompt templates by a part of them)."""
+TWINS: Final = frozenset({"indirect"})
+"""Heads refitted with the ablated twins of the long attacks they judge (as benign)."""
 DIGITS: Final = 4
 MIN_WEIGHT: Final = 0.05
 """N-gram weights below this are dropped: each feature present costs a Hyperscan report (~0.3 µs)."""
@@ -102,8 +122,9 @@ def head_rows(rows: Sequence[Row], head: str) -> list[int]:
     return list(range(len(rows)))
 
 
-def candidates(prepared: Sequence[Prepared]) -> tuple[Any, list[str]]:
-    """Binary document-term matrix of word 1–3-grams of the token streams, and its vocabulary."""
+def candidates(prepared: Sequence[Prepared]) -> tuple[Any, list[str], Callable[[Sequence[str]], Any]]:
+    """Binary document-term matrix of word 1–3-grams of the token streams, its vocabulary, and the
+    function giving the same columns for other :func:`~.features.phrases` texts (windows)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     words = r"\S+"
@@ -114,7 +135,11 @@ def candidates(prepared: Sequence[Prepared]) -> tuple[Any, list[str]]:
     for gram, j in cv.vocabulary_.items():
         vocab[j] = gram
     keep = [j for j, gram in enumerate(vocab) if BREAK not in gram.split(" ")]
-    return x.tocsc()[:, keep], [vocab[j] for j in keep]
+
+    def transform(texts: Sequence[str]) -> Any:
+        return cv.transform(texts).tocsc()[:, keep]
+
+    return x.tocsc()[:, keep], [vocab[j] for j in keep], transform
 
 
 def select(x: Any, rows: Sequence[Row], rows_by_head: dict[str, list[int]], vocab: Sequence[str],
@@ -156,49 +181,141 @@ def select(x: Any, rows: Sequence[Row], rows_by_head: dict[str, list[int]], voca
 
 def matrix(prepared: Sequence[Prepared], ngrams: Sequence[str]) -> Any:
     """Features of every text through the serving extractor (n-grams, then rules)."""
+    rt = runtime_for(Model(tuple(ngrams), tuple(r.id for r in ALL_RULES), {}))
+    return _features(rt, [(p.stream, p.rule_positions) for p in prepared], len(ngrams))
+
+
+def _features(rt: Runtime, texts: Sequence[tuple[bytes, Sequence[int]]], n_ngrams: int) -> Any:
+    """Binary feature matrix of ``(token stream, rule positions)`` pairs through the serving extractor."""
     from scipy.sparse import csr_matrix
 
-    model = Model(tuple(ngrams), tuple(r.id for r in ALL_RULES), {})
-    rt = runtime_for(model)
     indptr, indices = [0], []
-    for p in prepared:
-        indices.extend(sorted(set(rt.features(p.stream, p.rule_positions))))
+    for stream, rule_positions in texts:
+        indices.extend(sorted(set(rt.features(stream, rule_positions))))
         indptr.append(len(indices))
-    n = len(ngrams) + len(ALL_RULES)
-    return csr_matrix(([1.0] * len(indices), indices, indptr), shape=(len(prepared), n))
+    return csr_matrix(([1.0] * len(indices), indices, indptr), shape=(len(texts), n_ngrams + len(ALL_RULES)))
 
 
 def fit_head(x: Any, rows: Sequence[Row], fit: Sequence[int]) -> tuple[float, list[float]]:
-    """Bias and weights of one head's logistic regression on the rows ``fit``.
+    """Bias and weights of one head's logistic regression on the rows ``fit``."""
+    return _fit(x[list(fit)], [rows[i].label for i in fit], [(rows[i].source, rows[i].label) for i in fit])
 
-    Each (source, label) group weighs ``n ** (1 - BALANCE)`` in total: with ``BALANCE`` 1 every
-    group counts the same, so no large source decides what the model learns.
-    """
+
+def _fit(x: Any, labels: Sequence[bool], groups: Sequence[tuple[str, bool]]) -> tuple[float, list[float]]:
+    """Logistic regression where each (source, label) group weighs ``n ** (1 - BALANCE)`` in total:
+    with ``BALANCE`` 1 every group counts the same, so no large source decides what the model learns."""
     from collections import Counter
 
     from sklearn.linear_model import LogisticRegression
 
-    sizes = Counter((rows[i].source, rows[i].label) for i in fit)
-    weights = [sizes[(rows[i].source, rows[i].label)] ** -BALANCE for i in fit]
-    scale = len(fit) / sum(weights)
+    sizes = Counter(groups)
+    weights = [sizes[g] ** -BALANCE for g in groups]
+    scale = len(groups) / sum(weights)
     lr = LogisticRegression(C=C, solver="liblinear", class_weight=CLASS_WEIGHT, max_iter=1000, random_state=SEED)
-    lr.fit(x[list(fit)], [rows[i].label for i in fit], sample_weight=[w * scale for w in weights])
+    lr.fit(x, list(labels), sample_weight=[w * scale for w in weights])
     return float(lr.intercept_[0]), [float(w) for w in lr.coef_[0]]
+
+
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """The windows of every text longer than the window of the head that judges it.
+
+    Attributes:
+        owner: The row of each window.
+        start: Its start offset in the row's token stream.
+        texts: Its whole words (:func:`~.features.window_text`).
+    """
+
+    owner: list[int]
+    start: list[int]
+    texts: list[bytes]
+
+
+def windows(rows: Sequence[Row], prepared: Sequence[Prepared]) -> Windows:
+    """Each text's windows under the head that judges it (``indirect`` for data)."""
+    out = Windows([], [], [])
+    for i, (r, p) in enumerate(zip(rows, prepared, strict=True)):
+        width, stride = WINDOWS["indirect" if r.data else "direct"]
+        if width and len(p.stream) > width:
+            for start in window_starts(len(p.stream), width, stride):
+                out.owner.append(i)
+                out.start.append(start)
+                out.texts.append(window_text(p.stream, start, width))
+    return out
+
+
+def ablate(stream: bytes, starts: Sequence[int], width: int) -> bytes:
+    """``stream`` without the windows at ``starts`` (the pieces left are joined by a break)."""
+    keep, pos = [], 0
+    for start in sorted(starts):
+        if start > pos:
+            keep.append(stream[pos:start])
+        pos = max(pos, start + width)
+    keep.append(stream[pos:])
+    return b" | ".join(keep)
+
+
+def fit_windowed(head: str, x: Any, rows: Sequence[Row], fit: Sequence[int], win: Windows, wx: Any,
+                 twins: Callable[[list[tuple[int, list[int]]]], Any]) -> tuple[float, list[float]]:  # fmt: skip
+    """Bias and weights of ``head`` on the rows ``fit``, with windows (see the module docstring).
+
+    Args:
+        head: The head.
+        x: Features of every row.
+        rows: Every row.
+        fit: The rows to fit on.
+        win: Every row's windows.
+        wx: Features of every window (its n-grams and its row's rules).
+        twins: Features (n-grams only) of rows' token streams without the windows at given starts.
+    """
+    from scipy.sparse import vstack
+
+    fit_set = set(fit)
+    mine = [k for k, i in enumerate(win.owner) if i in fit_set and rows[i].data is (head == "indirect")]
+    extra = [k for k in mine if not rows[win.owner[k]].label] if head in NEGATIVE_WINDOWS else []
+    xs = vstack([x[list(fit)], wx[extra]]).tocsr()
+    labels = [rows[i].label for i in fit] + [False] * len(extra)
+    groups = [(rows[i].source, rows[i].label) for i in fit] + [(rows[win.owner[k]].source, False) for k in extra]
+    bias, weights = _fit(xs, labels, groups)
+    if head not in TWINS:
+        return bias, weights
+    import numpy as np
+
+    # where the attack is, by the n-grams alone: a rule hit counts in every window of its document
+    attacks = [k for k in mine if rows[win.owner[k]].label]
+    z = wx[attacks] @ np.asarray(weights[: x.shape[1] - len(ALL_RULES)] + [0.0] * len(ALL_RULES)) + bias
+    cut: dict[int, list[tuple[float, int]]] = {}
+    for k, zk in zip(attacks, z, strict=True):
+        cut.setdefault(win.owner[k], []).append((float(zk), win.start[k]))
+    # cut every window the head finds attack-like, and the most attack-like one in any case
+    wanted = [(i, sorted({max(c)[1]} | {s for zk, s in c if zk > 0.0})) for i, c in sorted(cut.items())]
+    xt = twins(wanted)
+    xs = vstack([xs, xt]).tocsr()
+    return _fit(xs, labels + [False] * len(wanted), groups + [(rows[i].source, False) for i, _ in wanted])
 
 
 def build(rows: Sequence[Row]) -> Model:
     """Train the model on every row."""
     prepared = [prepare(r.text) for r in rows]
     by_head = {h: head_rows(rows, h) for h in ("direct", "indirect")}
-    x, vocab = candidates(prepared)
+    x, vocab, _ = candidates(prepared)
     ngrams = select(x, rows, by_head, vocab, range(len(rows)))
     feats = matrix(prepared, ngrams)
+    win = windows(rows, prepared)
+    rt = runtime_for(Model(tuple(ngrams), tuple(r.id for r in ALL_RULES), {}))
+    wx = _features(rt, [(t, prepared[i].rule_positions) for i, t in zip(win.owner, win.texts, strict=True)],
+                   len(ngrams))  # fmt: skip
+
+    def twins(wanted: list[tuple[int, list[int]]]) -> Any:
+        width = WINDOWS["indirect"][0]
+        return _features(rt, [(ablate(prepared[i].stream, starts, width), []) for i, starts in wanted], len(ngrams))
+
     heads = {}
     for name, idx in by_head.items():
-        bias, weights = fit_head(feats, rows, idx)
+        bias, weights = fit_windowed(name, feats, rows, idx, win, wx, twins)
         long_from, long_threshold = LONG[name]
         heads[name] = Head(round(bias, DIGITS), tuple(round(w, DIGITS) for w in weights), THRESHOLDS[name],
-                           long_threshold, long_from)  # fmt: skip
+                           long_threshold, long_from, *WINDOWS[name])  # fmt: skip
     return prune(Model(tuple(ngrams), tuple(r.id for r in ALL_RULES), heads))
 
 
@@ -213,7 +330,9 @@ def prune(model: Model) -> Model:
     keep = [j for j in range(n) if any(w[j] != 0.0 for w in weights.values())]
     keep += list(range(n, n + len(model.rules)))
     heads = {
-        k: Head(h.bias, tuple(weights[k][j] for j in keep), h.threshold, h.long_threshold, h.long_from)
+        k: Head(
+            h.bias, tuple(weights[k][j] for j in keep), h.threshold, h.long_threshold, h.long_from, h.window, h.stride
+        )
         for k, h in model.heads.items()
     }
     return Model(tuple(model.ngrams[j] for j in keep if j < n), model.rules, heads)
