@@ -53,12 +53,12 @@ MIN_SOURCES: Final = {"direct": 3, "indirect": 2}
 C: Final = 0.03
 CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
-THRESHOLDS: Final = {"direct": 0.87, "indirect": 0.97}
+THRESHOLDS: Final = {"direct": 0.87, "indirect": 0.965}
 """Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``)."""
-LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.77)}
+LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.75)}
 """Per head: texts of this many tokens or more (``features.length``) and their threshold, chosen
 with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``; never under 0.5)."""
-WINDOWS: Final = {"direct": (0, 0), "indirect": (384, 192)}
+WINDOWS: Final = {"direct": (0, 0), "indirect": (512, 256)}
 """Per head: window width and stride (bytes of token stream) of window scoring (``classifier.py``;
 ``0``: whole texts only), chosen by leave-one-source-out: a planted instruction is a small part of a
 long document, and the best window scores it without the rest diluting it. User input has none:
