@@ -97,11 +97,10 @@ def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> S
     runtime = classifier.shipped()
     name = "indirect" if indirect else "direct"
     head = runtime.model.heads[name]
-    features = runtime.features(p.stream, p.rule_positions, name)
+    features, probability = runtime.judge(p.stream, p.rule_positions, name)  # best window of a long document
     hits = p.hits if indirect else tuple(h for h in p.hits if not h.rule.id.startswith("indirect."))
     threshold = head.threshold_for(length(p.stream))
-    result = Score(rule_score(p.hits, indirect), hits, p.norm, head.probability(features), threshold, name,
-                   tuple(features))  # fmt: skip
+    result = Score(rule_score(p.hits, indirect), hits, p.norm, probability, threshold, name, tuple(features))
     if not result.flagged and len(p.norm) > _KEEP_TEXT:
         # the cache holds thousands of verdicts: keep long texts only where an alert needs evidence
         result = Score(result.score, result.hits, p.norm[:_KEEP_TEXT], result.probability, result.threshold, name)
