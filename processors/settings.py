@@ -24,10 +24,13 @@ class WorkerSettings(ServerSettings):
         description="Stable consumer name within each group (distinct per replica; stable across restarts).",
     )
     writer_concurrency: int = Field(
-        2,
+        1,
         ge=1,
         le=16,
-        description="Trace-writer consumers per process; one converts (Python) while another inserts (C++).",
+        description="Trace-writer consumers per process. With 2, one converts (Python) while another inserts "
+        "(C++): ~7% more writer-only throughput on two cores, but with the security and cost workers on the "
+        "same cores it measured ~10% more writer CPU per span and ~10% more peak RSS for the same end-to-end "
+        "rate (bench/ingest.py, 2026-12-04). Raise it where the writer has cores of its own.",
     )
     batch_entries: int = Field(
         20,
