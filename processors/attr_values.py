@@ -75,18 +75,23 @@ def as_str(value: object) -> str | None:
         return str(value)
 
 
+_MAX_COUNT: Final = 2**63 - 1
+"""Largest count the batches and ``otel_traces`` (Int64/UInt64 columns) hold: beyond it a value is
+not a token count, and reading it as one would fail the whole request's conversion."""
+
+
 def as_int(value: object) -> int | None:
     """Return a non-negative token count from an int, a float or a numeric string, else ``None``."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return value if value >= 0 else None
+        return value if 0 <= value <= _MAX_COUNT else None
     if isinstance(value, float):
-        return int(value) if value >= 0 and value == value and value != float("inf") else None
+        return int(value) if 0 <= value <= _MAX_COUNT and value == value else None
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
-            return int(text)
+            return as_int(int(text))
         try:
             number = float(text)
         except ValueError:

@@ -14,6 +14,9 @@ from agentstate.processors.attr_values import as_float, as_int, as_json, as_str,
         pytest.param(7.9, 7, id="float"), pytest.param("1e3", 1000, id="float-string"),
         pytest.param(-1, None, id="negative"), pytest.param(True, None, id="bool"), pytest.param("x", None, id="text"),
         pytest.param(float("nan"), None, id="nan"), pytest.param(None, None, id="none"),
+        pytest.param(2**63 - 1, 2**63 - 1, id="int64-max"), pytest.param(2**63, None, id="past-int64"),
+        pytest.param("99999999999999999999", None, id="digits-past-int64"), pytest.param(1e30, None, id="huge-float"),
+        pytest.param(float("inf"), None, id="inf"),
     ],
 )  # fmt: skip
 def test_as_int(value: object, expected: int | None) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from agentstate.processors import span_batch
 from agentstate.processors.clickhouse import migrate
@@ -158,3 +159,17 @@ def test_writer_supplied_columns_equal_the_clickhouse_defaults(platform: Platfor
         assert by_project["supplied"] == by_project["defaults"]
     finally:
         client.command(f"DROP DATABASE IF EXISTS {database}")
+
+
+def test_a_token_count_past_int64_leaves_the_span_stored_with_tokens_unknown() -> None:
+    """Hostile usage attributes must not fail the whole request's conversion (and dead-letter it)."""
+    cases = all_cases()
+    body = otlp_build.request(cases[:1], time.time_ns())
+    req = ExportTraceServiceRequest.FromString(body)
+    span = req.resource_spans[0].scope_spans[0].spans[0]
+    for key, value in (("gen_ai.usage.input_tokens", "99999999999999999999"), ("gen_ai.usage.output_tokens", "7")):
+        kv = span.attributes.add()
+        kv.key, kv.value.string_value = key, value
+    table, payloads = normalised_batches([("p", req.SerializeToString())], 262_144, None)
+    ((_, stored, _),) = span_batch.items(span_batch.from_ipc(payloads))
+    assert table.num_rows == 1 and stored.input_tokens is None and stored.output_tokens == 7
