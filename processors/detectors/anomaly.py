@@ -223,31 +223,3 @@ def latency_alert(verdict: Verdict) -> Alert:
 def cost_alert(verdict: Verdict) -> Alert:
     """The alert for a cost far above its baseline."""
     return _alert("cost_spike", Category.COST_SPIKE, "cost", verdict, " USD")
-
-
-def detect_token_explosion(
-    baseline: RobustBaseline, key: tuple[str, ...], output_tokens: int | None, max_tokens: int | None = None
-) -> list[Alert]:
-    """Flag output tokens far above the baseline of ``key`` or above the request's ``max_tokens``."""
-    if output_tokens is None:
-        return []
-    if (over := over_max_tokens(output_tokens, max_tokens)) is not None:
-        return [over]
-    verdict = baseline.observe((*key, "output_tokens"), float(output_tokens))
-    return [token_alert(verdict)] if verdict is not None and verdict.anomalous else []
-
-
-def detect_latency(baseline: RobustBaseline, key: tuple[str, ...], duration_ms: float | None) -> list[Alert]:
-    """Flag a span duration far above the baseline of ``key``."""
-    if duration_ms is None or duration_ms < 0:
-        return []
-    verdict = baseline.observe((*key, "latency_ms"), duration_ms)
-    return [latency_alert(verdict)] if verdict is not None and verdict.anomalous else []
-
-
-def detect_cost_spike(baseline: RobustBaseline, key: tuple[str, ...], cost_usd: float | None) -> list[Alert]:
-    """Flag a span cost far above the baseline of ``key`` (cost in USD)."""
-    if cost_usd is None or cost_usd <= 0:
-        return []
-    verdict = baseline.observe((*key, "cost_usd"), cost_usd)
-    return [cost_alert(verdict)] if verdict is not None and verdict.anomalous else []

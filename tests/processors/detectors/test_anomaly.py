@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 
 from agentstate.processors.detectors.alert import Category, Severity
-from agentstate.processors.detectors.anomaly import (
-    RobustBaseline,
-    detect_cost_spike,
-    detect_latency,
-    detect_token_explosion,
-)
+from agentstate.processors.detectors.anomaly import RobustBaseline
+from agentstate.processors.detectors.baselines import Baselines
+from agentstate.processors.pricing import SpanRef
+from agentstate.semconv.span_record import NormalizedSpan, Operation
 
 
 def _warm(baseline: RobustBaseline, key: tuple[str, ...], values: list[float]) -> None:
@@ -79,20 +77,34 @@ def test_mad_floor_for_constant_series() -> None:
     ],
 )
 def test_token_explosion(output_tokens: int | None, max_tokens: int | None, severity: Severity | None) -> None:
-    b = RobustBaseline(min_samples=30)
-    _warm(b, ("p", "model", "m", "output_tokens"), _STEADY)
-    alerts = detect_token_explosion(b, ("p", "model", "m"), output_tokens, max_tokens)
+    b = _baselines()
+    _warm(b.tokens, ("p", "model", "m", "output_tokens"), _STEADY)
+    span = NormalizedSpan(operation=Operation.CHAT, request_model="m", output_tokens=output_tokens,
+                          request_max_tokens=max_tokens)  # fmt: skip
+    (alerts,) = b.alerts([(_REF, span, None)])
     assert [(a.category, a.severity) for a in alerts] == ([(Category.TOKEN_EXPLOSION, severity)] if severity else [])
 
 
 def test_latency_and_cost_use_their_own_keys() -> None:
-    latency, cost = RobustBaseline(min_samples=30, min_mad=5.0), RobustBaseline(min_samples=30, min_mad=1e-7)
-    _warm(latency, ("p", "latency_ms"), [800.0 + i for i in range(30)])
-    _warm(cost, ("p", "cost_usd"), [0.001 + i * 1e-6 for i in range(30)])
-    assert detect_latency(latency, ("p",), 820.0) == []
-    assert [a.rule_id for a in detect_latency(latency, ("p",), 9_000.0)] == ["latency_anomaly"]
-    assert detect_cost_spike(cost, ("p",), 0.00102) == []
-    assert [a.rule_id for a in detect_cost_spike(cost, ("p",), 0.05)] == ["cost_spike"]
+    b = _baselines()
+    _warm(b.latency, ("p", "tool", "search", "latency_ms"), [800.0 + i for i in range(30)])
+    _warm(b.cost, ("p", "model", "gpt-4o", "cost_usd"), [0.0045 + i * 1e-6 for i in range(30)])
+    tool = NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="search")
+    normal = NormalizedSpan(operation=Operation.CHAT, provider="openai", request_model="gpt-4o", input_tokens=1000,
+                            output_tokens=200)  # fmt: skip  # 0.0045 USD
+    costly = NormalizedSpan(operation=Operation.CHAT, provider="openai", request_model="gpt-4o",
+                            input_tokens=100_000, output_tokens=200)  # fmt: skip
+    alerts = b.alerts([(_REF, tool, 820_000_000), (_REF, tool, 9_000_000_000), (_REF, normal, None),
+                       (_REF, costly, None)])  # fmt: skip
+    assert [[a.rule_id for a in found] for found in alerts] == [[], ["latency_anomaly"], [], ["cost_spike"]]
+
+
+_REF = SpanRef("p", "t", "s", 1_750_000_000_000_000_000, "svc")
+
+
+def _baselines() -> Baselines:
+    return Baselines(RobustBaseline(min_samples=30), RobustBaseline(min_samples=30, min_mad=5.0),
+                     RobustBaseline(min_samples=30, min_mad=1e-7))  # fmt: skip
 
 
 def test_a_batch_is_judged_against_the_baseline_before_it() -> None:
