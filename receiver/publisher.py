@@ -72,6 +72,18 @@ async def backlog(redis: Redis, stream: str) -> int:
     return worst
 
 
+def memory_limit(configured: int, maxmemory: int) -> int:
+    """Redis ``used_memory`` (bytes) above which ingest is refused: ``configured``, and never more
+    than half of Redis' own ``maxmemory`` when it has one.
+
+    The other half is the writer's: it publishes each stored entry's normalised batch (~40% of the
+    raw entry) before the raw entry can be acknowledged and trimmed. Were ingest admitted up to
+    ``maxmemory``, Redis would refuse those ``XADD``s (``noeviction``), nothing could be
+    acknowledged, nothing trimmed: the pipeline would stop for good with a full queue.
+    """
+    return min(configured, maxmemory // 2) if maxmemory > 0 else configured
+
+
 class Publisher:
     """XADDs entries and tracks whether the pipeline can take more."""
 
@@ -109,9 +121,10 @@ class Publisher:
         if depth >= 2 * self._hwm:
             self._refusal = f"ingest queue is full ({depth} entries waiting); retry later"
             return
-        mem = int((await self._redis.info("memory")).get("used_memory", 0))
-        if mem > self._max_mem:
-            self._refusal = f"ingest queue memory is full ({mem // 1048576} MiB); retry later"
+        info = await self._redis.info("memory")
+        mem, limit = int(info.get("used_memory", 0)), memory_limit(self._max_mem, int(info.get("maxmemory", 0)))
+        if mem > limit:
+            self._refusal = f"ingest queue memory is full ({mem // 1048576} of {limit // 1048576} MiB); retry later"
             return
         self._refusal = None
 

@@ -30,7 +30,11 @@ class ReceiverSettings(ServerSettings):
         "half of it). Twice this is the hard limit for everybody.",
     )
     redis_max_memory_mb: int = Field(
-        1024, gt=0, description="Redis used_memory above which ingest gets 503 (backpressure, not eviction)."
+        1024,
+        gt=0,
+        description="Redis used_memory above which ingest gets 503 (backpressure, not eviction); never more than "
+        "half of Redis' own maxmemory, whose other half is the writer's (it publishes normalised batches before it "
+        "can acknowledge, so a queue filled to maxmemory would stop the pipeline).",
     )
     keep_alive_seconds: int = Field(
         30, gt=0, le=300, description="Idle time before a kept-alive connection is closed (uvicorn timeout_keep_alive)."
