@@ -92,6 +92,10 @@ class SecurityEngine:
     _aggregator: TraceAggregator = field(init=False)
     _found: dict[str, list[Finding]] = field(init=False, default_factory=dict)
     """Leakage findings of the chunk being judged (``_score``); empty outside a batch."""
+    _quiet: tuple[bool, bool] = field(init=False, default=(False, False))
+    """Whether the chunk being judged has no flagged injection text, and no leak (found or redacted by
+    the SDK): then its spans skip those detectors, which would only look up the same verdicts and
+    findings to return nothing (most chunks of a healthy agent's traffic)."""
 
     def __post_init__(self) -> None:
         c = self.config
@@ -128,11 +132,13 @@ class SecurityEngine:
     def propose_batch(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> list[Proposal]:
         """:meth:`propose` over a batch, in order, with the batch's texts scored once (as in :meth:`evaluate_batch`)."""
         out: list[Proposal] = []
-        for chunk in _chunks(items):
-            self._score(chunk)
-            anomalies = self._anomalies(chunk)
-            out += [self._propose(ref, span, found) for (ref, span, _), found in zip(chunk, anomalies, strict=True)]
-        self._found = {}
+        try:
+            for chunk in _chunks(items):
+                self._score(chunk)
+                anomalies = self._anomalies(chunk)
+                out += [self._propose(ref, span, found) for (ref, span, _), found in zip(chunk, anomalies, strict=True)]
+        finally:
+            self._end_batch()
         return out
 
     def evaluate(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> list[AlertRow]:
@@ -155,29 +161,39 @@ class SecurityEngine:
         per-span detectors only look the verdicts up.
         """
         rows: list[AlertRow] = []
-        for chunk in _chunks(items):
-            self._score(chunk)
-            for (ref, span, _), found in zip(chunk, self._anomalies(chunk), strict=True):
-                rows += self._evaluate(ref, span, found)
-        self._found = {}
+        try:
+            for chunk in _chunks(items):
+                self._score(chunk)
+                for (ref, span, _), found in zip(chunk, self._anomalies(chunk), strict=True):
+                    rows += self._evaluate(ref, span, found)
+        finally:
+            self._end_batch()
         return rows
+
+    def _end_batch(self) -> None:
+        """Forget the chunk's findings (a single span judged later is judged in full)."""
+        self._found, self._quiet = {}, (False, False)
 
     def _score(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> None:
         """Score the chunk's injection texts and find its leakage texts' findings, each text once."""
         c = self.config
+        quiet_injection = True
         if c.injection or c.indirect:
             todo = (t for _, span, _ in items for t in injection.texts_to_score(span) if c.indirect or not t[1])
-            injection.score_texts(dict.fromkeys(todo))
+            quiet_injection = not any(score.flagged for score in injection.score_texts(dict.fromkeys(todo)))
         self._found = leakage.find_all((span for _, span, _ in items), self.redactor) if c.leakage else {}
+        quiet_leakage = not any(self._found.values()) and not any(span.redacted for _, span, _ in items)
+        self._quiet = (quiet_injection, quiet_leakage)
 
     def _content(self, span: NormalizedSpan) -> list[Alert]:
         c = self.config
+        quiet_injection, quiet_leakage = self._quiet
         alerts: list[Alert] = []
-        if c.injection:
+        if c.injection and not quiet_injection:
             alerts += injection.detect_prompt_injection(span)
-        if c.indirect:
+        if c.indirect and not quiet_injection:
             alerts += injection.detect_indirect_injection(span)
-        if c.leakage:
+        if c.leakage and not quiet_leakage:
             alerts += leakage.detect_leakage(span, self.redactor, self._found)
         return alerts
 
