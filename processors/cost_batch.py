@@ -28,24 +28,38 @@ _I64 = pa.int64()
 _F64 = pa.float64()
 
 
-def cost_rows(calls: pa.Table, book: PriceBook, version: int) -> list[dict[str, Any]]:
-    """The ``cost_metrics`` rows (:func:`~.rows.cost_row`'s shape) of ``calls``: model calls only,
-    as :func:`~.span_batch.model_calls` picks them."""
+def cost_table(calls: pa.Table, book: PriceBook, version: int) -> pa.Table | None:
+    """The ``cost_metrics`` rows of ``calls`` as columns (:func:`~.rows.cost_row`'s names and values;
+    ``Timestamp`` in Unix ns), or ``None`` when there are none: model calls only, as
+    :func:`~.span_batch.model_calls` picks them."""
     if calls.num_rows == 0:
-        return []
+        return None
     cols = _Columns(calls)
     quotes, which = _quotes(cols, book)
     flat = [q is not None and _is_flat(q) for q in quotes]
     tiered = [i for i, q in enumerate(which) if q >= 0 and not flat[q]]
     table = _table(cols, quotes, which, flat, version)
-    rows: list[dict[str, Any]] = table.to_pylist()
     if tiered:  # exact per-span pricing for the few calls with tiered prices
+        rows: list[dict[str, Any]] = table.to_pylist()
         spans = span_batch.items(calls.take(tiered), content=False)
         for i, (ref, span, _) in zip(tiered, spans, strict=True):
             exact = compute_cost(span, ref, book)
             if exact is not None:
                 rows[i] = cost_row(exact, version)
-    return rows
+        table = pa.Table.from_pylist(rows, schema=table.schema)
+    return table
+
+
+def cost_rows(calls: pa.Table, book: PriceBook, version: int) -> list[dict[str, Any]]:
+    """:func:`cost_table` as one dict per row."""
+    table = cost_table(calls, book, version)
+    return [] if table is None else table.to_pylist()
+
+
+def for_insert(table: pa.Table) -> pa.Table:
+    """:func:`cost_table`'s columns as the ``cost_metrics`` insert takes them (``Timestamp`` a timestamp)."""
+    at = table.schema.get_field_index("Timestamp")
+    return table.set_column(at, "Timestamp", pc.cast(table.column(at), pa.timestamp("ns")))
 
 
 def spend(rows: Sequence[dict[str, Any]]) -> list[CostRow]:

@@ -1,7 +1,8 @@
 """The processors' own tables (``cost_metrics``, ``security_alerts``) and the writers that fill them.
 
 The cost and security workers never touch ClickHouse (embedded chDB allows one process): they
-publish JSON rows to ``costs.out`` / ``alerts.out`` and the writer persists them here. Both tables
+publish rows to ``costs.out`` (Arrow IPC, ``arrow_rows.py``) / ``alerts.out`` (JSON: a few rows, each
+also pushed to the live feed) and the writer persists them here. Both tables
 are ReplacingMergeTrees keyed by span (and rule), so a replayed span adds no duplicate; ``Version``
 lets a later aggregation of the same alert (more occurrences) win.
 """

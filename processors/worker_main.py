@@ -24,7 +24,7 @@ import orjson
 import pyarrow as pa
 from redis.asyncio import Redis
 
-from agentstate.processors import cost_batch, span_batch
+from agentstate.processors import arrow_rows, cost_batch, span_batch
 from agentstate.processors.budget_config import load_budgets, refresh_budgets
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.detectors.alert import stamp
@@ -43,9 +43,11 @@ from agentstate.semconv import streams as S
 
 log = logging.getLogger(__name__)
 
-Output = list[tuple[str, dict[str, Any]]]
-"""``(stream, row)`` pairs produced for one read."""
+Output = list[tuple[str, dict[str, Any] | pa.Table]]
+"""``(stream, row)`` pairs produced for one read; a table is many rows, published as Arrow."""
 _CHUNK = 500
+_ARROW_CHUNK = 10_000
+"""Rows per entry: JSON rows and Arrow rows (at most ~1 MB either way)."""
 TableLogic = Callable[[pa.Table], Awaitable[Output]]
 """Async logic over the normalised columns of one read (may talk to Redis)."""
 
@@ -65,10 +67,14 @@ class SpanProcessor(StreamConsumer):
         self.spans_seen += table.num_rows
         out: dict[str, list[dict[str, Any]]] = {}
         for stream, row in produced:
-            out.setdefault(stream, []).append(row)
+            if isinstance(row, pa.Table):
+                for i in range(0, row.num_rows, _ARROW_CHUNK):
+                    await self.redis.xadd(stream, {S.FIELD_ARROW: arrow_rows.dumps(row.slice(i, _ARROW_CHUNK))})
+            else:
+                out.setdefault(stream, []).append(row)
         for stream, rows in out.items():
             for i in range(0, len(rows), _CHUNK):
-                await self.redis.xadd(stream, {b"r": orjson.dumps(rows[i : i + _CHUNK])})
+                await self.redis.xadd(stream, {S.FIELD_ROWS: orjson.dumps(rows[i : i + _CHUNK])})
 
 
 def _decode(entries: list[Entry]) -> pa.Table:
@@ -124,10 +130,12 @@ def cost_read(book: PriceBook, budgets: BudgetTracker) -> TableLogic:
     """
 
     async def process(table: pa.Table) -> Output:
-        rows = cost_batch.cost_rows(span_batch.model_calls(table), book, time.time_ns())
-        out: Output = [(S.COSTS_STREAM, row) for row in rows]
+        costs = cost_batch.cost_table(span_batch.model_calls(table), book, time.time_ns())
+        if costs is None:
+            return []
+        out: Output = [(S.COSTS_STREAM, cost_batch.for_insert(costs))]
         if budgets.budgets:
-            for row in cost_batch.spend(rows):
+            for row in cost_batch.spend(costs.to_pylist()):
                 for alert in budgets.add(row):
                     stamped = stamp(alert, row.project_id, row.trace_id, row.span_id, row.start_time_unix_nano)
                     out.append((S.ALERTS_STREAM, alert_row(stamped)))

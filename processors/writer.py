@@ -22,7 +22,7 @@ from clickhouse_connect.driver.client import Client
 from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
 
-from agentstate.processors import log_events, span_batch
+from agentstate.processors import arrow_rows, log_events, span_batch
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.log_events import EventSeen
 from agentstate.processors.normalize import normalize
@@ -268,22 +268,38 @@ class RowsWriter(StreamConsumer):
         self.columns = list(columns)
 
     async def handle(self, entries: list[Entry]) -> None:
-        """Insert every row of the batch."""
+        """Insert every row of the batch: JSON rows as rows, Arrow rows as Arrow (one insert each)."""
         rows: list[list[Any]] = []
+        tables: list[pa.Table] = []
         for eid, fields in entries:
+            arrow = fields.get(S.FIELD_ARROW)
             try:
-                objs = orjson.loads(fields[b"r"])
+                if arrow is not None:
+                    tables.append(arrow_rows.loads(arrow, self.columns))
+                    continue
+                objs = orjson.loads(fields[S.FIELD_ROWS])
                 rows.extend([obj[c] for c in self.columns] for obj in objs)
-            except (KeyError, TypeError, orjson.JSONDecodeError) as exc:
+            except (KeyError, TypeError, ValueError, OSError) as exc:  # orjson's and Arrow's errors are ValueErrors
                 raise PermanentError(f"entry {eid.decode()}: bad row payload ({exc!r})") from exc
+        token = dedup_token(self.stream, entries)
         if rows:
-            token = dedup_token(self.stream, entries)
             await asyncio.to_thread(
                 self.client.insert,
                 self.table,
                 rows,
                 column_names=self.columns,
-                settings={"insert_deduplication_token": token},
+                settings={"insert_deduplication_token": token + (":rows" if tables else "")},
+            )
+        if tables:
+            try:
+                table = pa.concat_tables(tables, promote_options="default")
+            except pa.ArrowInvalid as exc:  # differently typed columns: insert entry by entry instead
+                raise PermanentError(f"entries of mixed Arrow schemas ({exc})") from exc
+            await asyncio.to_thread(
+                self.client.insert_arrow,
+                self.table,
+                table,
+                settings={"insert_deduplication_token": token + (":arrow" if rows else "")},
             )
         for project, kind, payload in self._announcements(rows):
             await self.redis.publish(S.LIVE_CHANNEL, orjson.dumps({"kind": kind, "project": project, **payload}))

@@ -58,6 +58,13 @@ FIELD_COUNT: Final = b"n"
 FIELD_RECEIVED: Final = b"t"
 """Stream entry field: receive time, Unix nanoseconds."""
 
+FIELD_ROWS: Final = b"r"
+"""Output stream entry field (costs, alerts): a JSON array of row objects keyed by column name."""
+
+FIELD_ARROW: Final = b"a"
+"""Output stream entry field (costs): the rows as one Arrow IPC stream (LZ4), columns named as the
+table's; the writer inserts it as Arrow, with no Python object per row on either side."""
+
 FIELD_REASON: Final = b"reason"
 """Dead-letter entry field: why the entry was given up on."""
 
