@@ -22,7 +22,7 @@ from agentstate.processors.detectors import train as T
 from agentstate.processors.detectors.features import length, phrases
 from agentstate.processors.detectors.prepare import prepare
 from agentstate.processors.detectors.screen import ALL_RULES, rule_score
-from agentstate.processors.detectors.train import LONG, THRESHOLDS, WINDOWS, Row, candidates, head_rows, select
+from agentstate.processors.detectors.train import LONG, THRESHOLDS, Row, candidates, head_rows, select
 
 TARGET_FPR = {"direct": 0.005, "indirect": 0.01}
 TARGET_PRECISION = 0.98
@@ -77,14 +77,14 @@ def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[f
     labels = [r.label for r in rows]
     x, vocab, transform = candidates(prepared)
     col = {g: j for j, g in enumerate(vocab)}
-    win = T.windows(rows, prepared)
-    xw = transform([phrases(t) for t in win.texts])
+    win, short = T.windows(rows, prepared), T.short_windows(rows, prepared)
     indptr, indices = [0], []
     for p in prepared:
         indices.extend(sorted(set(p.rule_positions)))
         indptr.append(len(indices))
     rules = csr_matrix(([1.0] * len(indices), indices, indptr), shape=(len(rows), len(ALL_RULES)))
-    wx_all = hstack([xw, rules[win.owner]]).tocsc()
+    wx_all = hstack([transform([phrases(t) for t in win.texts]), rules[win.owner]]).tocsc()
+    sx_all = hstack([transform([phrases(t) for t in short.texts]), rules[short.owner]]).tocsc()
     by_head = {h: head_rows(rows, h) for h in ("direct", "indirect")}
     scores = {h: [0.0] * len(rows) for h in by_head}
     for source in sorted({r.source for r in rows}):
@@ -94,11 +94,11 @@ def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[f
         ngrams = select(x, rows, by_head, vocab, train)
         cols = [col[g] for g in ngrams]
         feats = hstack([x[:, cols], rules]).tocsr()
-        wx = wx_all[:, cols + list(range(len(vocab), len(vocab) + len(ALL_RULES)))].tocsr()
+        picked = cols + list(range(len(vocab), len(vocab) + len(ALL_RULES)))
+        wx, sx = wx_all[:, picked].tocsr(), sx_all[:, picked].tocsr()
 
         def twins(wanted: list[tuple[int, list[int]]], cols: list[int] = cols) -> Any:
-            width = WINDOWS["indirect"][0]
-            texts = [phrases(T.ablate(prepared[i].stream, starts, width)) for i, starts in wanted]
+            texts = [phrases(T.ablate(s := prepared[i].stream, starts, T.cut_width(len(s)))) for i, starts in wanted]
             return hstack([transform(texts)[:, cols], csr_matrix((len(wanted), len(ALL_RULES)))]).tocsr()
 
         held_windows = [k for k, i in enumerate(win.owner) if i in held_set]
@@ -106,7 +106,7 @@ def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[f
             fit_rows = [i for i in idx if i not in held_set]
             if len({labels[i] for i in fit_rows}) < 2:
                 continue
-            bias, weights = T.fit_windowed(head, feats, rows, fit_rows, win, wx, twins)
+            bias, weights = T.fit_windowed(head, feats, rows, fit_rows, win, wx, twins, (short, sx))
             z = dict(zip(held, feats[held] @ np.asarray(weights) + bias, strict=True))
             for k, zw in zip(held_windows, wx[held_windows] @ np.asarray(weights) + bias, strict=True):
                 i = win.owner[k]
