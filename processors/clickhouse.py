@@ -10,7 +10,7 @@ import atexit
 import fcntl
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -19,6 +19,19 @@ from agentstate.processors.clickhouse_schema import ddl
 from agentstate.processors.cluster_ddl import clusterize
 
 _locks: dict[str, IO[str]] = {}
+
+_MIB = 1024 * 1024
+CHDB_CACHES: Final = {
+    "mark_cache_size": str(128 * _MIB),
+    "index_mark_cache_size": str(32 * _MIB),
+    "primary_index_cache_size": str(64 * _MIB),
+    "query_condition_cache_size": str(32 * _MIB),
+    "uncompressed_cache_size": "0",
+}
+"""Server settings of embedded chDB: its caches capped for a laptop (ClickHouse's defaults are sized
+for a server: 5 GiB each for marks, index marks and primary indexes). The writer process holds
+chDB and, under ``agentstate up``, answers the API's queries, which fill these caches; uncapped,
+its memory grew with every page of the UI. Same spirit as ``deploy/clickhouse/config.d``."""
 
 
 def _release_all() -> None:
@@ -71,7 +84,7 @@ def connect(url: str, database: str | None = None) -> Client:
     if path is not None:
         if path != ":memory:":
             lock_directory(path)
-        return clickhouse_connect.get_client(dsn=url, database=database)
+        return clickhouse_connect.get_client(dsn=url, database=database, chdb_options=CHDB_CACHES)
     settings: dict[str, Any] = {"async_insert": 1, "wait_for_async_insert": 1}
     return clickhouse_connect.get_client(dsn=url, database=database, settings=settings)
 
