@@ -6,6 +6,9 @@ weight per feature and a decision threshold. Features ``0 .. len(ngrams)-1`` are
 (found by :class:`~agentstate.processors.detectors.features.FeatureScanner`), the next ones the
 tier-0 rules in :data:`~agentstate.processors.detectors.screen.ALL_RULES` order. A score is
 ``sigmoid(bias + sum of the weights of the features present)``: a few dozen additions per text.
+A head with a :attr:`Head.negative_cap` counts the negative weights (benign evidence) only down to
+minus that cap: a long role-play jailbreak holds many ordinary words, each a little benign, that
+would otherwise outvote its few attack phrases however strong they are.
 
 Heads: ``direct`` judges user input (injection and jailbreaks), ``indirect`` judges data that
 reaches the model (tool results, retrieved documents), where planted instructions are the attack.
@@ -44,7 +47,8 @@ class Head:
     jailbreaks, stuffed documents) score lower than short ones while long benign texts rarely score
     high, so leave-one-source-out validation chooses a second threshold for them (``loso.py``).
     A text longer than :attr:`window` bytes of token stream is scored by its best window too
-    (:meth:`Runtime.judge`; ``0``: the whole text only).
+    (:meth:`Runtime.judge`; ``0``: the whole text only). The sum of the negative weights present
+    counts down to ``-negative_cap`` at most (``None``: no cap; only for a head without windows).
     """
 
     bias: float
@@ -54,6 +58,11 @@ class Head:
     long_from: int = 0
     window: int = 0
     stride: int = 0
+    negative_cap: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.negative_cap is not None and self.window:
+            raise ValueError("a negative cap is for heads without window scoring")
 
     def threshold_for(self, tokens: int) -> float:
         """The threshold for a text of ``tokens`` tokens."""
@@ -62,9 +71,17 @@ class Head:
         return self.threshold
 
     def probability(self, features: Iterable[int]) -> float:
-        """``sigmoid(bias + sum of weights)`` over the features present."""
+        """``sigmoid(bias + sum of weights)`` over the features present (negatives capped)."""
         w = self.weights
-        return _sigmoid(self.bias + sum(w[f] for f in features))
+        if self.negative_cap is None:
+            return _sigmoid(self.bias + sum(w[f] for f in features))
+        positive = negative = 0.0
+        for f in features:
+            if (wf := w[f]) > 0.0:
+                positive += wf
+            else:
+                negative += wf
+        return _sigmoid(self.bias + positive + max(negative, -self.negative_cap))
 
 
 def _sigmoid(z: float) -> float:
@@ -101,6 +118,7 @@ class Model:
                     "long_from": h.long_from,
                     "window": h.window,
                     "stride": h.stride,
+                    **({} if h.negative_cap is None else {"negative_cap": h.negative_cap}),
                 }
                 for name, h in self.heads.items()
             },
@@ -118,6 +136,7 @@ class Model:
                 int(h.get("long_from", 0)),
                 int(h.get("window", 0)),
                 int(h.get("stride", 0)),
+                None if h.get("negative_cap") is None else float(h["negative_cap"]),
             )
             for name, h in doc["heads"].items()
         }

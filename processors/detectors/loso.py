@@ -8,7 +8,9 @@ as at run time (``classifier.Runtime.judge``). Per head, texts shorter than a
 length cut and texts at least that long get a threshold each: the pair (and the cut, one of
 :data:`LONG_CUTS`) that flags the most attacks while keeping precision ≥ 0.98 with a false positive
 rate ≤ 0.5 % on user input and ≤ 1 % on documents and tool outputs; no threshold is under
-:data:`MIN_THRESHOLD` (a text is flagged only when an attack is the likelier reading).
+:data:`MIN_THRESHOLD` (a text is flagged only when an attack is the likelier reading). For a head
+without windows the cap on its benign evidence (:data:`~.train.NEGATIVE_CAP`) is chosen the same way,
+among :data:`NEGATIVE_CAPS`: the one whose best thresholds flag the most attacks.
 """
 
 from __future__ import annotations
@@ -22,13 +24,30 @@ from agentstate.processors.detectors import train as T
 from agentstate.processors.detectors.features import length, phrases
 from agentstate.processors.detectors.prepare import prepare
 from agentstate.processors.detectors.screen import ALL_RULES, rule_score
-from agentstate.processors.detectors.train import LONG, THRESHOLDS, Row, candidates, head_rows, select
+from agentstate.processors.detectors.train import (
+    LONG,
+    NEGATIVE_CAP,
+    THRESHOLDS,
+    WINDOWS,
+    Row,
+    candidates,
+    head_rows,
+    select,
+)
 
 TARGET_FPR = {"direct": 0.005, "indirect": 0.01}
 TARGET_PRECISION = 0.98
 LONG_CUTS = (64, 128, 256, 512)
 """Lengths (tokens) tried as the cut between a head's short and long texts."""
 MIN_THRESHOLD = 0.5
+NEGATIVE_CAPS: tuple[float | None, ...] = (None, 8.0)
+"""Caps on the negative weights present tried for a head without windows (``None``: no cap).
+
+Smaller caps flag still more out of source (in-the-wild jailbreaks 0.735 at 8, 0.772 at 5, 0.809
+at 3, 0.828 at 2, user-input precision ≥ 0.98 throughout), but from 6 down they flagged the dev
+set's long benign role-play prompts and stories even with those in the training data, and its
+attacks near the short-text threshold fell under it (dev precision 0.945–0.98 or recall 0.915–0.926
+where the floors are 0.98 and 0.93; also when the head is refitted as the cap scores it)."""
 
 
 @dataclass
@@ -67,9 +86,27 @@ class Tally:
                 f"false positive rate={fpr:.4f}")  # fmt: skip
 
 
-def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[float], list[int]]:
-    """Per row: direct-head and indirect-head probabilities from the model that never saw its source,
-    the tier-0 rule score (under the head that judges the row) and the length in tokens."""
+@dataclass(frozen=True, slots=True)
+class Logits:
+    """One head's out-of-source logits per row, in two parts so a cap on the negative weights can be
+    chosen afterwards: the bias plus the positive weights present (or the best window's logit, when
+    that is higher than the whole text's), and the negative weights present."""
+
+    positive: list[float]
+    negative: list[float]
+
+    def probabilities(self, cap: float | None) -> list[float]:
+        """Per row, ``sigmoid`` of the logit with the negative part capped at ``-cap``."""
+        import numpy as np
+
+        neg = np.asarray(self.negative)
+        z = np.asarray(self.positive) + (neg if cap is None else np.maximum(neg, -cap))
+        return [float(p) for p in 1.0 / (1.0 + np.exp(-z))]
+
+
+def out_of_source(rows: Sequence[Row]) -> tuple[dict[str, Logits], list[float], list[int]]:
+    """Per head and row, the logits of the model that never saw the row's source; per row, the tier-0
+    rule score (under the head that judges the row) and the length in tokens."""
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
 
@@ -77,16 +114,16 @@ def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[f
     labels = [r.label for r in rows]
     x, vocab, transform = candidates(prepared)
     col = {g: j for j, g in enumerate(vocab)}
-    win, short = T.windows(rows, prepared), T.short_windows(rows, prepared)
+    win = T.windows(rows, prepared)
+    xw = transform([phrases(t) for t in win.texts])
     indptr, indices = [0], []
     for p in prepared:
         indices.extend(sorted(set(p.rule_positions)))
         indptr.append(len(indices))
     rules = csr_matrix(([1.0] * len(indices), indices, indptr), shape=(len(rows), len(ALL_RULES)))
-    wx_all = hstack([transform([phrases(t) for t in win.texts]), rules[win.owner]]).tocsc()
-    sx_all = hstack([transform([phrases(t) for t in short.texts]), rules[short.owner]]).tocsc()
+    wx_all = hstack([xw, rules[win.owner]]).tocsc()
     by_head = {h: head_rows(rows, h) for h in ("direct", "indirect")}
-    scores = {h: [0.0] * len(rows) for h in by_head}
+    logits = {h: Logits([-50.0] * len(rows), [0.0] * len(rows)) for h in by_head}
     for source in sorted({r.source for r in rows}):
         held = [i for i, r in enumerate(rows) if r.source == source]
         held_set = set(held)
@@ -94,11 +131,11 @@ def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[f
         ngrams = select(x, rows, by_head, vocab, train)
         cols = [col[g] for g in ngrams]
         feats = hstack([x[:, cols], rules]).tocsr()
-        picked = cols + list(range(len(vocab), len(vocab) + len(ALL_RULES)))
-        wx, sx = wx_all[:, picked].tocsr(), sx_all[:, picked].tocsr()
+        wx = wx_all[:, cols + list(range(len(vocab), len(vocab) + len(ALL_RULES)))].tocsr()
 
         def twins(wanted: list[tuple[int, list[int]]], cols: list[int] = cols) -> Any:
-            texts = [phrases(T.ablate(s := prepared[i].stream, starts, T.cut_width(len(s)))) for i, starts in wanted]
+            width = WINDOWS["indirect"][0]
+            texts = [phrases(T.ablate(prepared[i].stream, starts, width)) for i, starts in wanted]
             return hstack([transform(texts)[:, cols], csr_matrix((len(wanted), len(ALL_RULES)))]).tocsr()
 
         held_windows = [k for k, i in enumerate(win.owner) if i in held_set]
@@ -106,17 +143,18 @@ def out_of_source(rows: Sequence[Row]) -> tuple[list[float], list[float], list[f
             fit_rows = [i for i in idx if i not in held_set]
             if len({labels[i] for i in fit_rows}) < 2:
                 continue
-            bias, weights = T.fit_windowed(head, feats, rows, fit_rows, win, wx, twins, (short, sx))
-            z = dict(zip(held, feats[held] @ np.asarray(weights) + bias, strict=True))
-            for k, zw in zip(held_windows, wx[held_windows] @ np.asarray(weights) + bias, strict=True):
+            bias, weights = T.fit_windowed(head, feats, rows, fit_rows, win, wx, twins)
+            w, out = np.asarray(weights), logits[head]
+            for i, zp, zn in zip(held, feats[held] @ np.maximum(w, 0.0) + bias, feats[held] @ np.minimum(w, 0.0),
+                                 strict=True):  # fmt: skip
+                out.positive[i], out.negative[i] = float(zp), float(zn)
+            for k, zw in zip(held_windows, wx[held_windows] @ w + bias, strict=True):
                 i = win.owner[k]
-                if (head == "indirect") is rows[i].data:
-                    z[i] = max(z[i], zw)
-            for i, zi in z.items():
-                scores[head][i] = float(1.0 / (1.0 + np.exp(-zi)))
+                if (head == "indirect") is rows[i].data and zw > out.positive[i] + out.negative[i]:
+                    out.positive[i], out.negative[i] = float(zw), 0.0
         print(f"  fold {source}: {len(held)} rows held out, {len(ngrams)} n-grams", flush=True)
     tier0 = [rule_score(p.hits, r.data) for p, r in zip(prepared, rows, strict=True)]
-    return scores["direct"], scores["indirect"], tier0, [length(p.stream) for p in prepared]
+    return logits, tier0, [length(p.stream) for p in prepared]
 
 
 def choose_thresholds(
@@ -151,15 +189,27 @@ def choose_thresholds(
 
 def run(rows: Sequence[Row]) -> None:
     """Print the thresholds and the per-source, per-category and per-slice tables."""
-    direct, indirect, tier0, tokens = out_of_source(rows)
-    prob = [indirect[i] if r.data else direct[i] for i, r in enumerate(rows)]
+    logits, tier0, tokens = out_of_source(rows)
+    probs = {head: logits[head].probabilities(NEGATIVE_CAP[head]) for head in logits}
+    prob = [probs["indirect" if r.data else "direct"][i] for i, r in enumerate(rows)]
     for head, is_data in (("direct", False), ("indirect", True)):
         idx = [i for i, r in enumerate(rows) if r.data is is_data]
-        short, cut, long = choose_thresholds([prob[i] for i in idx], [tier0[i] >= 1.0 for i in idx],
-                                             [rows[i].label for i in idx], [tokens[i] for i in idx],
-                                             TARGET_FPR[head])  # fmt: skip
-        print(f"threshold {head}: chosen {short:.3f}, from {cut} tokens {long:.3f} "
-              f"(shipped {THRESHOLDS[head]:.3f}, from {LONG[head][0]} tokens {LONG[head][1]:.3f})")  # fmt: skip
+        caps = NEGATIVE_CAPS if not WINDOWS[head][0] else (None,)
+        best: tuple[int, float | None, tuple[float, int, float]] | None = None
+        for cap in caps:
+            p = logits[head].probabilities(cap)
+            short, cut, long = choose_thresholds([p[i] for i in idx], [tier0[i] >= 1.0 for i in idx],
+                                                 [rows[i].label for i in idx], [tokens[i] for i in idx],
+                                                 TARGET_FPR[head])  # fmt: skip
+            tp = sum(rows[i].label and (tier0[i] >= 1.0 or p[i] >= (long if tokens[i] >= cut else short)) for i in idx)
+            print(f"  {head} negative cap {cap}: thresholds {short:.3f}, from {cut} tokens {long:.3f}: {tp} attacks")
+            if best is None or tp > best[0]:
+                best = (tp, cap, (short, cut, long))
+        assert best is not None
+        short, cut, long = best[2]
+        print(f"threshold {head}: chosen negative cap {best[1]}, {short:.3f}, from {cut} tokens {long:.3f} "
+              f"(shipped {NEGATIVE_CAP[head]}, {THRESHOLDS[head]:.3f}, from {LONG[head][0]} tokens "
+              f"{LONG[head][1]:.3f})")  # fmt: skip
 
     def thr(i: int) -> float:
         head = "indirect" if rows[i].data else "direct"

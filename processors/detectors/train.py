@@ -21,6 +21,10 @@ Documents from a source that has only attacks (BIPIA's are calendar entries and 
 teach the head that their format is the attack; their twins keep the format and lose the
 instruction. (A head with windows on user input would also learn from the windows of the benign
 texts, :data:`NEGATIVE_WINDOWS`.)
+
+User input has no windows (they cost a second, every-match scan); instead the ``direct`` head counts
+its negative weights only down to :data:`NEGATIVE_CAP`: a long role-play jailbreak is mostly
+ordinary words, each a little benign, which otherwise outvote its attack phrases.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import argparse
 import csv
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -50,12 +54,14 @@ most texts; on user input they also generalised worse across sources)."""
 MIN_DF: Final = 3
 MIN_SOURCES: Final = {"direct": 3, "indirect": 2}
 """Per head: sources an n-gram must occur in (documents come from fewer sources than prompts)."""
-C: Final = {"direct": 0.03, "indirect": 0.03}
-"""Per head: inverse L2 regularisation strength of the logistic regression."""
+C: Final = 0.03
 CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
 THRESHOLDS: Final = {"direct": 0.87, "indirect": 0.965}
 """Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``)."""
+NEGATIVE_CAP: Final[dict[str, float | None]] = {"direct": 8.0, "indirect": None}
+"""Per head without windows: the negative weights present count down to minus this at most
+(``classifier.Head.negative_cap``), chosen with :data:`THRESHOLDS` by leave-one-source-out."""
 LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.75)}
 """Per head: texts of this many tokens or more (``features.length``) and their threshold, chosen
 with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``; never under 0.5)."""
@@ -70,10 +76,7 @@ NEGATIVE_WINDOWS: Final = frozenset({"direct"})
 """Heads also fitted on the windows of the benign texts they judge, as benign (with a window only:
 without it a head with windows flags benign system-prompt templates by a part of them)."""
 TWINS: Final = frozenset({"indirect"})
-"""Heads refitted with the ablated twins of the attacks they judge (as benign)."""
-SHORT_CUT: Final = (128, 64)
-"""Width and stride (bytes of token stream) of the windows cut from an attack document no longer
-than the head's window to make its twin (a long one loses whole windows of the head's width)."""
+"""Heads refitted with the ablated twins of the long attacks they judge (as benign)."""
 DIGITS: Final = 4
 MIN_WEIGHT: Final = 0.05
 """N-gram weights below this are dropped: each feature present costs a Hyperscan report (~0.3 µs)."""
@@ -200,12 +203,12 @@ def _features(rt: Runtime, texts: Sequence[tuple[bytes, Sequence[int]]], n_ngram
     return csr_matrix(([1.0] * len(indices), indices, indptr), shape=(len(texts), n_ngrams + len(ALL_RULES)))
 
 
-def fit_head(x: Any, rows: Sequence[Row], fit: Sequence[int], head: str = "indirect") -> tuple[float, list[float]]:
-    """Bias and weights of ``head``'s logistic regression on the rows ``fit`` (whole texts only)."""
-    return _fit(head, x[list(fit)], [rows[i].label for i in fit], [(rows[i].source, rows[i].label) for i in fit])
+def fit_head(x: Any, rows: Sequence[Row], fit: Sequence[int]) -> tuple[float, list[float]]:
+    """Bias and weights of one head's logistic regression on the rows ``fit``."""
+    return _fit(x[list(fit)], [rows[i].label for i in fit], [(rows[i].source, rows[i].label) for i in fit])
 
 
-def _fit(head: str, x: Any, labels: Sequence[bool], groups: Sequence[tuple[str, bool]]) -> tuple[float, list[float]]:
+def _fit(x: Any, labels: Sequence[bool], groups: Sequence[tuple[str, bool]]) -> tuple[float, list[float]]:
     """Logistic regression where each (source, label) group weighs ``n ** (1 - BALANCE)`` in total:
     with ``BALANCE`` 1 every group counts the same, so no large source decides what the model learns."""
     from collections import Counter
@@ -215,7 +218,7 @@ def _fit(head: str, x: Any, labels: Sequence[bool], groups: Sequence[tuple[str, 
     sizes = Counter(groups)
     weights = [sizes[g] ** -BALANCE for g in groups]
     scale = len(groups) / sum(weights)
-    lr = LogisticRegression(C=C[head], solver="liblinear", class_weight=CLASS_WEIGHT, max_iter=1000, random_state=SEED)
+    lr = LogisticRegression(C=C, solver="liblinear", class_weight=CLASS_WEIGHT, max_iter=1000, random_state=SEED)
     lr.fit(x, list(labels), sample_weight=[w * scale for w in weights])
     return float(lr.intercept_[0]), [float(w) for w in lr.coef_[0]]
 
@@ -248,25 +251,6 @@ def windows(rows: Sequence[Row], prepared: Sequence[Prepared]) -> Windows:
     return out
 
 
-def short_windows(rows: Sequence[Row], prepared: Sequence[Prepared]) -> Windows:
-    """The :data:`SHORT_CUT` windows of the attack documents too short for window scoring (where
-    their twins are cut)."""
-    out = Windows([], [], [])
-    width, stride = SHORT_CUT
-    for i, (r, p) in enumerate(zip(rows, prepared, strict=True)):
-        if r.data and r.label and width < len(p.stream) <= WINDOWS["indirect"][0]:
-            for start in window_starts(len(p.stream), width, stride):
-                out.owner.append(i)
-                out.start.append(start)
-                out.texts.append(window_text(p.stream, start, width))
-    return out
-
-
-def cut_width(size: int) -> int:
-    """Width of the windows cut from a token stream of ``size`` bytes to make its twin."""
-    return WINDOWS["indirect"][0] if size > WINDOWS["indirect"][0] else SHORT_CUT[0]
-
-
 def ablate(stream: bytes, starts: Sequence[int], width: int) -> bytes:
     """``stream`` without the windows at ``starts`` (the pieces left are joined by a break)."""
     keep, pos = [], 0
@@ -279,8 +263,7 @@ def ablate(stream: bytes, starts: Sequence[int], width: int) -> bytes:
 
 
 def fit_windowed(head: str, x: Any, rows: Sequence[Row], fit: Sequence[int], win: Windows, wx: Any,
-                 twins: Callable[[list[tuple[int, list[int]]]], Any],
-                 short: tuple[Windows, Any] | None = None) -> tuple[float, list[float]]:  # fmt: skip
+                 twins: Callable[[list[tuple[int, list[int]]]], Any]) -> tuple[float, list[float]]:  # fmt: skip
     """Bias and weights of ``head`` on the rows ``fit``, with windows (see the module docstring).
 
     Args:
@@ -290,10 +273,7 @@ def fit_windowed(head: str, x: Any, rows: Sequence[Row], fit: Sequence[int], win
         fit: The rows to fit on.
         win: Every row's windows.
         wx: Features of every window (its n-grams and its row's rules).
-        twins: Features (n-grams only) of rows' token streams without the windows at given starts
-            (each of :func:`cut_width`).
-        short: The :func:`short_windows` and their features (as ``wx``), where twins of the short
-            attack documents are cut; ``None``: long ones only.
+        twins: Features (n-grams only) of rows' token streams without the windows at given starts.
     """
     from scipy.sparse import vstack
 
@@ -303,24 +283,22 @@ def fit_windowed(head: str, x: Any, rows: Sequence[Row], fit: Sequence[int], win
     xs = vstack([x[list(fit)], wx[extra]]).tocsr()
     labels = [rows[i].label for i in fit] + [False] * len(extra)
     groups = [(rows[i].source, rows[i].label) for i in fit] + [(rows[win.owner[k]].source, False) for k in extra]
-    bias, weights = _fit(head, xs, labels, groups)
+    bias, weights = _fit(xs, labels, groups)
     if head not in TWINS:
         return bias, weights
     import numpy as np
 
     # where the attack is, by the n-grams alone: a rule hit counts in every window of its document
-    ngram_weights = np.asarray(weights[: x.shape[1] - len(ALL_RULES)] + [0.0] * len(ALL_RULES))
+    attacks = [k for k in mine if rows[win.owner[k]].label]
+    z = wx[attacks] @ np.asarray(weights[: x.shape[1] - len(ALL_RULES)] + [0.0] * len(ALL_RULES)) + bias
     cut: dict[int, list[tuple[float, int]]] = {}
-    for w, feats in [(win, wx)] + ([short] if short is not None else []):
-        attacks = [k for k, i in enumerate(w.owner) if i in fit_set and rows[i].data is (head == "indirect")
-                   and rows[i].label]  # fmt: skip
-        for k, zk in zip(attacks, feats[attacks] @ ngram_weights + bias, strict=True):
-            cut.setdefault(w.owner[k], []).append((float(zk), w.start[k]))
+    for k, zk in zip(attacks, z, strict=True):
+        cut.setdefault(win.owner[k], []).append((float(zk), win.start[k]))
     # cut every window the head finds attack-like, and the most attack-like one in any case
     wanted = [(i, sorted({max(c)[1]} | {s for zk, s in c if zk > 0.0})) for i, c in sorted(cut.items())]
     xt = twins(wanted)
     xs = vstack([xs, xt]).tocsr()
-    return _fit(head, xs, labels + [False] * len(wanted), groups + [(rows[i].source, False) for i, _ in wanted])
+    return _fit(xs, labels + [False] * len(wanted), groups + [(rows[i].source, False) for i, _ in wanted])
 
 
 def build(rows: Sequence[Row]) -> Model:
@@ -330,24 +308,21 @@ def build(rows: Sequence[Row]) -> Model:
     x, vocab, _ = candidates(prepared)
     ngrams = select(x, rows, by_head, vocab, range(len(rows)))
     feats = matrix(prepared, ngrams)
-    win, short = windows(rows, prepared), short_windows(rows, prepared)
+    win = windows(rows, prepared)
     rt = runtime_for(Model(tuple(ngrams), tuple(r.id for r in ALL_RULES), {}))
-
-    def window_features(w: Windows) -> Any:
-        return _features(rt, [(t, prepared[i].rule_positions) for i, t in zip(w.owner, w.texts, strict=True)],
-                         len(ngrams))  # fmt: skip
+    wx = _features(rt, [(t, prepared[i].rule_positions) for i, t in zip(win.owner, win.texts, strict=True)],
+                   len(ngrams))  # fmt: skip
 
     def twins(wanted: list[tuple[int, list[int]]]) -> Any:
-        texts = [ablate(s := prepared[i].stream, starts, cut_width(len(s))) for i, starts in wanted]
-        return _features(rt, [(t, []) for t in texts], len(ngrams))
+        width = WINDOWS["indirect"][0]
+        return _features(rt, [(ablate(prepared[i].stream, starts, width), []) for i, starts in wanted], len(ngrams))
 
-    wx, sx = window_features(win), window_features(short)
     heads = {}
     for name, idx in by_head.items():
-        bias, weights = fit_windowed(name, feats, rows, idx, win, wx, twins, (short, sx))
+        bias, weights = fit_windowed(name, feats, rows, idx, win, wx, twins)
         long_from, long_threshold = LONG[name]
         heads[name] = Head(round(bias, DIGITS), tuple(round(w, DIGITS) for w in weights), THRESHOLDS[name],
-                           long_threshold, long_from, *WINDOWS[name])  # fmt: skip
+                           long_threshold, long_from, *WINDOWS[name], NEGATIVE_CAP[name])  # fmt: skip
     return prune(Model(tuple(ngrams), tuple(r.id for r in ALL_RULES), heads))
 
 
@@ -361,12 +336,7 @@ def prune(model: Model) -> Model:
     weights = {k: [cut(j, w) for j, w in enumerate(h.weights)] for k, h in model.heads.items()}
     keep = [j for j in range(n) if any(w[j] != 0.0 for w in weights.values())]
     keep += list(range(n, n + len(model.rules)))
-    heads = {
-        k: Head(
-            h.bias, tuple(weights[k][j] for j in keep), h.threshold, h.long_threshold, h.long_from, h.window, h.stride
-        )
-        for k, h in model.heads.items()
-    }
+    heads = {k: replace(h, weights=tuple(weights[k][j] for j in keep)) for k, h in model.heads.items()}
     return Model(tuple(model.ngrams[j] for j in keep if j < n), model.rules, heads)
 
 

@@ -37,10 +37,32 @@ def test_head_probability(features: list[int], probability: float) -> None:
     assert head.probability(features) == pytest.approx(probability)
 
 
+@pytest.mark.parametrize(
+    ("features", "z"),
+    [
+        pytest.param([0, 1], 1.0, id="under-the-cap"),
+        pytest.param([0, 1, 2], 0.0, id="capped"),
+        pytest.param([1, 2], -3.0, id="benign-only-capped-too"),
+        pytest.param([0], 3.0, id="attack-only"),
+    ],
+)
+def test_head_counts_negative_weights_down_to_the_cap(features: list[int], z: float) -> None:
+    """Benign evidence cancels at most ``negative_cap`` of the attack evidence, however much of it."""
+    head = Head(bias=0.0, weights=(3.0, -2.0, -2.0), threshold=0.5, negative_cap=3.0)
+    assert head.probability(features) == pytest.approx(1 / (1 + math.exp(-z)))
+
+
+def test_negative_cap_is_for_heads_without_windows() -> None:
+    with pytest.raises(ValueError, match="negative cap"):
+        Head(0.0, (1.0,), 0.5, window=512, stride=256, negative_cap=3.0)
+
+
 def test_model_json_round_trip_and_runtime_maps_rules() -> None:
     model = Model(("ignore previous", "hello"), (ALL_RULES[0].id, "rule.gone"),
                   {"direct": Head(-2.0, (3.0, -1.0, 4.0, 9.0), 0.9, 0.6, 128, 512, 256)})  # fmt: skip
     assert Model.from_json(json.loads(dumps(model))) == model
+    capped = Model(model.ngrams, model.rules, {"direct": Head(-2.0, (3.0, -1.0, 4.0, 9.0), 0.9, negative_cap=8.0)})
+    assert Model.from_json(json.loads(dumps(capped))) == capped
     rt = runtime_for(model)
     assert rt.rule_features[0] == 2 and all(f is None for f in rt.rule_features[1:])
     assert sorted(rt.features(token_stream("ignore previous hello"), [0, 1], "direct")) == [0, 1, 2]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from agentstate.processors.detectors.loso import MIN_THRESHOLD, choose_thresholds
+import math
+
+import pytest
+
+from agentstate.processors.detectors.loso import MIN_THRESHOLD, Logits, choose_thresholds
 
 
 def test_long_texts_get_their_own_threshold() -> None:
@@ -26,3 +30,10 @@ def test_tier0_hits_count_as_flagged() -> None:
     """A benign text the rules flag is a false positive at every threshold: with no false positive
     allowed no pair meets the targets, and the classifier is switched off (threshold 1)."""
     assert choose_thresholds([0.99, 0.6], [True, False], [False, True], [10, 10], max_fpr=0.0) == (1.0, 64, 1.0)
+
+
+def test_logits_cap_the_negative_part_afterwards() -> None:
+    """The cap is chosen after the folds: each row keeps its positive and negative parts apart."""
+    logits = Logits([2.0, 5.0], [-1.0, -9.0])
+    assert logits.probabilities(None) == pytest.approx([1 / (1 + math.exp(-1.0)), 1 / (1 + math.exp(4.0))])
+    assert logits.probabilities(3.0) == pytest.approx([1 / (1 + math.exp(-1.0)), 1 / (1 + math.exp(-2.0))])
