@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, NamedTuple
+from typing import Final
 
 from agentstate.processors.detectors import classifier
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
@@ -36,9 +37,10 @@ HIGH_PROBABILITY: Final = 0.99
 """Classifier probability from which an alert is of high severity."""
 
 
-class Score(NamedTuple):
-    """The verdict on one text (a named tuple: immutable, as the memo shares it, and built in a
-    third of a frozen dataclass's time, once per text scored).
+@dataclass(slots=True)
+class Score:
+    """The verdict on one text (never modified: the memo shares it; not ``frozen``, whose
+    ``__init__`` costs 0.7 µs against 0.16, once per text scored).
 
     Attributes:
         score: Tier-0 score (summed weights of the rules that matched).
