@@ -164,9 +164,11 @@ def unflatten(attributes: Attributes, prefix: str, roots: frozenset[str] | None 
     unflattened under ``prefix[:-1]`` (a list or a JSON string) is returned as is. ``roots``, from
     :func:`flattened_roots`, spares scanning every key when nothing is flattened under ``prefix``.
     """
-    whole = as_json(attributes.get(prefix[:-1]))
-    if isinstance(whole, list):
-        return whole
+    raw = attributes.get(prefix[:-1])
+    if raw is not None:
+        whole = as_json(raw)
+        if isinstance(whole, list):
+            return whole
     if roots is not None and prefix not in roots:
         return []
     root: dict[str, Any] = {}
