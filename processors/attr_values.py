@@ -89,8 +89,11 @@ def as_int(value: object) -> int | None:
     if isinstance(value, float):
         return int(value) if 0 <= value <= _MAX_COUNT and value == value else None
     if isinstance(value, str):
+        if value.isdecimal():  # the common case: the writer renders every attribute value as text
+            count = int(value)
+            return count if count <= _MAX_COUNT else None
         text = value.strip()
-        if text.isdigit():
+        if text.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
             return as_int(int(text))
         try:
             number = float(text)
@@ -194,7 +197,7 @@ def unflatten(attributes: Attributes, prefix: str, roots: frozenset[str] | None 
 def _listify(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
-    if node and all(k.isdigit() for k in node):
+    if node and all(k.isdecimal() for k in node):  # not isdigit(): int() refuses "²"
         return [_listify(node[k]) for k in sorted(node, key=int)]
     return {k: _listify(v) for k, v in node.items()}
 

@@ -16,7 +16,8 @@ from agentstate.processors.attr_values import as_float, as_int, as_json, as_str,
         pytest.param(float("nan"), None, id="nan"), pytest.param(None, None, id="none"),
         pytest.param(2**63 - 1, 2**63 - 1, id="int64-max"), pytest.param(2**63, None, id="past-int64"),
         pytest.param("99999999999999999999", None, id="digits-past-int64"), pytest.param(1e30, None, id="huge-float"),
-        pytest.param(float("inf"), None, id="inf"),
+        pytest.param(float("inf"), None, id="inf"), pytest.param("²", None, id="superscript-digit"),
+        pytest.param(" ³ ", None, id="superscript-spaces"), pytest.param("٣", 3, id="arabic-indic-digit"),
     ],
 )  # fmt: skip
 def test_as_int(value: object, expected: int | None) -> None:
@@ -68,3 +69,10 @@ def test_unflatten_whole_values(attrs: dict[str, object], expected: list[object]
 
 def test_first_skips_empty_values() -> None:
     assert first({"a": "", "b": [], "c": 0}, ("a", "b", "c")) == 0
+
+
+def test_unflatten_treats_a_non_decimal_digit_as_a_key_not_an_index() -> None:
+    """``"²"`` is a digit to ``str.isdigit`` but not to ``int``: a hostile key must not raise."""
+    attrs = {"p.0.message.role": "user", "p.².message.role": "system"}
+    assert unflatten(attrs, "p.") == []  # not a list: nothing to read (it raised ValueError before)
+    assert unflatten({"p.0.x": "a", "p.٣.x": "b"}, "p.") == [{"x": "a"}, {"x": "b"}]  # Arabic-Indic 3

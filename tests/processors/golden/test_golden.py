@@ -167,9 +167,14 @@ def test_a_token_count_past_int64_leaves_the_span_stored_with_tokens_unknown() -
     body = otlp_build.request(cases[:1], time.time_ns())
     req = ExportTraceServiceRequest.FromString(body)
     span = req.resource_spans[0].scope_spans[0].spans[0]
-    for key, value in (("gen_ai.usage.input_tokens", "99999999999999999999"), ("gen_ai.usage.output_tokens", "7")):
+    for key, value in (
+        ("gen_ai.usage.input_tokens", "99999999999999999999"),
+        ("gen_ai.usage.output_tokens", "7"),
+        ("gen_ai.usage.cache_read_input_tokens", "²"),  # a digit to isdigit(), not to int()
+    ):
         kv = span.attributes.add()
         kv.key, kv.value.string_value = key, value
     table, payloads = normalised_batches([("p", req.SerializeToString())], 262_144, None)
     ((_, stored, _),) = span_batch.items(span_batch.from_ipc(payloads))
     assert table.num_rows == 1 and stored.input_tokens is None and stored.output_tokens == 7
+    assert stored.cache_read_tokens is None
