@@ -78,6 +78,7 @@ def as_str(value: object) -> str | None:
 _MAX_COUNT: Final = 2**63 - 1
 """Largest count the batches and ``otel_traces`` (Int64/UInt64 columns) hold: beyond it a value is
 not a token count, and reading it as one would fail the whole request's conversion."""
+_MAX_DIGITS: Final = len(str(_MAX_COUNT))
 
 
 def as_int(value: object) -> int | None:
@@ -89,12 +90,12 @@ def as_int(value: object) -> int | None:
     if isinstance(value, float):
         return int(value) if 0 <= value <= _MAX_COUNT and value == value else None
     if isinstance(value, str):
-        if value.isdecimal():  # the common case: the writer renders every attribute value as text
-            count = int(value)
-            return count if count <= _MAX_COUNT else None
-        text = value.strip()
+        text = value if value.isdecimal() else value.strip()  # the writer renders every value as text
         if text.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
-            return as_int(int(text))
+            if len(text) > _MAX_DIGITS and len(text.lstrip("0")) > _MAX_DIGITS:
+                return None  # past int64, and int() refuses strings of more than 4,300 digits
+            count = int(text)
+            return count if count <= _MAX_COUNT else None
         try:
             number = float(text)
         except ValueError:

@@ -18,6 +18,8 @@ from agentstate.processors.attr_values import as_float, as_int, as_json, as_str,
         pytest.param("99999999999999999999", None, id="digits-past-int64"), pytest.param(1e30, None, id="huge-float"),
         pytest.param(float("inf"), None, id="inf"), pytest.param("²", None, id="superscript-digit"),
         pytest.param(" ³ ", None, id="superscript-spaces"), pytest.param("٣", 3, id="arabic-indic-digit"),
+        pytest.param("9" * 5000, None, id="past-int-str-digits-limit"), pytest.param("0" * 30 + "42", 42, id="zeros"),
+        pytest.param(" " + "9" * 5000, None, id="past-limit-spaces"), pytest.param("9" * 19, None, id="19-nines"),
     ],
 )  # fmt: skip
 def test_as_int(value: object, expected: int | None) -> None:
