@@ -281,6 +281,12 @@ class RowsWriter(StreamConsumer):
                 rows.extend([obj[c] for c in self.columns] for obj in objs)
             except (KeyError, TypeError, ValueError, OSError) as exc:  # orjson's and Arrow's errors are ValueErrors
                 raise PermanentError(f"entry {eid.decode()}: bad row payload ({exc!r})") from exc
+        table = None
+        if tables:  # joined before anything is inserted: a refusal then leaves nothing half-written
+            try:
+                table = pa.concat_tables(tables, promote_options="default")
+            except pa.ArrowInvalid as exc:  # differently typed columns: insert entry by entry instead
+                raise PermanentError(f"entries of mixed Arrow schemas ({exc})") from exc
         token = dedup_token(self.stream, entries)
         if rows:
             await asyncio.to_thread(
@@ -288,13 +294,9 @@ class RowsWriter(StreamConsumer):
                 self.table,
                 rows,
                 column_names=self.columns,
-                settings={"insert_deduplication_token": token + (":rows" if tables else "")},
+                settings={"insert_deduplication_token": token + (":rows" if table is not None else "")},
             )
-        if tables:
-            try:
-                table = pa.concat_tables(tables, promote_options="default")
-            except pa.ArrowInvalid as exc:  # differently typed columns: insert entry by entry instead
-                raise PermanentError(f"entries of mixed Arrow schemas ({exc})") from exc
+        if table is not None:
             await asyncio.to_thread(
                 self.client.insert_arrow,
                 self.table,
