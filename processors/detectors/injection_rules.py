@@ -34,6 +34,15 @@ class Rule:
         indirect_weight: Weight when the text is a tool output or a retrieved document, where role
             markers and instructions addressed to the assistant are themselves the attack.
         negatable: Skip matches preceded by one of :data:`NEGATIONS`.
+        screen: What Hyperscan screens for instead of ``pattern`` (``None``: the pattern itself), for
+            patterns whose exact form is slow to screen: a run of words (``(?:\\w+ ){0,4}``) or a gap
+            (``[^.\\n]{0,60}``) next to a common word (``answer``, ``tool``) makes Hyperscan follow every
+            occurrence of that word. It must be a superset: each branch of ``pattern`` reduced to a
+            part of itself (a prefix or a suffix), so every match of ``pattern`` holds a match of the
+            screen. Python ``re`` still confirms with ``pattern``, so no verdict changes; a screen that
+            matches often makes that confirmation (~100 µs per 2 KB) run often. A screen also works
+            around the bundled Hyperscan missing matches of two optional groups before a bounded gap
+            (``(?:a )?(?:b )?c[^.]{0,40}d`` once ``d`` occurred earlier in the text).
     """
 
     id: str
@@ -43,6 +52,7 @@ class Rule:
     needles: tuple[str, ...]
     indirect_weight: float | None = None
     negatable: bool = False
+    screen: str | None = None
 
 
 def _r(pattern: str) -> re.Pattern[str]:
@@ -184,7 +194,16 @@ RULES: Final[tuple[Rule, ...]] = (
             r"(?:request|question|prompt)"),
          "not bound by rules, never refuses",
          ("abide", "follow", "comply", "obey", "adhere", "restrict", "bound", "limit", "constrain", "filter",
-          "censor", "guideline", "moral", "ethic", "refuse", "decline")),
+          "censor", "guideline", "moral", "ethic", "refuse", "decline"),
+         screen=(r"\b(?:(?:does|do|did) not|doesn't|don't|never) (?:have to|need to|must)\s+(?:abide|follow|comply|"
+                 r"obey|adhere)\s+(?:by\s+|with\s+|to\s+)?(?:any |the |its |their |openai(?:'s)? |your )?"
+                 r"(?:rules|guidelines|polic(?:y|ies)|restrictions|ethics|morals)"
+                 r"|\bnot (?:restricted|bound|limited|constrained) by (?:any |the |openai(?:'s)? |its |their |your )?"
+                 r"(?:rules|guidelines|polic(?:y|ies)|restrictions|filters|ethics|morals|openai)"
+                 # the 3rd branch without its trailing gap, the 4th without its leading run
+                 r"|(?:without|\bno) (?:any )?(?:ethical |moral |safety |content )?(?:restrictions|filters|censorship|"
+                 r"limitations|guidelines|morals|ethics)\b"
+                 r"|(?:refuse|decline)\b[^.\n]{0,30}?\b(?:any|a) (?:request|question|prompt)")),
     Rule("jailbreak.hypothetical", MEDIUM,
          _r(r"\b(?:hypothetically|imagine|pretend|suppose|in a (?:fictional )?world)\b[^.\n]{0,60}?\b(?:no|without|"
             r"free (?:of|from)) (?:any )?(?:ethical |moral |safety |content )?(?:guidelines|restrictions|rules|filters|"
@@ -334,7 +353,9 @@ INDIRECT_RULES: Final[tuple[Rule, ...]] = (
          _r(r"\b(?:call|invoke|use|execute|run|trigger) (?:the |your )?(?:\w+ )?(?:tool|function|api|plugin|"
             r"action)\b[^.\n]{0,60}?\b(?:to (?:send|forward|delete|transfer|pay|email|post|upload|grant)|with (?:the )?"
             r"(?:argument|parameter)s?)"),
-         "call a tool with attacker arguments", ("tool", "function", "api", "plugin", "action")),
+         "call a tool with attacker arguments", ("tool", "function", "api", "plugin", "action"),
+         screen=r"\b(?:call|invoke|use|execute|run|trigger) (?:the |your )?(?:\w+ )?(?:tool|function|api|plugin|"
+                r"action)\b"),  # the pattern without its trailing gap
     Rule("indirect.when_processing", MEDIUM,
          _r(r"\bwhen (?:you )?(?:summari[sz]|read|process|answer|respond|pars|analy[sz])\w* (?:this|the) "
             r"(?:page|document|email|text|article|content|message|file|website|review|result)"),

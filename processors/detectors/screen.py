@@ -43,7 +43,7 @@ def _database() -> Any:
         return None
     patterns, flags = [], []
     for rule in ALL_RULES:
-        patterns.append(rule.pattern.pattern.encode())
+        patterns.append(screened(rule).encode())
         # lookarounds cannot be compiled exactly: approximate them here, confirm with re
         flags.append(hs.HS_FLAG_SINGLEMATCH | (hs.HS_FLAG_PREFILTER if needs_prefilter(rule) else 0))
     db = hs.Database(mode=hs.HS_MODE_BLOCK)
@@ -51,9 +51,14 @@ def _database() -> Any:
     return db
 
 
+def screened(rule: Rule) -> str:
+    """What Hyperscan scans for ``rule``: its :attr:`~.injection_rules.Rule.screen` or its pattern."""
+    return rule.pattern.pattern if rule.screen is None else rule.screen
+
+
 def needs_prefilter(rule: Rule) -> bool:
-    """Whether ``rule``'s pattern holds a lookaround or backreference (Hyperscan approximates those)."""
-    return any(token in rule.pattern.pattern for token in _INEXACT)
+    """Whether what is screened for ``rule`` holds a lookaround or backreference (Hyperscan approximates those)."""
+    return any(token in screened(rule) for token in _INEXACT)
 
 
 _INEXACT: Final = ("(?=", "(?!", "(?<=", "(?<!", "\\1", "(?P=")
