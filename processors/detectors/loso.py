@@ -40,14 +40,17 @@ TARGET_PRECISION = 0.98
 LONG_CUTS = (64, 128, 256, 512)
 """Lengths (tokens) tried as the cut between a head's short and long texts."""
 MIN_THRESHOLD = 0.5
-NEGATIVE_CAPS: tuple[float | None, ...] = (None, 8.0)
+NEGATIVE_CAPS: tuple[float | None, ...] = (None, 8.0, 7.0)
 """Caps on the negative weights present tried for a head without windows (``None``: no cap).
 
-Smaller caps flag still more out of source (in-the-wild jailbreaks 0.735 at 8, 0.772 at 5, 0.809
-at 3, 0.828 at 2, user-input precision ≥ 0.98 throughout), but from 6 down they flagged the dev
-set's long benign role-play prompts and stories even with those in the training data, and its
-attacks near the short-text threshold fell under it (dev precision 0.945–0.98 or recall 0.915–0.926
-where the floors are 0.98 and 0.93; also when the head is refitted as the cap scores it)."""
+Smaller caps flag still more out of source (in-the-wild jailbreaks 0.708 uncapped, 0.735 at 8,
+0.751 at 7, 0.754 at 6.5, 0.760 at 6, 0.772 at 5, 0.809 at 3, 0.828 at 2, user-input precision
+≥ 0.98 throughout), but below 7 the precision target holds only with a short-text threshold of
+0.875 or more, under which the dev set's attacks near 0.87 fall (dev recall 0.915–0.926 where the
+floor is 0.93); from 6 down the earlier measurements also found the dev set's long benign role-play
+prompts and stories flagged even with those in the training data (dev precision 0.945–0.98; also
+when the head is refitted as the cap scores it). 7 keeps the thresholds of 8 (0.87, from 128
+tokens 0.5) and flags 5 more attacks out of source (1,339 against 1,334)."""
 
 
 @dataclass

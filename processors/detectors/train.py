@@ -59,9 +59,11 @@ CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
 THRESHOLDS: Final = {"direct": 0.87, "indirect": 0.965}
 """Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``)."""
-NEGATIVE_CAP: Final[dict[str, float | None]] = {"direct": 8.0, "indirect": None}
+NEGATIVE_CAP: Final[dict[str, float | None]] = {"direct": 7.0, "indirect": None}
 """Per head without windows: the negative weights present count down to minus this at most
-(``classifier.Head.negative_cap``), chosen with :data:`THRESHOLDS` by leave-one-source-out."""
+(``classifier.Head.negative_cap``), chosen with :data:`THRESHOLDS` by leave-one-source-out
+(``loso.NEGATIVE_CAPS``; 7 against 8: in-the-wild jailbreaks 0.735 -> 0.751 out of source, same
+thresholds and user-input precision)."""
 LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.75)}
 """Per head: texts of this many tokens or more (``features.length``) and their threshold, chosen
 with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``; never under 0.5)."""
