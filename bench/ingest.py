@@ -166,15 +166,58 @@ def _send(url: str, key: str, template: bytes, senders: int, seconds: float) -> 
     return out  # type: ignore[no-any-return]
 
 
-def _wait_ready(port: int) -> None:
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path, seconds: float = 120) -> None:
+    """Wait until the receiver answers ``/readyz``; fail with its log if it exits or never does."""
     import urllib.request
 
-    for _ in range(300):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"receiver exited with {proc.returncode} before it was ready:\n{_tail(log)}")
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200:
                 return
         except Exception:
             time.sleep(0.1)
+    raise SystemExit(f"receiver not ready on port {port} after {seconds:.0f} s:\n{_tail(log)}")
+
+
+def _tail(log: Path, chars: int = 4000) -> str:
+    try:
+        return log.read_bytes()[-chars:].decode(errors="replace")
+    except OSError as e:
+        return f"(no log: {e})"
+
+
+CHILD_ENV = {"PYTHONFAULTHANDLER": "1"}
+"""Every process the bench starts dumps its threads' stacks on SIGABRT (see :func:`stop`)."""
+
+
+def stop(procs: dict[str, subprocess.Popen[bytes]], logs: dict[str, Path], seconds: float = 60) -> None:
+    """SIGTERM every process and wait; one that outlives ``seconds`` is reported, not waited on forever.
+
+    The figures are already taken when this runs, so a slow stop does not fail the benchmark: the
+    process's stacks (``faulthandler`` on SIGABRT) and log tail go to stderr for whoever reads it, and
+    it is killed.
+    """
+    import signal
+
+    for p in procs.values():
+        p.terminate()
+    deadline = time.time() + seconds
+    for name, p in procs.items():
+        try:
+            p.wait(max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGABRT)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            print(
+                f"warning: {name} did not stop within {seconds:.0f} s of SIGTERM:\n{_tail(logs[name])}", file=sys.stderr
+            )
 
 
 def receiver_alone(template: bytes, spr: int, senders: int, seconds: float) -> dict[str, float]:
@@ -199,17 +242,17 @@ def receiver_alone(template: bytes, spr: int, senders: int, seconds: float) -> d
             "AGENTSTATE_REDIS_MAX_MEMORY_MB": "20000",
             "AGENTSTATE_HIGH_WATER_ENTRIES": "1000000",
         }
+        log = Path(d) / "receiver.log"
         proc = subprocess.Popen(
             [sys.executable, "-m", "agentstate.cli", "receiver"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            env={**env, **CHILD_ENV},
+            stdout=open(log, "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
         )
-        _wait_ready(port)
+        _wait_ready(port, proc, log)
         out = _send(f"http://127.0.0.1:{port}", key, template, senders, seconds)
         rss = peak_rss_mb(proc.pid)
-        proc.terminate()
-        proc.wait(30)
+        stop({"receiver": proc}, {"receiver": log})
         r.close()
         server.stop()
     res = out["results"]
@@ -356,14 +399,14 @@ def main() -> int:
     procs: dict[str, subprocess.Popen[bytes]] = {}
     for name in names:
         argv = [*py, "receiver"] if name == "receiver" else [*py, "worker", name]
-        child_env = {**env, "AGENTSTATE_NICE": "5"} if name in ("security", "cost") else env  # as `agentstate up`
+        child_env = {**env, **CHILD_ENV, **({"AGENTSTATE_NICE": "5"} if name in ("security", "cost") else {})}
         procs[name] = subprocess.Popen(
             argv,
-            env=child_env,
+            env=child_env,  # security and cost run niced, as `agentstate up` runs them
             stdout=open(work / f"{name}.log", "wb"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
-    _wait_ready(port)
+    _wait_ready(port, procs["receiver"], work / "receiver.log")
     time.sleep(2)  # workers: chDB start + schema
 
     lags: list[tuple[float, dict[str, int]]] = []
@@ -406,10 +449,7 @@ def main() -> int:
     vmem = r.info("memory")
     valkey_peak_mb = int(vmem["used_memory_peak"]) / 1048576
     valkey_limit_mb = int(vmem["maxmemory"]) / 1048576
-    for p in procs.values():
-        p.terminate()
-    for p in procs.values():
-        p.wait(60)
+    stop(procs, {n: work / f"{n}.log" for n in procs})
     import clickhouse_connect
 
     stored = (
