@@ -288,6 +288,18 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def rss_anon_mb(pid: int) -> float:
+    """Anonymous resident memory of a process: its heap, without the mapped pages of its libraries
+    (chDB's 550 MB library counts toward VmRSS as it is paged in, but is clean, shared and reclaimable)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     try:
@@ -412,10 +424,14 @@ def main() -> int:
     lags: list[tuple[float, dict[str, int]]] = []
     stop_mon = threading.Event()
 
+    anon: dict[str, float] = {}
+
     def monitor() -> None:
         mr = redis.Redis.from_url(valkey.connection_url)
         while not stop_mon.is_set():
             lags.append((time.time(), group_lags(mr)))
+            for n, p in procs.items():
+                anon[n] = max(anon.get(n, 0.0), rss_anon_mb(p.pid))
             time.sleep(1)
 
     mon = threading.Thread(target=monitor, daemon=True)
@@ -494,6 +510,7 @@ def main() -> int:
         "drain_seconds_after_sending": {g: round(t - (t0 + sending_end), 1) for g, t in drained.items()},
         "max_backlog_entries": max_lag,
         "peak_rss_mb": {k: round(v) for k, v in rss.items()},
+        "peak_anonymous_rss_mb_sampled_1s": {k: round(v) for k, v in anon.items()},
         "valkey_used_memory_peak_mb": round(valkey_peak_mb),
         "valkey_maxmemory_mb": round(valkey_limit_mb),
     }
@@ -502,6 +519,7 @@ def main() -> int:
         f"\nreceiver alone {alone['spans_per_s']:,.0f} spans/s ({alone['spans_per_s'] / base:.2f}x baseline) | "
         f"with the pipeline running: accepted {burst:,.0f} spans/s (burst) | "
         f"end-to-end {e2e:,.0f} spans/s (all groups drained: {e2e_all:,.0f}) | receiver RSS {rss['receiver']:.0f} MB | "
+        f"writer RSS {rss['writer']:.0f} MB (anonymous {anon.get('writer', float('nan')):.0f}) | "
         f"stored {stored:,}/{accepted:,}\n"
         f"CPU us/span: {' '.join(f'{k} {v}' for k, v in us_per_span.items())} (all {sum(us_per_span.values()):.1f}) | "
         f"calibration {calib:,.0f} spans/s -> e2e target here {target:,.0f} spans/s | "
