@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from agentstate.processors.detectors import anomaly
 from agentstate.processors.detectors.alert import Alert
 from agentstate.processors.pricing import PriceBook, SpanRef, total_cost_usd
-from agentstate.semconv.span_record import NormalizedSpan, SpanCategory
+from agentstate.semconv.span_record import MODEL_OPERATIONS, NormalizedSpan, SpanCategory, category_of
 
 Item = tuple[SpanRef, NormalizedSpan, int | None]
 _Groups = dict[tuple[str, ...], list[tuple[int, float]]]
+_LLM_OPERATIONS = frozenset(op for op in MODEL_OPERATIONS if category_of(op) is SpanCategory.LLM)
+"""Model calls whose output tokens have a baseline (chat and completion; not embeddings)."""
 
 
 @dataclass(slots=True)
@@ -44,39 +46,36 @@ class Baselines:
         latency: _Groups = {}
         cost: _Groups = {}
         for i, (ref, span, duration_ns) in enumerate(items):
-            where = _subject(ref, span)
-            if where is None:
-                continue
-            if span.calls_model and span.category is SpanCategory.LLM and span.output_tokens is not None:
-                over = anomaly.over_max_tokens(span.output_tokens, span.request_max_tokens)
-                if over is not None:
-                    out[i].append(over)
-                else:
-                    tokens.setdefault((*where, "output_tokens"), []).append((i, float(span.output_tokens)))
-            if duration_ns is not None and duration_ns >= 0:
-                latency.setdefault((*where, "latency_ms"), []).append((i, duration_ns / 1e6))
-            if span.calls_model:
+            # one pass, each derived field read once: this loop runs for every span of every batch
+            operation = span.operation
+            if operation in MODEL_OPERATIONS:
+                model = span.response_model or span.request_model
+                if not model:
+                    continue
+                where: tuple[str, str, str] = (ref.project_id, "model", model)
+                if operation in _LLM_OPERATIONS and span.output_tokens is not None:
+                    over = anomaly.over_max_tokens(span.output_tokens, span.request_max_tokens)
+                    if over is not None:
+                        out[i].append(over)
+                    else:
+                        tokens.setdefault((*where, "output_tokens"), []).append((i, float(span.output_tokens)))
                 usd = total_cost_usd(span, ref.start_time_unix_nano, self.prices)
                 if usd is not None and usd > 0:
                     cost.setdefault((*where, "cost_usd"), []).append((i, usd))
+            else:
+                category = category_of(operation)
+                if category is SpanCategory.AGENT and span.agent_name:
+                    where = (ref.project_id, "agent", span.agent_name)
+                elif category is SpanCategory.TOOL and span.tool_name:
+                    where = (ref.project_id, "tool", span.tool_name)
+                else:
+                    continue
+            if duration_ns is not None and duration_ns >= 0:
+                latency.setdefault((*where, "latency_ms"), []).append((i, duration_ns / 1e6))
         _judge(self.tokens, tokens, anomaly.token_alert, out)
         _judge(self.latency, latency, anomaly.latency_alert, out)
         _judge(self.cost, cost, anomaly.cost_alert, out)
         return out
-
-
-def _subject(ref: SpanRef, span: NormalizedSpan) -> tuple[str, str, str] | None:
-    """The baseline key prefix of a span: its model, agent or tool (``None``: no baseline)."""
-    if span.calls_model and span.model:
-        return (ref.project_id, "model", span.model)
-    if span.calls_model:
-        return None
-    category = span.category
-    if category is SpanCategory.AGENT and span.agent_name:
-        return (ref.project_id, "agent", span.agent_name)
-    if category is SpanCategory.TOOL and span.tool_name:
-        return (ref.project_id, "tool", span.tool_name)
-    return None
 
 
 def _judge(

@@ -120,7 +120,8 @@ class SecurityEngine:
         return self._propose(ref, span, self._anomalies([(ref, span, duration_ns)])[0])
 
     def _propose(self, ref: SpanRef, span: NormalizedSpan, anomalies: list[Alert]) -> Proposal:
-        rows = tuple(_stamp(a, ref) for a in self._kept(self._content(span) + anomalies))
+        alerts = self._content(span) + anomalies
+        rows = tuple(_stamp(a, ref) for a in self._kept(alerts)) if alerts else ()
         return Proposal(ref, rows, tuple(loops.calls(ref.span_id, span)) if self.config.loops else ())
 
     def loop_row(self, proposal: Proposal, counts: Sequence[int]) -> AlertRow | None:
