@@ -60,6 +60,9 @@ def test_embedded_valkey_has_maxmemory_and_refuses_writes_past_it(tmp_path: Path
         r = redis.Redis.from_url(valkey.url)
         assert int(r.config_get("maxmemory")["maxmemory"]) == 64 * MIB
         assert r.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+        # AOF rewrites write the dataset uncompressed: LZF in the rewrite child cost more CPU than Valkey
+        assert r.config_get("rdbcompression")["rdbcompression"] == "no"
+        assert r.config_get("appendonly")["appendonly"] == "yes"
         with pytest.raises(redis.ResponseError, match="maxmemory"):
             for i in range(100):
                 r.set(f"filler:{i}", b"x" * MIB)
