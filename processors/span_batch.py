@@ -188,9 +188,14 @@ def to_ipc(table: pa.Table) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
+_READ_OPTIONS: Final = pa.ipc.IpcReadOptions(use_threads=False)
+"""Decompress in the reading thread: a 500-span batch took 212 µs so against 248 handed to Arrow's
+pool (whose threads only compete with the other processes on a 2-core machine)."""
+
+
 def from_ipc(bodies: Sequence[bytes]) -> pa.Table:
     """The batches of several stream entries as one table (raises ``pa.ArrowInvalid`` on garbage)."""
-    tables = [pa.ipc.open_stream(pa.py_buffer(b)).read_all() for b in bodies]
+    tables = [pa.ipc.open_stream(pa.py_buffer(b), options=_READ_OPTIONS).read_all() for b in bodies]
     if not tables:
         return SCHEMA.empty_table()
     for t in tables:

@@ -64,8 +64,12 @@ class LoopCall:
 
 def calls(span_id: str, span: NormalizedSpan) -> list[LoopCall]:
     """Return the tool calls of one span (its own ``execute_tool`` call, then model-requested ones)."""
-    if span.operation is not Operation.EXECUTE_TOOL and not any(m.tool_calls for m in span.output_messages):
-        return []  # most spans: no generator to start and drain
+    if span.operation is not Operation.EXECUTE_TOOL:
+        for message in span.output_messages:
+            if message.tool_calls:
+                break
+        else:
+            return []  # most spans: no generator to start and drain
     return [LoopCall(call_digest(source, tool, args), f"{span_id}:{i}", tool, args)
             for i, (source, tool, args) in enumerate(_calls(span))]  # fmt: skip
 
