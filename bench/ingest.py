@@ -526,8 +526,9 @@ def main() -> int:
         "e2e_target_spans_per_s_on_this_vm": round(target),
         "drain_seconds_after_sending": {g: round(t - (t0 + sending_end), 1) for g, t in drained.items()},
         "max_backlog_entries": max_lag,
-        "peak_rss_mb": {k: round(v) for k, v in rss.items()},
-        "peak_anonymous_rss_mb_sampled_1s": {k: round(v) for k, v in anon.items()},
+        # NaN (a process gone before the end) stays visible instead of failing the report
+        "peak_rss_mb": {k: round(v) if v == v else None for k, v in rss.items()},
+        "peak_anonymous_rss_mb_sampled_1s": {k: round(v) if v == v else None for k, v in anon.items()},
         "valkey_used_memory_peak_mb": round(valkey_peak_mb),
         "valkey_maxmemory_mb": round(valkey_limit_mb),
         "valkey_aof_rewrites": aof.get("aof_rewrites"),
