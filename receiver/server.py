@@ -42,6 +42,13 @@ def build_service(settings: ReceiverSettings, redis: Redis) -> IngestService:
     return IngestService(keys, publisher, limiter)
 
 
+async def _serve_http(http: _Server) -> None:
+    """uvicorn's ``serve``, except that a failed start (a port in use) ends the task instead of
+    raising ``SystemExit`` through the event loop: :func:`serve` then stops cleanly and says why."""
+    with contextlib.suppress(SystemExit):
+        await http.serve()
+
+
 async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set (the CLI sets it on SIGINT/SIGTERM); then refuse new data and drain."""
     from google.protobuf.internal import api_implementation
@@ -67,7 +74,7 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
             timeout_graceful_shutdown=10,
         )
     )
-    http_task = asyncio.create_task(http.serve(), name="otlp-http")
+    http_task = asyncio.create_task(_serve_http(http), name="otlp-http")
     grpc_server = None
     if settings.grpc_port:
         grpc_server = create_server(
@@ -78,14 +85,20 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
             settings.keep_alive_seconds,
         )
         await grpc_server.start()
-    log.info("receiver listening: http=%s:%s grpc=%s", settings.host, settings.http_port, settings.grpc_port)
+    while not http.started and not http_task.done():  # "listening" only once the port is bound
+        await asyncio.sleep(0.01)
+    if http.started:
+        log.info("receiver listening: http=%s:%s grpc=%s", settings.host, settings.http_port, settings.grpc_port)
     waiter = asyncio.create_task(stop.wait())
     await asyncio.wait({http_task, waiter}, return_when=asyncio.FIRST_COMPLETED)
     # Graceful: in-flight requests finish (their XADD completes or they get 503), new ones are refused.
     if grpc_server is not None:
         await grpc_server.stop(grace=5)
     http.should_exit = True
+    failed = not http.started
     await http_task
     waiter.cancel()
     await service.publisher.stop()
     await redis.aclose()
+    if failed:
+        raise SystemExit(f"receiver could not serve OTLP/HTTP on {settings.host}:{settings.http_port} (see above)")
