@@ -285,26 +285,25 @@ def processors_build() -> str:
     return "mypyc" if origin is not None and not origin.endswith(".py") else "pure"
 
 
-def peak_rss_mb(pid: int) -> float:
+def _status_mb(pid: int, field: str) -> float:
+    """A ``/proc/<pid>/status`` memory field in MB (NaN once the process is gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return float("nan")
+
+
+def peak_rss_mb(pid: int) -> float:
+    return _status_mb(pid, "VmHWM")
 
 
 def rss_anon_mb(pid: int) -> float:
     """Anonymous resident memory of a process: its heap, without the mapped pages of its libraries
     (chDB's 550 MB library counts toward VmRSS as it is paged in, but is clean, shared and reclaimable)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return _status_mb(pid, "RssAnon")
 
 
 def cpu_seconds(pid: int) -> float:
