@@ -214,7 +214,10 @@ def stop(procs: dict[str, subprocess.Popen[bytes]], logs: dict[str, Path], secon
     deadline = time.time() + seconds
     for name, p in procs.items():
         try:
-            p.wait(max(0.1, deadline - time.time()))
+            if p.wait(max(0.1, deadline - time.time())) != 0:  # e.g. the receiver ending a stuck stop
+                print(
+                    f"warning: {name} stopped with status {p.returncode}:\n{_tail(logs[name], 12000)}", file=sys.stderr
+                )
         except subprocess.TimeoutExpired:
             p.send_signal(signal.SIGABRT)
             try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
+import os
 from collections.abc import Iterator
 
 import uvicorn
@@ -49,6 +51,36 @@ async def _serve_http(http: _Server) -> None:
         await http.serve()
 
 
+STOP_REPORT_SECONDS = 20.0
+"""A stop still running after this long logs what it waits on: every pending task's stack."""
+STOP_LIMIT_SECONDS = 40.0
+"""A stop still running after this long ends the process (exit status 1)."""
+
+
+def pending_tasks() -> str:
+    """Every task of the running loop but the caller's, each with its stack (what a stop waits on)."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task():
+            task.print_stack(limit=12, file=out)
+    return out.getvalue()
+
+
+async def _bound_stop(report_after: float, limit: float) -> None:
+    """Watch a stop: report what it waits on after ``report_after`` s, end the process at ``limit``.
+
+    Every stage of the stop has its own timeout (uvicorn's graceful shutdown, gRPC's grace, Redis
+    socket timeouts), yet twice a receiver ignored SIGTERM for over 60 s after a benchmark, with its
+    loop idle and nothing on its log. Ending it is safe: a request was answered 200 only once its
+    entry was in Redis, and one cut off now gets no answer, so its client retries.
+    """
+    await asyncio.sleep(report_after)
+    log.error("receiver still stopping after %.0f s; pending tasks:\n%s", report_after, pending_tasks())
+    await asyncio.sleep(max(0.0, limit - report_after))
+    log.error("receiver stop exceeded %.0f s: exiting now", limit)
+    os._exit(1)
+
+
 async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set (the CLI sets it on SIGINT/SIGTERM); then refuse new data and drain."""
     from google.protobuf.internal import api_implementation
@@ -91,6 +123,7 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
         log.info("receiver listening: http=%s:%s grpc=%s", settings.host, settings.http_port, settings.grpc_port)
     waiter = asyncio.create_task(stop.wait())
     await asyncio.wait({http_task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    watchdog = asyncio.create_task(_bound_stop(STOP_REPORT_SECONDS, STOP_LIMIT_SECONDS))
     # Graceful: in-flight requests finish (their XADD completes or they get 503), new ones are refused.
     if grpc_server is not None:
         await grpc_server.stop(grace=5)
@@ -100,5 +133,6 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event) -> None:
     waiter.cancel()
     await service.publisher.stop()
     await redis.aclose()
+    watchdog.cancel()
     if failed:
         raise SystemExit(f"receiver could not serve OTLP/HTTP on {settings.host}:{settings.http_port} (see above)")
