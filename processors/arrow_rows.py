@@ -14,7 +14,11 @@ from typing import Final
 
 import pyarrow as pa
 
-_OPTIONS: Final = pa.ipc.IpcWriteOptions(compression="lz4")
+_OPTIONS: Final = pa.ipc.IpcWriteOptions(compression="lz4", use_threads=False)
+_READ_OPTIONS: Final = pa.ipc.IpcReadOptions(use_threads=False)
+"""Both (de)compress in the calling thread: for the bench's 1,000 cost rows per entry, reading took
+0.18 ms of CPU against 1.2-1.4 ms through Arrow's thread pool (writing 0.23 against 0.55), and the
+writer reads them on its event loop."""
 
 
 def dumps(table: pa.Table) -> bytes:
@@ -31,7 +35,7 @@ def loads(body: bytes, columns: Sequence[str]) -> pa.Table:
     Raises:
         ValueError: ``body`` is no Arrow IPC stream (``pa.ArrowInvalid``) or lacks a column.
     """
-    table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
+    table = pa.ipc.open_stream(pa.py_buffer(body), options=_READ_OPTIONS).read_all()
     missing = [c for c in columns if c not in table.column_names]
     if missing:
         raise ValueError(f"Arrow rows lack the columns {missing}")

@@ -174,10 +174,12 @@ def with_stored_columns(rows: pa.Table, batch: pa.Table) -> pa.Table:
     return rows
 
 
-_IPC_OPTIONS: Final = pa.ipc.IpcWriteOptions(compression="lz4")
+_IPC_OPTIONS: Final = pa.ipc.IpcWriteOptions(compression="lz4", use_threads=False)
 """LZ4 buffers: 1,403 -> 551 bytes per GenAI span (the messages dominate) for ~2 us/span to write and
 ~1 to read. The batches wait in Redis until the security and cost groups read them, and Redis memory
-is what the receiver's backpressure is set on, so 2.5x less is 2.5x more backlog before a 503."""
+is what the receiver's backpressure is set on, so 2.5x less is 2.5x more backlog before a 503.
+Compressed in the writing thread: 0.80-0.85 ms of CPU per 500-span batch against 1.07-1.31 handed to
+Arrow's thread pool, whose threads only compete with the other processes on a 2-core machine."""
 
 
 def to_ipc(table: pa.Table) -> bytes:
