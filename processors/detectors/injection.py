@@ -119,12 +119,22 @@ def score_texts(texts: Iterable[tuple[str, bool]]) -> list[Score]:
     return [score_text(text, indirect) for text, indirect in texts]
 
 
-def texts_to_score(span: NormalizedSpan) -> Iterator[tuple[str, bool]]:
-    """Every ``(text, indirect)`` pair the two detectors will score for ``span``."""
-    for text in _user_texts(span):
-        yield text, False
-    for text, _ in _data_texts(span):
-        yield text, True
+def texts_to_score(span: NormalizedSpan) -> list[tuple[str, bool]]:
+    """Every ``(text, indirect)`` pair the two detectors will score for ``span``: what
+    :func:`_user_texts` and :func:`_data_texts` yield, in that order, built without generators (this
+    runs for every span of every batch)."""
+    turn = _new_turn(span)
+    out = [(m.content, False) for m in turn if m.role == "user" and m.content]
+    if span.input_text and span.category in _INPUT_CATEGORIES:
+        out.append((span.input_text, False))
+    if span.tool_result:
+        out.append((span.tool_result, True))
+    for m in turn:
+        if m.role == "tool" and m.content:
+            out.append((m.content, True))
+    for doc in span.documents:
+        out.append((doc, True))
+    return out
 
 
 def detect_prompt_injection(span: NormalizedSpan) -> list[Alert]:
@@ -183,11 +193,15 @@ def _new_turn(span: NormalizedSpan) -> tuple[Message, ...]:
     return messages
 
 
+_INPUT_CATEGORIES: Final = (SpanCategory.AGENT, SpanCategory.WORKFLOW)
+"""Spans whose generic input is user input."""
+
+
 def _user_texts(span: NormalizedSpan) -> Iterator[str]:
     for message in _new_turn(span):
         if message.role == "user" and message.content:
             yield message.content
-    if span.category in (SpanCategory.AGENT, SpanCategory.WORKFLOW) and span.input_text:
+    if span.input_text and span.category in _INPUT_CATEGORIES:
         yield span.input_text
 
 

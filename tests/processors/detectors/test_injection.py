@@ -10,9 +10,12 @@ from agentstate.processors.detectors.alert import Category, Severity
 from agentstate.processors.detectors.injection import (
     MAX_SCAN_CHARS,
     THRESHOLD,
+    _data_texts,
+    _user_texts,
     detect_indirect_injection,
     detect_prompt_injection,
     score_text,
+    texts_to_score,
 )
 from agentstate.processors.detectors.injection_rules import INDIRECT_RULES, RULES, normalize_text
 from agentstate.semconv.span_record import Message, NormalizedSpan, Operation
@@ -190,3 +193,27 @@ def test_precheck_never_skips_a_rule_that_would_match() -> None:
         for indirect in (False, True):
             fast, full = score_text(text, indirect), score_text(text, indirect, precheck=False)
             assert [h.rule.id for h in fast.hits] == [h.rule.id for h in full.hits], text[:80]
+
+
+_TURN = (Message("system", "s"), Message("user", "a"), Message("assistant", "b"), Message("user", "c"),
+         Message("tool", "t1"), Message("user", ""), Message("tool", "t2"))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        pytest.param(_chat(*_TURN), [("c", False), ("t1", True), ("t2", True)], id="new-turn"),
+        pytest.param(NormalizedSpan(operation=Operation.INVOKE_AGENT, input_text="go", tool_result="r",
+                                    documents=("d1", "d2")),
+                     [("go", False), ("r", True), ("d1", True), ("d2", True)], id="agent-input-and-data"),
+        pytest.param(NormalizedSpan(operation=Operation.CHAT, input_text="not user input here"), [],
+                     id="chat-input-text"),
+        pytest.param(NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="f", tool_result="out"),
+                     [("out", True)], id="tool"),
+    ],
+)  # fmt: skip
+def test_texts_to_score_are_the_texts_the_detectors_judge(
+    span: NormalizedSpan, expected: list[tuple[str, bool]]
+) -> None:
+    judged = [(t, False) for t in _user_texts(span)] + [(t, True) for t, _ in _data_texts(span)]
+    assert texts_to_score(span) == judged == expected
