@@ -33,6 +33,7 @@ from agentstate.processors.detectors.train import (
     candidates,
     head_rows,
     select,
+    union,
 )
 
 TARGET_FPR = {"direct": 0.005, "indirect": 0.01}
@@ -40,17 +41,17 @@ TARGET_PRECISION = 0.98
 LONG_CUTS = (64, 128, 256, 512)
 """Lengths (tokens) tried as the cut between a head's short and long texts."""
 MIN_THRESHOLD = 0.5
-NEGATIVE_CAPS: tuple[float | None, ...] = (None, 8.0, 7.0)
+NEGATIVE_CAPS: tuple[float | None, ...] = (None, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0)
 """Caps on the negative weights present tried for a head without windows (``None``: no cap).
 
-Smaller caps flag still more out of source (in-the-wild jailbreaks 0.708 uncapped, 0.735 at 8,
-0.751 at 7, 0.754 at 6.5, 0.760 at 6, 0.772 at 5, 0.809 at 3, 0.828 at 2, user-input precision
-≥ 0.98 throughout), but below 7 the precision target holds only with a short-text threshold of
-0.875 or more, under which the dev set's attacks near 0.87 fall (dev recall 0.915–0.926 where the
-floor is 0.93); from 6 down the earlier measurements also found the dev set's long benign role-play
-prompts and stories flagged even with those in the training data (dev precision 0.945–0.98; also
-when the head is refitted as the cap scores it). 7 keeps the thresholds of 8 (0.87, from 128
-tokens 0.5) and flags 5 more attacks out of source (1,339 against 1,334)."""
+Smaller caps flag more out of source. With the direct head on its own n-grams and C 0.06
+(``train.OWN_NGRAMS``, ``train.C``), in-the-wild jailbreaks: 0.831 at 3, 0.849 at 2 (chosen when
+the list reaches 1; short threshold 0.885, long 0.51), user-input precision ≥ 0.98 throughout; but
+at 2 the dev set's long benign story and role-play prompt both score over 0.5 although they are
+in the training data (dev false positive rate 0.62 % where the target is 0.5 %), so the list stops
+at 3. Earlier, on every n-gram with C 0.03: 0.708 uncapped, 0.735 at 8, 0.751 at 7, 0.772 at 5,
+0.809 at 3, where below 7 the precision target needed a short-text threshold of 0.875 or more,
+under which the dev set's attacks near 0.87 fell (dev recall 0.915–0.926, floor 0.93)."""
 
 
 @dataclass
@@ -131,7 +132,8 @@ def out_of_source(rows: Sequence[Row]) -> tuple[dict[str, Logits], list[float], 
         held = [i for i, r in enumerate(rows) if r.source == source]
         held_set = set(held)
         train = [i for i in range(len(rows)) if i not in held_set]
-        ngrams = select(x, rows, by_head, vocab, train)
+        chosen = select(x, rows, by_head, vocab, train)
+        ngrams = union(chosen)
         cols = [col[g] for g in ngrams]
         feats = hstack([x[:, cols], rules]).tocsr()
         wx = wx_all[:, cols + list(range(len(vocab), len(vocab) + len(ALL_RULES)))].tocsr()
@@ -146,7 +148,9 @@ def out_of_source(rows: Sequence[Row]) -> tuple[dict[str, Logits], list[float], 
             fit_rows = [i for i in idx if i not in held_set]
             if len({labels[i] for i in fit_rows}) < 2:
                 continue
-            bias, weights = T.fit_windowed(head, feats, rows, fit_rows, win, wx, twins)
+            m = T.own_only(head, ngrams, chosen)
+            bias, weights = T.fit_windowed(head, (feats @ m).tocsr(), rows, fit_rows, win, (wx @ m).tocsr(),
+                                           T.masked(twins, m))  # fmt: skip
             w, out = np.asarray(weights), logits[head]
             for i, zp, zn in zip(held, feats[held] @ np.maximum(w, 0.0) + bias, feats[held] @ np.minimum(w, 0.0),
                                  strict=True):  # fmt: skip

@@ -24,7 +24,10 @@ texts, :data:`NEGATIVE_WINDOWS`.)
 
 User input has no windows (they cost a second, every-match scan); instead the ``direct`` head counts
 its negative weights only down to :data:`NEGATIVE_CAP`: a long role-play jailbreak is mostly
-ordinary words, each a little benign, which otherwise outvote its attack phrases.
+ordinary words, each a little benign, which otherwise outvote its attack phrases. The ``direct``
+head also weighs only the n-grams chosen for it (:data:`OWN_NGRAMS`): the document head's n-grams
+(common words of documents, from as few as two sources) taught it the benign side of sources'
+templates, which other sources' role-play jailbreaks do not share.
 """
 
 from __future__ import annotations
@@ -54,16 +57,24 @@ most texts; on user input they also generalised worse across sources)."""
 MIN_DF: Final = 3
 MIN_SOURCES: Final = {"direct": 3, "indirect": 2}
 """Per head: sources an n-gram must occur in (documents come from fewer sources than prompts)."""
-C: Final = 0.03
+C: Final = {"direct": 0.06, "indirect": 0.03}
+"""Per head: inverse L2 strength of the logistic regression, chosen by leave-one-source-out with
+:data:`NEGATIVE_CAP` and :data:`THRESHOLDS`. Direct head (own n-grams, best cap each time): 0.03
+flags in-the-wild jailbreaks 0.800 out of source (user input recall 0.464), 0.045 0.818, 0.06 0.831
+(0.468), 0.1 0.846 (0.470), 0.15 0.843 (0.471), user-input precision ≥ 0.98 throughout; from 0.1
+the thresholds so chosen (short texts 0.925 or more, long ones 0.515) flag two of the dev set's long
+benign texts (dev false positive rate 0.62 % where the target is 0.5 %). Document head: 0.01 0.542,
+0.02 0.558, 0.03 0.560, 0.04 0.554, 0.05 0.554, 0.1 0.549 recall at a false positive rate ≤ 1 %."""
 CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
-THRESHOLDS: Final = {"direct": 0.87, "indirect": 0.965}
+THRESHOLDS: Final = {"direct": 0.88, "indirect": 0.965}
 """Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``)."""
-NEGATIVE_CAP: Final[dict[str, float | None]] = {"direct": 7.0, "indirect": None}
+NEGATIVE_CAP: Final[dict[str, float | None]] = {"direct": 3.0, "indirect": None}
 """Per head without windows: the negative weights present count down to minus this at most
 (``classifier.Head.negative_cap``), chosen with :data:`THRESHOLDS` by leave-one-source-out
-(``loso.NEGATIVE_CAPS``; 7 against 8: in-the-wild jailbreaks 0.735 -> 0.751 out of source, same
-thresholds and user-input precision)."""
+(``loso.NEGATIVE_CAPS``; with :data:`OWN_NGRAMS` and :data:`C` 0.06, attacks on user input flagged
+out of source: uncapped 1,335, 8: 1,344, 7: 1,345, 6: 1,348, 5: 1,351, 4: 1,354, 3: 1,360, short
+threshold 0.865–0.88, long 0.5; in-the-wild jailbreaks 0.831 at 3)."""
 LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.75)}
 """Per head: texts of this many tokens or more (``features.length``) and their threshold, chosen
 with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``; never under 0.5)."""
@@ -79,6 +90,13 @@ NEGATIVE_WINDOWS: Final = frozenset({"direct"})
 without it a head with windows flags benign system-prompt templates by a part of them)."""
 TWINS: Final = frozenset({"indirect"})
 """Heads refitted with the ablated twins of the long attacks they judge (as benign)."""
+OWN_NGRAMS: Final = frozenset({"direct"})
+"""Heads that weigh only the n-grams chosen for them (the others weigh every head's n-grams), chosen
+by leave-one-source-out: the direct head on its own n-grams flags the same in-the-wild jailbreaks
+(0.751, caps up to 7) at a short-text threshold of 0.76 instead of 0.87; with :data:`C` 0.06 it
+flags 0.831 at a cap of 3, short threshold 0.88 (every n-gram, caps down to 4: 0.815 at 4, short
+threshold 0.955). The document head on its own n-grams fell from 0.560 to 0.516: the direct head's
+n-grams help it."""
 DIGITS: Final = 4
 MIN_WEIGHT: Final = 0.05
 """N-gram weights below this are dropped: each feature present costs a Hyperscan report (~0.3 µs)."""
@@ -152,8 +170,9 @@ def candidates(prepared: Sequence[Prepared]) -> tuple[Any, list[str], Callable[[
 
 
 def select(x: Any, rows: Sequence[Row], rows_by_head: dict[str, list[int]], vocab: Sequence[str],
-           train: Sequence[int]) -> list[str]:  # fmt: skip
-    """The n-grams to keep, chosen on the ``train`` rows only (sorted, so the model is canonical).
+           train: Sequence[int]) -> dict[str, list[str]]:  # fmt: skip
+    """Per head, the n-grams to keep, chosen on the ``train`` rows only (sorted, so the model is
+    canonical); the model's vocabulary is their union (:func:`union`).
 
     An n-gram must occur in the attacks of at least :data:`MIN_SOURCES` sources (or, for benign
     evidence, in the benign rows of that many): words peculiar to one source's template teach the
@@ -172,7 +191,7 @@ def select(x: Any, rows: Sequence[Row], rows_by_head: dict[str, list[int]], voca
             if idx:
                 count += np.asarray(x[idx].sum(axis=0)).ravel() > 0
         spread[label] = count
-    keep: set[int] = set()
+    keep: dict[str, list[str]] = {}
     for head, idx in rows_by_head.items():
         fit = [i for i in idx if i in train_set]
         labels = [rows[i].label for i in fit]
@@ -184,8 +203,35 @@ def select(x: Any, rows: Sequence[Row], rows_by_head: dict[str, list[int]], voca
         scores[(pos >= neg) & (spread[True] < MIN_SOURCES[head])] = 0.0
         scores[(pos < neg) & (spread[False] < MIN_SOURCES[head])] = 0.0
         order = np.lexsort((np.arange(len(scores)), -scores))[:PER_HEAD]
-        keep.update(int(j) for j in order if scores[j] > 0)
-    return sorted(vocab[j] for j in keep)
+        keep[head] = sorted(vocab[int(j)] for j in order if scores[j] > 0)
+    return keep
+
+
+def union(chosen: dict[str, list[str]]) -> list[str]:
+    """The model's vocabulary: every head's n-grams (sorted)."""
+    return sorted({g for grams in chosen.values() for g in grams})
+
+
+def own_only(head: str, ngrams: Sequence[str], chosen: dict[str, list[str]]) -> Any:
+    """Diagonal matrix that keeps the columns ``head`` may weigh: under :data:`OWN_NGRAMS` only its own
+    n-grams (and every rule), otherwise all of them."""
+    from scipy.sparse import diags
+
+    mine = set(chosen[head]) if head in OWN_NGRAMS else set(ngrams)
+    return diags([1.0 if g in mine else 0.0 for g in ngrams] + [1.0] * len(ALL_RULES)).tocsr()
+
+
+Twins = Callable[[list[tuple[int, list[int]]]], Any]
+"""Features of rows' token streams without the windows at given starts (:func:`fit_windowed`)."""
+
+
+def masked(twins: Twins, m: Any) -> Twins:
+    """``twins`` keeping only the columns the diagonal mask ``m`` (:func:`own_only`) keeps."""
+
+    def features(wanted: list[tuple[int, list[int]]]) -> Any:
+        return (twins(wanted) @ m).tocsr()
+
+    return features
 
 
 def matrix(prepared: Sequence[Prepared], ngrams: Sequence[str]) -> Any:
@@ -210,9 +256,11 @@ def fit_head(x: Any, rows: Sequence[Row], fit: Sequence[int]) -> tuple[float, li
     return _fit(x[list(fit)], [rows[i].label for i in fit], [(rows[i].source, rows[i].label) for i in fit])
 
 
-def _fit(x: Any, labels: Sequence[bool], groups: Sequence[tuple[str, bool]]) -> tuple[float, list[float]]:
-    """Logistic regression where each (source, label) group weighs ``n ** (1 - BALANCE)`` in total:
-    with ``BALANCE`` 1 every group counts the same, so no large source decides what the model learns."""
+def _fit(x: Any, labels: Sequence[bool], groups: Sequence[tuple[str, bool]],
+         head: str = "direct") -> tuple[float, list[float]]:  # fmt: skip
+    """``head``'s logistic regression (its :data:`C`) where each (source, label) group weighs
+    ``n ** (1 - BALANCE)`` in total: with ``BALANCE`` 1 every group counts the same, so no large
+    source decides what the model learns."""
     from collections import Counter
 
     from sklearn.linear_model import LogisticRegression
@@ -220,7 +268,7 @@ def _fit(x: Any, labels: Sequence[bool], groups: Sequence[tuple[str, bool]]) -> 
     sizes = Counter(groups)
     weights = [sizes[g] ** -BALANCE for g in groups]
     scale = len(groups) / sum(weights)
-    lr = LogisticRegression(C=C, solver="liblinear", class_weight=CLASS_WEIGHT, max_iter=1000, random_state=SEED)
+    lr = LogisticRegression(C=C[head], solver="liblinear", class_weight=CLASS_WEIGHT, max_iter=1000, random_state=SEED)
     lr.fit(x, list(labels), sample_weight=[w * scale for w in weights])
     return float(lr.intercept_[0]), [float(w) for w in lr.coef_[0]]
 
@@ -285,7 +333,7 @@ def fit_windowed(head: str, x: Any, rows: Sequence[Row], fit: Sequence[int], win
     xs = vstack([x[list(fit)], wx[extra]]).tocsr()
     labels = [rows[i].label for i in fit] + [False] * len(extra)
     groups = [(rows[i].source, rows[i].label) for i in fit] + [(rows[win.owner[k]].source, False) for k in extra]
-    bias, weights = _fit(xs, labels, groups)
+    bias, weights = _fit(xs, labels, groups, head)
     if head not in TWINS:
         return bias, weights
     import numpy as np
@@ -300,7 +348,7 @@ def fit_windowed(head: str, x: Any, rows: Sequence[Row], fit: Sequence[int], win
     wanted = [(i, sorted({max(c)[1]} | {s for zk, s in c if zk > 0.0})) for i, c in sorted(cut.items())]
     xt = twins(wanted)
     xs = vstack([xs, xt]).tocsr()
-    return _fit(xs, labels + [False] * len(wanted), groups + [(rows[i].source, False) for i, _ in wanted])
+    return _fit(xs, labels + [False] * len(wanted), groups + [(rows[i].source, False) for i, _ in wanted], head)
 
 
 def build(rows: Sequence[Row]) -> Model:
@@ -308,7 +356,8 @@ def build(rows: Sequence[Row]) -> Model:
     prepared = [prepare(r.text) for r in rows]
     by_head = {h: head_rows(rows, h) for h in ("direct", "indirect")}
     x, vocab, _ = candidates(prepared)
-    ngrams = select(x, rows, by_head, vocab, range(len(rows)))
+    chosen = select(x, rows, by_head, vocab, range(len(rows)))
+    ngrams = union(chosen)
     feats = matrix(prepared, ngrams)
     win = windows(rows, prepared)
     rt = runtime_for(Model(tuple(ngrams), tuple(r.id for r in ALL_RULES), {}))
@@ -321,7 +370,8 @@ def build(rows: Sequence[Row]) -> Model:
 
     heads = {}
     for name, idx in by_head.items():
-        bias, weights = fit_windowed(name, feats, rows, idx, win, wx, twins)
+        m = own_only(name, ngrams, chosen)
+        bias, weights = fit_windowed(name, (feats @ m).tocsr(), rows, idx, win, (wx @ m).tocsr(), masked(twins, m))
         long_from, long_threshold = LONG[name]
         heads[name] = Head(round(bias, DIGITS), tuple(round(w, DIGITS) for w in weights), THRESHOLDS[name],
                            long_threshold, long_from, *WINDOWS[name], NEGATIVE_CAP[name])  # fmt: skip

@@ -59,8 +59,9 @@ def test_training_rows_each_judged_where_they_arrive() -> None:
     assert leak[1] >= FLOOR["leak_recall"]
 
 
-FLOOR = {"dev_recall": 0.93, "wild_recall": 0.81, "user_recall": 0.46, "data_recall": 0.67, "leak_recall": 0.99}
+FLOOR = {"dev_recall": 0.93, "wild_recall": 0.84, "user_recall": 0.47, "data_recall": 0.67, "leak_recall": 0.99}
 """Measured figures minus a small margin (filled in from the run that built the shipped model: dev
-recall 0.936, in-the-wild 0.818 (0.800 before the direct head's negative cap, 0.812 with a cap of
-8), training user input 0.463, documents 0.681 (the engine scores a long document by its best
+recall 0.936 (precision 0.989: one long benign role-play prompt over the long-text threshold),
+in-the-wild 0.852 (0.800 before the direct head's negative cap, 0.818 with a cap of 7 on every
+n-gram), training user input 0.478, documents 0.681 (the engine scores a long document by its best
 window, ``classifier.Runtime.judge``; 0.663 scored whole); prompt leaking 1.0)."""
