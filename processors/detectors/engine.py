@@ -28,6 +28,7 @@ from agentstate.processors.detectors.loops import DEFAULT_THRESHOLD, LoopCall, L
 from agentstate.processors.pricing import PriceBook, SpanRef
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, Finding, Redactor
 from agentstate.semconv.span_record import NormalizedSpan
+from agentstate.semconv.value_record import record
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ class EngineConfig:
     min_severity: Severity = Severity.LOW
 
 
-@dataclass(frozen=True, slots=True)
+@record  # built for every span: a plain slotted class at run time, frozen for mypy
 class Proposal:
     """One span's findings before any decision that spans several spans.
 

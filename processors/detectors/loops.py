@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Final
 
 import orjson
 
 from agentstate.processors.detectors.alert import Alert, Category, Severity, evidence
 from agentstate.semconv.span_record import NormalizedSpan, Operation
+from agentstate.semconv.value_record import record
 
 DEFAULT_THRESHOLD: Final = 5
 """Identical calls allowed in one trace; the next one raises the alert."""
@@ -44,7 +44,7 @@ def call_digest(source: str, tool: str, arguments: str | None) -> str:
     return hashlib.blake2b(f"{source}\0{tool}\0{canonical_arguments(arguments)}".encode(), digest_size=12).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
+@record  # built for every tool call: a plain slotted class at run time, frozen for mypy
 class LoopCall:
     """One tool call seen in a span, ready to be counted.
 
