@@ -18,7 +18,9 @@ document, and the document's other words dilute it. A head with a :attr:`Head.wi
 every window of that many bytes of the token stream (one every :attr:`Head.stride` bytes) and keeps
 the highest score; the n-grams of every window come from one Hyperscan scan that reports where each
 occurs (:meth:`~agentstate.processors.detectors.features.FeatureScanner.matches`). A text no longer
-than a window is scored once, as a whole.
+than a window is scored once, as a whole. That scan costs a Python callback per occurrence, so the
+document head weighs few n-grams (``train.MIN_WEIGHT``, refitted after pruning): 213 instead of
+1,045, 45 occurrences per 2 KB document instead of 147, ``judge`` 25 µs instead of 77-80 µs.
 """
 
 from __future__ import annotations

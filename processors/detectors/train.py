@@ -28,6 +28,11 @@ ordinary words, each a little benign, which otherwise outvote its attack phrases
 head also weighs only the n-grams chosen for it (:data:`OWN_NGRAMS`): the document head's n-grams
 (common words of documents, from as few as two sources) taught it the benign side of sources'
 templates, which other sources' role-play jailbreaks do not share.
+
+Small weights are pruned (:data:`MIN_WEIGHT`, per head): every n-gram a head weighs costs a report
+on the texts it occurs in, and the document head's window scoring a Python callback per occurrence.
+The document head is refitted on the n-grams that survive (:data:`REFIT`, :func:`fit_pruned`), and
+leave-one-source-out validation scores it rounded and pruned, exactly as shipped.
 """
 
 from __future__ import annotations
@@ -63,19 +68,22 @@ C: Final = {"direct": 0.06, "indirect": 0.03}
 flags in-the-wild jailbreaks 0.800 out of source (user input recall 0.464), 0.045 0.818, 0.06 0.831
 (0.468), 0.1 0.846 (0.470), 0.15 0.843 (0.471), user-input precision ≥ 0.98 throughout; from 0.1
 the thresholds so chosen (short texts 0.925 or more, long ones 0.515) flag two of the dev set's long
-benign texts (dev false positive rate 0.62 % where the target is 0.5 %). Document head: 0.01 0.542,
-0.02 0.558, 0.03 0.560, 0.04 0.554, 0.05 0.554, 0.1 0.549 recall at a false positive rate ≤ 1 %."""
+benign texts (dev false positive rate 0.62 % where the target is 0.5 %). Document head (before
+:data:`REFIT`, unpruned): 0.01 0.542, 0.02 0.558, 0.03 0.560, 0.04 0.554, 0.05 0.554, 0.1 0.549
+recall at a false positive rate ≤ 1 %; refitted and pruned at 0.25, 0.02 0.555, 0.03 0.562, 0.045
+0.557 (at 0.2: 0.549, 0.554, 0.554; at 0.3: 0.551, 0.550, 0.552)."""
 CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
-THRESHOLDS: Final = {"direct": 0.88, "indirect": 0.965}
-"""Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``)."""
+THRESHOLDS: Final = {"direct": 0.88, "indirect": 0.975}
+"""Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``; the document
+head's were 0.965, long 0.75, before it was refitted and pruned at 0.25)."""
 NEGATIVE_CAP: Final[dict[str, float | None]] = {"direct": 3.0, "indirect": None}
 """Per head without windows: the negative weights present count down to minus this at most
 (``classifier.Head.negative_cap``), chosen with :data:`THRESHOLDS` by leave-one-source-out
 (``loso.NEGATIVE_CAPS``; with :data:`OWN_NGRAMS` and :data:`C` 0.06, attacks on user input flagged
 out of source: uncapped 1,335, 8: 1,344, 7: 1,345, 6: 1,348, 5: 1,351, 4: 1,354, 3: 1,360, short
 threshold 0.865–0.88, long 0.5; in-the-wild jailbreaks 0.831 at 3)."""
-LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.75)}
+LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.78)}
 """Per head: texts of this many tokens or more (``features.length``) and their threshold, chosen
 with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``; never under 0.5)."""
 WINDOWS: Final = {"direct": (0, 0), "indirect": (512, 256)}
@@ -98,8 +106,22 @@ flags 0.831 at a cap of 3, short threshold 0.88 (every n-gram, caps down to 4: 0
 threshold 0.955). The document head on its own n-grams fell from 0.560 to 0.516: the direct head's
 n-grams help it."""
 DIGITS: Final = 4
-MIN_WEIGHT: Final = 0.05
-"""N-gram weights below this are dropped: each feature present costs a Hyperscan report (~0.3 µs)."""
+MIN_WEIGHT: Final = {"direct": 0.05, "indirect": 0.25}
+"""Per head: n-gram weights below this are dropped (:func:`prune`): each n-gram present costs a
+Hyperscan report (~0.3 µs), and on a long document every occurrence of every n-gram the document head
+weighs costs a Python callback (``classifier.Runtime.judge``). See :data:`REFIT` for how the document
+head's figure was chosen."""
+REFIT: Final = frozenset({"indirect"})
+"""Heads fitted twice (:func:`fit_pruned`): once on every n-gram they may weigh, then again on those
+whose weight reached :data:`MIN_WEIGHT`, and pruned again; leave-one-source-out scores them exactly
+as shipped (rounded and pruned). The document head weighed every n-gram with ``|w| ≥ 0.05`` (1,045):
+147 matches and 80 µs of ``judge`` per 2 KB document. Leave-one-source-out, documents recall at a
+false positive rate ≤ 1 % (thresholds chosen each time; 0.560 unpruned): pruned after one fit at
+0.05 0.559, 0.1 0.552, 0.15 0.556, 0.2 0.553, 0.25 0.536, 0.3 0.543; refitted on what is left at
+0.05 0.558 (965 n-grams), 0.1 0.552, 0.15 0.555, 0.2 0.554 (292), 0.25 0.562 (206), 0.3 0.550
+(150). Dropping the n-grams in more than 5 % / 10 % of the documents instead: 0.381 / 0.464. The
+direct head is pruned only in the model (at 0.05 it scores 10.7 µs; pruned inside
+leave-one-source-out its in-the-wild figure would read 0.828 instead of 0.831)."""
 
 DATA_CATEGORIES: Final = frozenset(
     {"benign:agent_env_document", "benign:clean_tool_output", "benign:code_or_docs_chunk", "benign:document_for_task"}
@@ -370,22 +392,51 @@ def build(rows: Sequence[Row]) -> Model:
 
     heads = {}
     for name, idx in by_head.items():
-        m = own_only(name, ngrams, chosen)
-        bias, weights = fit_windowed(name, (feats @ m).tocsr(), rows, idx, win, (wx @ m).tocsr(), masked(twins, m))
+        bias, weights = fit_pruned(name, feats, rows, idx, win, wx, twins, own_only(name, ngrams, chosen))
         long_from, long_threshold = LONG[name]
         heads[name] = Head(round(bias, DIGITS), tuple(round(w, DIGITS) for w in weights), THRESHOLDS[name],
                            long_threshold, long_from, *WINDOWS[name], NEGATIVE_CAP[name])  # fmt: skip
     return prune(Model(tuple(ngrams), tuple(r.id for r in ALL_RULES), heads))
 
 
+def fit_pruned(head: str, x: Any, rows: Sequence[Row], fit: Sequence[int], win: Windows, wx: Any, twins: Twins,
+               m: Any) -> tuple[float, list[float]]:  # fmt: skip
+    """:func:`fit_windowed` on the columns the diagonal mask ``m`` keeps (:func:`own_only`); a head in
+    :data:`REFIT` is fitted again on the n-grams whose rounded weight reached :data:`MIN_WEIGHT` and
+    comes back as shipped: rounded to :data:`DIGITS`, n-gram weights under :data:`MIN_WEIGHT` zeroed.
+
+    Args:
+        head: The head.
+        x: Features of every row (n-grams, then rules).
+        rows: Every row.
+        fit: The rows to fit on.
+        win: Every row's windows.
+        wx: Features of every window.
+        twins: Features of rows' token streams without the windows at given starts.
+        m: The columns ``head`` may weigh.
+    """
+    from scipy.sparse import diags
+
+    bias, weights = fit_windowed(head, (x @ m).tocsr(), rows, fit, win, (wx @ m).tocsr(), masked(twins, m))
+    if head not in REFIT:
+        return bias, weights
+    n = x.shape[1] - len(ALL_RULES)
+    keep = [1.0 if j >= n or abs(round(w, DIGITS)) >= MIN_WEIGHT[head] else 0.0 for j, w in enumerate(weights)]
+    m = (m @ diags(keep)).tocsr()
+    bias, weights = fit_windowed(head, (x @ m).tocsr(), rows, fit, win, (wx @ m).tocsr(), masked(twins, m))
+    return round(bias, DIGITS), [_cut(head, j, n, round(w, DIGITS)) for j, w in enumerate(weights)]
+
+
+def _cut(head: str, j: int, n: int, w: float) -> float:
+    """Weight ``w`` of feature ``j`` (of which ``n`` are n-grams) as :func:`prune` leaves it."""
+    return 0.0 if j < n and abs(w) < MIN_WEIGHT[head] else w
+
+
 def prune(model: Model) -> Model:
-    """Zero n-gram weights under :data:`MIN_WEIGHT` and drop n-grams left with none (fewer reports)."""
+    """Zero n-gram weights under each head's :data:`MIN_WEIGHT` and drop n-grams left with none
+    (fewer reports)."""
     n = len(model.ngrams)
-
-    def cut(j: int, w: float) -> float:
-        return 0.0 if j < n and abs(w) < MIN_WEIGHT else w
-
-    weights = {k: [cut(j, w) for j, w in enumerate(h.weights)] for k, h in model.heads.items()}
+    weights = {k: [_cut(k, j, n, w) for j, w in enumerate(h.weights)] for k, h in model.heads.items()}
     keep = [j for j in range(n) if any(w[j] != 0.0 for w in weights.values())]
     keep += list(range(n, n + len(model.rules)))
     heads = {k: replace(h, weights=tuple(weights[k][j] for j in keep)) for k, h in model.heads.items()}

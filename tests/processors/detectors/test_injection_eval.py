@@ -59,9 +59,11 @@ def test_training_rows_each_judged_where_they_arrive() -> None:
     assert leak[1] >= FLOOR["leak_recall"]
 
 
-FLOOR = {"dev_recall": 0.93, "wild_recall": 0.84, "user_recall": 0.47, "data_recall": 0.67, "leak_recall": 0.99}
+FLOOR = {"dev_recall": 0.93, "wild_recall": 0.84, "user_recall": 0.47, "data_recall": 0.65, "leak_recall": 0.99}
 """Measured figures minus a small margin (filled in from the run that built the shipped model: dev
 recall 0.936 (precision 0.989: one long benign role-play prompt over the long-text threshold),
 in-the-wild 0.852 (0.800 before the direct head's negative cap, 0.818 with a cap of 7 on every
-n-gram), training user input 0.478, documents 0.681 (the engine scores a long document by its best
-window, ``classifier.Runtime.judge``; 0.663 scored whole); prompt leaking 1.0)."""
+n-gram), training user input 0.478, documents 0.660 at a false positive rate of 0.77 % (the engine
+scores a long document by its best window, ``classifier.Runtime.judge``; 0.681 at 0.58 % before the
+document head was refitted on 213 n-grams instead of 1,045: it fits its training sources less closely,
+while out of source it flags as many, 0.562 against 0.560); prompt leaking 1.0)."""

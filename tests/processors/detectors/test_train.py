@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 
 import pytest
 
 from agentstate.processors.detectors import train
-from agentstate.processors.detectors.classifier import MODEL_FILE, Model, dumps, runtime_for
+from agentstate.processors.detectors.classifier import MODEL_FILE, Head, Model, dumps, runtime_for
 from agentstate.processors.detectors.features import window_starts, window_text
 from agentstate.processors.detectors.prepare import prepare
 from agentstate.processors.detectors.screen import ALL_RULES
@@ -19,6 +20,30 @@ def test_rebuilt_model_equals_the_shipped_one() -> None:
     rebuilt = dumps(train.build(train.load_rows(root)))
     shipped = resources.files("agentstate.processors.detectors").joinpath("model", MODEL_FILE).read_text("utf-8")
     assert rebuilt == shipped
+
+
+def test_prune_cuts_each_head_at_its_own_min_weight() -> None:
+    low, high = train.MIN_WEIGHT["direct"], train.MIN_WEIGHT["indirect"]
+    assert low < high
+    mid = (low + high) / 2
+    heads = {
+        "direct": Head(0.5, (mid, 0.0, low / 2, 0.0, 1.0), 0.5),
+        "indirect": Head(0.1, (mid, high, 0.0, 0.0, -1.0), 0.5, window=512, stride=256),
+    }
+    pruned = train.prune(Model(("a", "b", "c", "d"), ("rule",), heads))
+    assert pruned.ngrams == ("a", "b")  # c is under both floors, d has no weight
+    assert pruned.heads["direct"].weights == (mid, 0.0, 1.0)
+    assert pruned.heads["indirect"].weights == (0.0, high, -1.0)  # rules are never pruned
+    assert pruned.heads["indirect"].bias == 0.1
+
+
+def test_shipped_heads_weigh_no_ngram_under_their_min_weight() -> None:
+    model = Model.from_json(
+        json.loads(resources.files("agentstate.processors.detectors").joinpath("model", MODEL_FILE).read_text("utf-8"))
+    )
+    n = len(model.ngrams)
+    for name, head in model.heads.items():
+        assert all(w == 0.0 or abs(w) >= train.MIN_WEIGHT[name] for w in head.weights[:n]), name
 
 
 def test_rows_are_routed_to_the_head_that_judges_them() -> None:
