@@ -19,7 +19,7 @@ every window of that many bytes of the token stream (one every :attr:`Head.strid
 the highest score; the n-grams of every window come from one Hyperscan scan that reports where each
 occurs (:meth:`~agentstate.processors.detectors.features.FeatureScanner.matches`). A text no longer
 than a window is scored once, as a whole. That scan costs a Python callback per occurrence, so the
-document head weighs few n-grams (``train.MIN_WEIGHT``, refitted after pruning): 213 instead of
+document head weighs few n-grams (``recipe.MIN_WEIGHT``, refitted after pruning): 213 instead of
 1,045, 45 occurrences per 2 KB document instead of 147, ``judge`` 25 µs instead of 77-80 µs.
 """
 

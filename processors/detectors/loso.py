@@ -3,16 +3,16 @@
 For each source repository: choose the n-grams and fit both heads on every other source, then score
 the rows of the one left out. The pooled out-of-source scores give the thresholds and the table per
 source, which predicts what users will see on sources we never saw. A text longer than its head's
-window (:data:`~.train.WINDOWS`) scores as its best window or the whole text, whichever is higher,
+window (:data:`~.recipe.WINDOWS`) scores as its best window or the whole text, whichever is higher,
 as at run time (``classifier.Runtime.judge``). Per head, texts shorter than a
 length cut and texts at least that long get a threshold each: the pair (and the cut, one of
 :data:`LONG_CUTS`) that flags the most attacks while keeping precision ≥ 0.98 with a false positive
 rate ≤ 0.5 % on user input and ≤ 1 % on documents and tool outputs; no threshold is under
 :data:`MIN_THRESHOLD` (a text is flagged only when an attack is the likelier reading). For a head
-without windows the cap on its benign evidence (:data:`~.train.NEGATIVE_CAP`) is chosen the same way,
+without windows the cap on its benign evidence (:data:`~.recipe.NEGATIVE_CAP`) is chosen the same way,
 among :data:`NEGATIVE_CAPS`: the one whose best thresholds flag the most attacks. A head in
-:data:`~.train.REFIT` is fitted, refitted and pruned exactly as shipped (:func:`~.train.fit_pruned`:
-rounded weights, none under :data:`~.train.MIN_WEIGHT`); the others are scored unpruned (pruned at
+:data:`~.recipe.REFIT` is fitted, refitted and pruned exactly as shipped (:func:`~.train.fit_pruned`:
+rounded weights, none under :data:`~.recipe.MIN_WEIGHT`); the others are scored unpruned (pruned at
 0.05, the direct head's in-the-wild figure reads 0.828 instead of 0.831).
 """
 
@@ -26,18 +26,9 @@ from typing import Any
 from agentstate.processors.detectors import train as T
 from agentstate.processors.detectors.features import length, phrases
 from agentstate.processors.detectors.prepare import prepare
+from agentstate.processors.detectors.recipe import LONG, NEGATIVE_CAP, THRESHOLDS, WINDOWS
 from agentstate.processors.detectors.screen import ALL_RULES, rule_score
-from agentstate.processors.detectors.train import (
-    LONG,
-    NEGATIVE_CAP,
-    THRESHOLDS,
-    WINDOWS,
-    Row,
-    candidates,
-    head_rows,
-    select,
-    union,
-)
+from agentstate.processors.detectors.train import Row, candidates, head_rows, select, union
 
 TARGET_FPR = {"direct": 0.005, "indirect": 0.01}
 TARGET_PRECISION = 0.98
@@ -48,7 +39,7 @@ NEGATIVE_CAPS: tuple[float | None, ...] = (None, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0)
 """Caps on the negative weights present tried for a head without windows (``None``: no cap).
 
 Smaller caps flag more out of source. With the direct head on its own n-grams and C 0.06
-(``train.OWN_NGRAMS``, ``train.C``), in-the-wild jailbreaks: 0.831 at 3, 0.849 at 2 (chosen when
+(``recipe.OWN_NGRAMS``, ``recipe.C``), in-the-wild jailbreaks: 0.831 at 3, 0.849 at 2 (chosen when
 the list reaches 1; short threshold 0.885, long 0.51), user-input precision ≥ 0.98 throughout; but
 at 2 the dev set's long benign story and role-play prompt both score over 0.5 although they are
 in the training data (dev false positive rate 0.62 % where the target is 0.5 %), so the list stops

@@ -4,7 +4,9 @@ Usage::
 
     python -m agentstate.processors.detectors.train [--data DIR] [--out FILE] [--loso]
 
-``DIR`` defaults to ``../shared/data/security`` next to the repository. The model is written to
+The settings (n-gram counts, regularisation, thresholds, caps, windows, pruning) are in
+:mod:`~.recipe`, each with the leave-one-source-out figures that chose it. ``DIR`` defaults to
+``../shared/data/security`` next to the repository. The model is written to
 ``processors/detectors/model/injection_model.json``; ``--loso`` prints the leave-one-source-out
 table instead (``loso.py``), which is how :data:`THRESHOLDS` and :data:`LONG` were chosen.
 
@@ -48,85 +50,32 @@ from typing import Any, Final
 from agentstate.processors.detectors.classifier import MODEL_FILE, Head, Model, Runtime, dumps, runtime_for
 from agentstate.processors.detectors.features import BREAK, phrases, window_starts, window_text
 from agentstate.processors.detectors.prepare import Prepared, prepare
+from agentstate.processors.detectors.recipe import (
+    BALANCE,
+    CLASS_WEIGHT,
+    DATA_CATEGORIES,
+    DIGITS,
+    LONG,
+    MAX_DF,
+    MIN_DF,
+    MIN_SOURCES,
+    MIN_WEIGHT,
+    NEGATIVE_CAP,
+    NEGATIVE_WINDOWS,
+    OWN_NGRAMS,
+    PER_HEAD,
+    REFIT,
+    SEED,
+    THRESHOLDS,
+    TWINS,
+    WINDOWS,
+    C,
+)
 from agentstate.processors.detectors.screen import ALL_RULES
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 DEFAULT_DATA: Final = ROOT.parent / "shared" / "data" / "security"
 DEFAULT_OUT: Final = Path(__file__).resolve().parent / "model" / MODEL_FILE
-
-SEED: Final = 1204
-PER_HEAD: Final = 1000
-MAX_DF: Final = {"direct": 0.05, "indirect": 0.2}
-"""Per head: n-grams in more of the rows than this are not features (common words cost a report on
-most texts; on user input they also generalised worse across sources)."""
-MIN_DF: Final = 3
-MIN_SOURCES: Final = {"direct": 3, "indirect": 2}
-"""Per head: sources an n-gram must occur in (documents come from fewer sources than prompts)."""
-C: Final = {"direct": 0.06, "indirect": 0.03}
-"""Per head: inverse L2 strength of the logistic regression, chosen by leave-one-source-out with
-:data:`NEGATIVE_CAP` and :data:`THRESHOLDS`. Direct head (own n-grams, best cap each time): 0.03
-flags in-the-wild jailbreaks 0.800 out of source (user input recall 0.464), 0.045 0.818, 0.06 0.831
-(0.468), 0.1 0.846 (0.470), 0.15 0.843 (0.471), user-input precision ≥ 0.98 throughout; from 0.1
-the thresholds so chosen (short texts 0.925 or more, long ones 0.515) flag two of the dev set's long
-benign texts (dev false positive rate 0.62 % where the target is 0.5 %). Document head (before
-:data:`REFIT`, unpruned): 0.01 0.542, 0.02 0.558, 0.03 0.560, 0.04 0.554, 0.05 0.554, 0.1 0.549
-recall at a false positive rate ≤ 1 %; refitted and pruned at 0.25, 0.02 0.555, 0.03 0.562, 0.045
-0.557 (at 0.2: 0.549, 0.554, 0.554; at 0.3: 0.551, 0.550, 0.552)."""
-CLASS_WEIGHT: Final[str | None] = None
-BALANCE: Final = 1.0
-THRESHOLDS: Final = {"direct": 0.88, "indirect": 0.975}
-"""Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``; the document
-head's were 0.965, long 0.75, before it was refitted and pruned at 0.25)."""
-NEGATIVE_CAP: Final[dict[str, float | None]] = {"direct": 3.0, "indirect": None}
-"""Per head without windows: the negative weights present count down to minus this at most
-(``classifier.Head.negative_cap``), chosen with :data:`THRESHOLDS` by leave-one-source-out
-(``loso.NEGATIVE_CAPS``; with :data:`OWN_NGRAMS` and :data:`C` 0.06, attacks on user input flagged
-out of source: uncapped 1,335, 8: 1,344, 7: 1,345, 6: 1,348, 5: 1,351, 4: 1,354, 3: 1,360, short
-threshold 0.865–0.88, long 0.5; in-the-wild jailbreaks 0.831 at 3)."""
-LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.78)}
-"""Per head: texts of this many tokens or more (``features.length``) and their threshold, chosen
-with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``; never under 0.5)."""
-WINDOWS: Final = {"direct": (0, 0), "indirect": (512, 256)}
-"""Per head: window width and stride (bytes of token stream) of window scoring (``classifier.py``;
-``0``: whole texts only), chosen by leave-one-source-out: a planted instruction is a small part of a
-long document, and the best window scores it without the rest diluting it. User input has none:
-windows of 512–768 bytes lifted in-the-wild jailbreaks from 0.708 to 0.745–0.794 out of source, but
-at the thresholds that keeps user input precise the hand-written hard negatives and the dev set's
-attacks no longer both held (a window of a benign text loses the words that made it benign)."""
-NEGATIVE_WINDOWS: Final = frozenset({"direct"})
-"""Heads also fitted on the windows of the benign texts they judge, as benign (with a window only:
-without it a head with windows flags benign system-prompt templates by a part of them)."""
-TWINS: Final = frozenset({"indirect"})
-"""Heads refitted with the ablated twins of the long attacks they judge (as benign)."""
-OWN_NGRAMS: Final = frozenset({"direct"})
-"""Heads that weigh only the n-grams chosen for them (the others weigh every head's n-grams), chosen
-by leave-one-source-out: the direct head on its own n-grams flags the same in-the-wild jailbreaks
-(0.751, caps up to 7) at a short-text threshold of 0.76 instead of 0.87; with :data:`C` 0.06 it
-flags 0.831 at a cap of 3, short threshold 0.88 (every n-gram, caps down to 4: 0.815 at 4, short
-threshold 0.955). The document head on its own n-grams fell from 0.560 to 0.516: the direct head's
-n-grams help it."""
-DIGITS: Final = 4
-MIN_WEIGHT: Final = {"direct": 0.05, "indirect": 0.25}
-"""Per head: n-gram weights below this are dropped (:func:`prune`): each n-gram present costs a
-Hyperscan report (~0.3 µs), and on a long document every occurrence of every n-gram the document head
-weighs costs a Python callback (``classifier.Runtime.judge``). See :data:`REFIT` for how the document
-head's figure was chosen."""
-REFIT: Final = frozenset({"indirect"})
-"""Heads fitted twice (:func:`fit_pruned`): once on every n-gram they may weigh, then again on those
-whose weight reached :data:`MIN_WEIGHT`, and pruned again; leave-one-source-out scores them exactly
-as shipped (rounded and pruned). The document head weighed every n-gram with ``|w| ≥ 0.05`` (1,045):
-147 matches and 80 µs of ``judge`` per 2 KB document. Leave-one-source-out, documents recall at a
-false positive rate ≤ 1 % (thresholds chosen each time; 0.560 unpruned): pruned after one fit at
-0.05 0.559, 0.1 0.552, 0.15 0.556, 0.2 0.553, 0.25 0.536, 0.3 0.543; refitted on what is left at
-0.05 0.558 (965 n-grams), 0.1 0.552, 0.15 0.555, 0.2 0.554 (292), 0.25 0.562 (206), 0.3 0.550
-(150). Dropping the n-grams in more than 5 % / 10 % of the documents instead: 0.381 / 0.464. The
-direct head is pruned only in the model (at 0.05 it scores 10.7 µs; pruned inside
-leave-one-source-out its in-the-wild figure would read 0.828 instead of 0.831)."""
-
-DATA_CATEGORIES: Final = frozenset(
-    {"benign:agent_env_document", "benign:clean_tool_output", "benign:code_or_docs_chunk", "benign:document_for_task"}
-)
-"""Benign rows that are documents or tool outputs: judged by the indirect head."""
 
 
 @dataclass(frozen=True, slots=True)

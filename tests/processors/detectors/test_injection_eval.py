@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from agentstate.processors.detectors.injection import score_text
-from agentstate.processors.detectors.train import DATA_CATEGORIES
+from agentstate.processors.detectors.recipe import DATA_CATEGORIES
 from tests.conftest import shared_file
 
 
