@@ -93,6 +93,26 @@ def texts_to_scan(span: NormalizedSpan) -> Iterator[tuple[str, str]]:
         yield span.tool_result, f"result of tool {span.tool_name or '?'}"
 
 
+def scanned_texts(span: NormalizedSpan) -> list[str]:
+    """The texts of :func:`texts_to_scan`, in its order, without their places: what :func:`find_all`
+    screens for every span of every batch, so built in one pass with no generator and no f-string."""
+    out: list[str] = []
+    outputs = span.output_messages
+    for message in outputs:
+        if message.content:
+            out.append(message.content)
+        for call in message.tool_calls:
+            if call.arguments:
+                out.append(call.arguments)
+    if not outputs and span.output_text and span.category is SpanCategory.LLM:
+        out.append(span.output_text)
+    if span.tool_arguments:
+        out.append(span.tool_arguments)
+    if span.tool_result:
+        out.append(span.tool_result)
+    return out
+
+
 def redacted_places(span: NormalizedSpan) -> Iterator[tuple[str, str, int]]:
     """Yield ``(type, where, count)`` for the SDK's redactions in places a leak matters."""
     tool = span.operation is Operation.EXECUTE_TOOL or span.category is SpanCategory.TOOL
@@ -118,7 +138,7 @@ def _place(key: str, tool: bool, tool_name: str | None) -> str | None:
 def find_all(spans: Iterable[NormalizedSpan], redactor: Redactor = DEFAULT_REDACTOR) -> dict[str, list[Finding]]:
     """The findings in every text :func:`detect_leakage` scans of ``spans``: each distinct text once,
     all screened by one Hyperscan call (:meth:`~agentstate.semconv.redaction.Redactor.find_many`)."""
-    texts = list(dict.fromkeys(text for span in spans for text, _ in texts_to_scan(span)))
+    texts = list(dict.fromkeys(text for span in spans for text in scanned_texts(span)))
     return dict(zip(texts, redactor.find_many(texts), strict=True))
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agentstate.processors.detectors.alert import Category, Severity
-from agentstate.processors.detectors.leakage import detect_leakage, find_all, severity_of
+from agentstate.processors.detectors.leakage import detect_leakage, find_all, scanned_texts, severity_of, texts_to_scan
 from agentstate.processors.normalize import normalize
 from agentstate.semconv import attributes as A
 from agentstate.semconv.span_record import Message, NormalizedSpan, Operation, ToolCall
@@ -145,3 +145,20 @@ def test_findings_found_for_a_batch_give_the_same_alerts() -> None:
     batched = [detect_leakage(s, found=found) for s in spans]
     assert batched == [detect_leakage(s) for s in spans]
     assert [[a.category for a in alerts] for alerts in batched] == [[Category.PII_LEAK], [Category.SECRET_LEAK], []]
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        pytest.param(NormalizedSpan(operation=Operation.CHAT, output_messages=(
+            Message("assistant", "out", (ToolCall("f", '{"a": 1}'), ToolCall("g", ""))), Message("assistant", "")),
+            output_text="ignored: messages exist"), ["out", '{"a": 1}'], id="messages-and-calls"),
+        pytest.param(NormalizedSpan(operation=Operation.CHAT, output_text="text"), ["text"], id="llm-output-text"),
+        pytest.param(NormalizedSpan(operation=Operation.INVOKE_AGENT, output_text="not a model output"), [],
+                     id="agent-output-text"),
+        pytest.param(NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="t", tool_arguments="args",
+                                    tool_result="res"), ["args", "res"], id="tool"),
+    ],
+)  # fmt: skip
+def test_scanned_texts_are_the_texts_detect_leakage_scans(span: NormalizedSpan, expected: list[str]) -> None:
+    assert scanned_texts(span) == [t for t, _ in texts_to_scan(span)] == expected
