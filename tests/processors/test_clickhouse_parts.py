@@ -1,4 +1,5 @@
-"""Storage layout of ``otel_traces`` on a real chDB: inserts write Compact parts (few files)."""
+"""Storage layout on a real chDB: ``otel_traces`` inserts write Compact parts (few files), and the
+per-trace tables merge with a wider base than ClickHouse's default."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from agentstate.processors.clickhouse import migrate
 from agentstate.processors.clickhouse_schema import COMPACT_PART_BYTES
 from agentstate.processors.otlp_rows import traces_to_arrow
+from agentstate.processors.summary_schema import MERGE_SELECTOR_BASE, TABLES, ensure
 from tests.conftest import Platform
 
 
@@ -49,4 +51,25 @@ def test_inserts_write_compact_parts_and_migrate_sets_it_on_old_tables(platform:
     ).result_rows[0][0]
     assert f"min_bytes_for_wide_part = {COMPACT_PART_BYTES}" in setting
     assert client.query(f"SELECT count() FROM {db}.otel_traces FINAL").result_rows[0][0] == 400
+    client.command(f"DROP DATABASE {db}")
+
+
+def test_per_trace_tables_get_the_merge_selector_base_also_when_they_exist(platform: Platform) -> None:
+    client, db = platform.client, f"msb_{uuid.uuid4().hex[:8]}"
+    migrate(client, db)
+    ensure(client, db)
+    client.command(f"ALTER TABLE {db}.{TABLES[1]} RESET SETTING merge_selector_base")  # as an older release made it
+
+    def created() -> dict[str, str]:
+        rows = client.query(
+            "SELECT name, create_table_query FROM system.tables "
+            "WHERE database = {d:String} AND name IN {t:Array(String)}",
+            parameters={"d": db, "t": list(TABLES)},
+        ).result_rows
+        return {str(name): str(query) for name, query in rows}
+
+    assert f"merge_selector_base = {MERGE_SELECTOR_BASE}" not in created()[TABLES[1]]
+    ensure(client, db)  # idempotent, and brings the old table up to date
+    assert all(f"merge_selector_base = {MERGE_SELECTOR_BASE}" in q for q in created().values()), created()
+    assert len(created()) == len(TABLES)
     client.command(f"DROP DATABASE {db}")

@@ -74,7 +74,9 @@ def test_views_read_and_write_the_local_tables(statements: list[str]) -> None:
         assert re.search(r"TO `agentstate`\.\w+_local AS", view), view[:160]
         assert "`agentstate`.otel_traces_local" in view and "`agentstate`.otel_traces " not in view
     alters = [s for s in statements if s.startswith("ALTER")]
-    assert alters and all(s.startswith("ALTER TABLE `agentstate`.otel_traces_local ON CLUSTER `c2x2`") for s in alters)
+    assert alters and all(re.match(r"ALTER TABLE `agentstate`\.\w+_local ON CLUSTER `c2x2` ", s) for s in alters)
+    altered = {s.split(" ")[2] for s in alters}
+    assert altered == {f"`agentstate`.{t}_local" for t in ("otel_traces", *summary_schema.TABLES)}
 
 
 @pytest.mark.parametrize("cluster", ["", "a-b", "x; DROP TABLE t", "1abc"])
