@@ -326,6 +326,15 @@ def cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
+def own_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process itself, without its children (Valkey's AOF rewrites)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def group_lags(r) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Entries each group has still to finish: the writer on spans.ingest, the others on spans.normalized.
 
@@ -477,6 +486,7 @@ def main() -> int:
     stop_mon.set()
     cpu = {n: cpu_seconds(p.pid) for n, p in procs.items()}
     cpu["valkey"] = cpu_seconds(valkey._process.pid)
+    valkey_own = own_cpu_seconds(valkey._process.pid)
     rss = {n: peak_rss_mb(p.pid) for n, p in procs.items()}
     rss["valkey"] = peak_rss_mb(valkey._process.pid)
     vmem = r.info("memory")
@@ -534,6 +544,10 @@ def main() -> int:
         "valkey_used_memory_peak_mb": round(valkey_peak_mb),
         "valkey_maxmemory_mb": round(valkey_limit_mb),
         "valkey_aof_rewrites": aof.get("aof_rewrites"),
+        "valkey_cpu_us_per_span_own_and_rewrites": [
+            round(valkey_own / stored * 1e6, 1) if stored else None,
+            round((cpu["valkey"] - valkey_own) / stored * 1e6, 1) if stored else None,
+        ],
         "valkey_aof_base_mb": round(int(aof.get("aof_base_size", 0)) / 1048576),
     }
     print(json.dumps(report, indent=2))
