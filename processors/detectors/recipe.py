@@ -29,18 +29,23 @@ recall at a false positive rate ≤ 1 %; refitted and pruned at 0.25, 0.02 0.555
 0.557 (at 0.2: 0.549, 0.554, 0.554; at 0.3: 0.551, 0.550, 0.552)."""
 CLASS_WEIGHT: Final[str | None] = None
 BALANCE: Final = 1.0
-THRESHOLDS: Final = {"direct": 0.88, "indirect": 0.975}
+THRESHOLDS: Final = {"direct": 0.88, "indirect": 0.97}
 """Decision thresholds per head, chosen on the leave-one-source-out scores (``--loso``; the document
-head's were 0.965, long 0.75, before it was refitted and pruned at 0.25)."""
+head's were 0.965, long 0.75, before it was refitted and pruned at 0.25, then 0.975 from 256 tokens
+0.78 until the length cuts tried included 192, 320 and 384: see :data:`LONG`)."""
 NEGATIVE_CAP: Final[dict[str, float | None]] = {"direct": 3.0, "indirect": None}
 """Per head without windows: the negative weights present count down to minus this at most
 (``classifier.Head.negative_cap``), chosen with :data:`THRESHOLDS` by leave-one-source-out
 (``loso.NEGATIVE_CAPS``; with :data:`OWN_NGRAMS` and :data:`C` 0.06, attacks on user input flagged
 out of source: uncapped 1,335, 8: 1,344, 7: 1,345, 6: 1,348, 5: 1,351, 4: 1,354, 3: 1,360, short
 threshold 0.865–0.88, long 0.5; in-the-wild jailbreaks 0.831 at 3)."""
-LONG: Final = {"direct": (128, 0.5), "indirect": (256, 0.78)}
+LONG: Final = {"direct": (128, 0.5), "indirect": (320, 0.715)}
 """Per head: texts of this many tokens or more (``features.length``) and their threshold, chosen
-with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``; never under 0.5)."""
+with :data:`THRESHOLDS` on the leave-one-source-out scores (``--loso``, among ``loso.LONG_CUTS``;
+never under 0.5). Document head, attacks flagged out of source at a false positive rate ≤ 1 % (of
+6,482; best thresholds per cut): 64 3,250, 128 3,247, 192 3,669, 256 3,643 (0.562), 320 3,689
+(0.569: short 0.97, long 0.715), 384 3,595, 512 3,382. The direct head keeps 128 whichever cuts
+are tried."""
 WINDOWS: Final = {"direct": (0, 0), "indirect": (512, 256)}
 """Per head: window width and stride (bytes of token stream) of window scoring (``classifier.py``;
 ``0``: whole texts only), chosen by leave-one-source-out: a planted instruction is a small part of a
