@@ -110,8 +110,12 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
         content: Also extract messages, documents, tool I/O and generic I/O (the costly part). The
             cost calculator passes ``False``; finish reasons then come from attributes only.
     """
-    if content and not any(key.startswith(_CONTENT_PREFIXES) for key in attributes):
-        content = False  # nothing to extract (DB, HTTP, embedding spans …): same record, far cheaper
+    if content:
+        for key in attributes:  # a plain loop: a generator here cost ~1 µs on every span
+            if key.startswith(_CONTENT_PREFIXES):
+                break
+        else:
+            content = False  # nothing to extract (DB, HTTP, embedding spans …): same record, far cheaper
     dialect = detect_dialect(attributes)
     got = _FIELDS.pick(attributes).get
     operation = _operation(attributes, span_name, dialect, got("input_tokens") is not None)
