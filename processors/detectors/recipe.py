@@ -3,6 +3,44 @@
 :mod:`train` builds the model with these and ``loso.py`` validates them by leaving one source out;
 the docstrings keep the leave-one-source-out figures of the alternatives tried, so a change starts
 from what was already measured.
+
+Tried for the document head and not kept (documents recall out of source at a false positive rate
+≤ 1 %, with the length cuts 64/128/256/512 and 0.562 as the baseline, unless said otherwise):
+
+* Dense cues per text and per window, regular expressions over the token stream added as columns
+  beside the rules: an action verb right after a break (a sentence or field that opens with an
+  imperative), "please" + verb, "you must / should / need to", verb … "to" + an address, verb …
+  "my …", "my friend / account / bank", greetings, sign-offs, a role word alone between breaks
+  ("| system |"). Twelve of them together 0.547; "verb … my" alone 0.560; with "please" + verb,
+  verb … address and "my friend …" 0.564; "please" + verb and the role word 0.564 (also with the
+  cuts of :data:`LONG`). The regression weighs them little or below zero out of source: with
+  InjecAgent held out, "verb … my" (in 38 % of its attacks, 14 % of AgentDojo's, ~0 % of benign
+  data) weighs −0.09, because AgentDojo's copies of those requests carry "Ignore all previous
+  instructions", which already explains them.
+* N-grams that start at a break ("_ please grant": sentence and field openers): all 0.550; only
+  those whose word is an action verb or "please" 0.553.
+* Finer ablated twins (:data:`TWINS`): cutting the sentence pieces (text between punctuation) that
+  score over τ instead of 512-byte windows: τ 0 0.543, −0.1 0.544, 0.5 0.555, the best piece only
+  0.524; cutting only the best window 0.544.
+* Attack rows again without their three strongest n-grams, as attacks (so the payload words learn
+  weight): group weight 0.5 0.550, 1 0.542. Each long attack's best window as an extra attack:
+  0.556 (own group 0.557; instead of the row 0.555).
+* Attack n-grams required to be more frequent in the attacks than in the benign rows of the data
+  sources with both (mean difference over 0 / 0.01): 0.557 / 0.539.
+* L1 instead of L2 (C 0.1) 0.526; group reweighting by loss (DRO-like, η 1 / 3) 0.522 / 0.508;
+  fitted on document rows only 0.472, on documents and every attack 0.527; benign user-input
+  sources weighted 0.5 / 2: 0.542 / 0.553 (cuts of :data:`LONG`).
+* N-gram weights clipped after fitting at 1.3 / 1.0 / 0.85 / 0.7: 0.561 / 0.565 / 0.564 / 0.565
+  (1.0 with the cuts of :data:`LONG`: 0.566); the direct head's logit added (× 0.1 / 0.2 / 0.3):
+  0.563 / 0.555 / 0.540; thresholds in steps of 0.001 instead of 0.005: 0.563.
+* Three length bands (cuts 320 and 512, thresholds 0.97 / 0.595 / 0.835): 0.574 — a third threshold
+  in the model for +0.005.
+
+What holds the figure down: with AgentDojo held out, its benign e-mails score 0.93–0.998 on their
+format words (``body``, ``subject``, ``timestamp``, ``cc``: BIPIA's attacks are AgentDojo documents)
+and on ``please`` / ``me`` (InjecAgent's attacks hold ``please`` in 72 % of rows, its clean outputs
+never); they take ~22 of the ~41 false positives the budget allows. Recall at a false positive rate
+of 0.5 / 1 / 1.5 / 2 %: 0.501 / 0.562 / 0.590 / 0.600.
 """
 
 from __future__ import annotations
