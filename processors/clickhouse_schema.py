@@ -98,13 +98,27 @@ every insert (a few thousand spans, ~15 MB) and small merge created and later de
 parts cut it to ~14%; parts merge into Wide ones once they pass this size, as ClickHouse intends."""
 
 
-TRACES_MERGE_SELECTOR_BASE = 20
+TRACES_MERGE_SELECTOR_BASE = 10
 """``merge_selector_base`` of ``otel_traces`` (ClickHouse's default is 5): merges wait for more parts
-of a similar size, so each span is rewritten by fewer merges, at the price of more parts to read.
-``bench/ingest.py --duration 25`` (2-core VM, calibration 97–99k spans/s): writer 87.5 → 75.5 µs of
-CPU per span. In process (220 inserts of 10,000 bench spans, merges included): chDB 33.4 → 29.2
+of a similar size, so each span is rewritten by fewer merges, at the price of more parts to read and
+more parts read at once by a merge (memory: see :data:`MERGE_BLOCK_BYTES`).
+
+``bench/ingest.py --duration 25`` on a quiet 2-core VM (calibration 101–107k spans/s; one run each,
+runs differ by about ±3 µs): writer CPU per span, VmHWM and peak anonymous RSS
+
+* base 5, ClickHouse's 10 MiB merge blocks: 85.6 µs, 1,015 MB, 749 MB;
+* base 20, 10 MiB blocks: 76.7–82.0 µs, 1,240–1,246 MB, 951–990 MB (over the 1 GB budget);
+* base 20, 2 MiB blocks: 77.7 µs, 1,170 MB, 853 MB;
+* base 10, 2 MiB blocks (shipped): 80.6 µs, 970 MB, 699 MB.
+
+In process (220 inserts of 10,000 bench spans, merges included, base 20 against 5): chDB 33.4 → 29.2
 µs/span, 7 → 15 active parts, a trace's spans read with ``FINAL`` 3.4 → 3.8 ms, a GROUP BY over all
 2.2 M spans 26.9 → 28.9 ms."""
+
+
+MERGE_BLOCK_BYTES = 2 * 1024 * 1024
+"""``merge_max_block_size_bytes`` of ``otel_traces`` (ClickHouse's default is 10 MiB): a merge holds
+about one block of this size per part it merges (bench figures at :data:`TRACES_MERGE_SELECTOR_BASE`)."""
 
 
 def _ttl(column: str, days: int) -> str:
@@ -162,12 +176,13 @@ PARTITION BY toDate(Timestamp)
 ORDER BY (ProjectId, toStartOfHour(Timestamp), TraceId, SpanId)
 {_ttl("Timestamp", retention_days)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000,
-    min_bytes_for_wide_part = {COMPACT_PART_BYTES}, merge_selector_base = {TRACES_MERGE_SELECTOR_BASE}""",
+    min_bytes_for_wide_part = {COMPACT_PART_BYTES}, merge_selector_base = {TRACES_MERGE_SELECTOR_BASE},
+    merge_max_block_size_bytes = {MERGE_BLOCK_BYTES}""",
         # Tables created before the dialect table get its expressions (metadata only; rows keep theirs).
         *(f"ALTER TABLE {db}.otel_traces MODIFY COLUMN IF EXISTS `{n}` DEFAULT {e}" for n, _, e in NORMALISED_COLUMNS),
         # Tables created before the setting existed (or by the official collector) get it too.
         f"ALTER TABLE {db}.otel_traces MODIFY SETTING min_bytes_for_wide_part = {COMPACT_PART_BYTES}, "
-        f"merge_selector_base = {TRACES_MERGE_SELECTOR_BASE}",
+        f"merge_selector_base = {TRACES_MERGE_SELECTOR_BASE}, merge_max_block_size_bytes = {MERGE_BLOCK_BYTES}",
         f"""CREATE TABLE IF NOT EXISTS {db}.otel_traces_trace_id_ts (
     TraceId String CODEC(ZSTD(1)),
     Start DateTime CODEC(Delta(4), ZSTD(1)),

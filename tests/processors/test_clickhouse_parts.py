@@ -9,7 +9,11 @@ import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from agentstate.processors.clickhouse import migrate
-from agentstate.processors.clickhouse_schema import COMPACT_PART_BYTES, TRACES_MERGE_SELECTOR_BASE
+from agentstate.processors.clickhouse_schema import (
+    COMPACT_PART_BYTES,
+    MERGE_BLOCK_BYTES,
+    TRACES_MERGE_SELECTOR_BASE,
+)
 from agentstate.processors.otlp_rows import traces_to_arrow
 from agentstate.processors.summary_schema import MERGE_SELECTOR_BASE, TABLES, ensure
 from tests.conftest import Platform
@@ -34,7 +38,10 @@ def test_inserts_write_compact_parts_and_migrate_sets_it_on_old_tables(platform:
     migrate(client, db)
     client.command(f"SYSTEM STOP MERGES {db}.otel_traces")  # keep the two parts apart while we look
     # An existing table without the setting (created by an older release or by the collector).
-    client.command(f"ALTER TABLE {db}.otel_traces RESET SETTING min_bytes_for_wide_part, merge_selector_base")
+    client.command(
+        f"ALTER TABLE {db}.otel_traces RESET SETTING min_bytes_for_wide_part, merge_selector_base, "
+        "merge_max_block_size_bytes"
+    )
     client.command(f"ALTER TABLE {db}.otel_traces MODIFY SETTING min_bytes_for_wide_part = 0")
     client.insert_arrow(f"{db}.otel_traces", _table(200, 0))
     migrate(client, db)  # idempotent, and brings the old table up to date
@@ -51,6 +58,7 @@ def test_inserts_write_compact_parts_and_migrate_sets_it_on_old_tables(platform:
     ).result_rows[0][0]
     assert f"min_bytes_for_wide_part = {COMPACT_PART_BYTES}" in setting
     assert f"merge_selector_base = {TRACES_MERGE_SELECTOR_BASE}" in setting
+    assert f"merge_max_block_size_bytes = {MERGE_BLOCK_BYTES}" in setting
     assert client.query(f"SELECT count() FROM {db}.otel_traces FINAL").result_rows[0][0] == 400
     client.command(f"DROP DATABASE {db}")
 
