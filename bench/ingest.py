@@ -13,11 +13,13 @@ to the physical-limit baseline measured in the same run (upb parse + pipelined X
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import http.client
 import json
 import multiprocessing as mp
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -374,6 +376,11 @@ def main() -> int:
         default=0.0,
         help="offered load in spans/s (default: as fast as accepted); finds the sustainable rate",
     )
+    ap.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="keep the run's Valkey and chDB directory (5-6 GB after a 25 s run; removed at exit by default)",
+    )
     args = ap.parse_args()
 
     import redis
@@ -407,6 +414,10 @@ def main() -> int:
     )
 
     work = Path(tempfile.mkdtemp(prefix="agentstate-bench-"))
+    if args.keep_data:
+        print(f"data kept in {work}")
+    else:  # at exit, also after a failure: a few runs otherwise fill the disk
+        atexit.register(shutil.rmtree, work, True)
     valkey = start_valkey(work / "redis", args.valkey_max_memory_mb)
     r = redis.Redis.from_url(valkey.connection_url)
     key = generate_key()
