@@ -95,10 +95,23 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+def _utc_param(value: datetime, field: str) -> datetime:
+    """``value`` in UTC, or a 422 when that falls outside the years 1–9999 (``0001-01-01T00:00+00:02``)."""
+    try:
+        return _utc(value)
+    except OverflowError:
+        raise invalid(field, "date out of range once converted to UTC", str(value)) from None
+
+
 def time_range(window: Window, max_days: int, default_hours: float = 24.0) -> tuple[int, int]:
-    """Return ``(from_ns, to_ns)`` of the window, or raise 422 if it is inverted or too long."""
-    until = _utc(window.until) if window.until else datetime.now(timezone.utc)
-    since = _utc(window.since) if window.since else until - timedelta(hours=default_hours)
+    """Return ``(from_ns, to_ns)`` of the window, or raise 422 if it is inverted, too long or out of range."""
+    until = _utc_param(window.until, "until") if window.until else datetime.now(timezone.utc)
+    if window.since:
+        since = _utc_param(window.since, "since")
+    elif until > datetime.min.replace(tzinfo=timezone.utc) + timedelta(hours=default_hours):
+        since = until - timedelta(hours=default_hours)
+    else:
+        raise invalid("until", "date out of range: no default window ends there", str(window.until))
     if since >= until:
         raise invalid("since", "'since' must be before 'until'", str(window.since))
     if until - since > timedelta(days=max_days):

@@ -119,3 +119,21 @@ def test_cost_by_model_groups_versions_with_the_exact_one_a_click_away(api: Api)
 
     assert calls("model") == {"gpt-4o-mini": 4}
     assert calls("model_version") == {"gpt-4o-mini": 2, "gpt-4o-mini-2024-07-18": 2}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        pytest.param({"since": "0500-02-11T07:00:01Z", "until": "0001-01-01T00:00+00:02"}, "until", id="until-year-0"),
+        pytest.param({"since": "0001-01-01T00:00:00+00:02"}, "since", id="since-year-0"),
+        pytest.param({"until": "0001-01-01T00:30:00Z"}, "until", id="no-default-window-before"),
+        pytest.param({"until": "9999-12-31T23:59:00-01:00"}, "until", id="until-year-10000"),
+    ],
+)
+def test_windows_outside_the_calendar_are_422_not_500(api: Api, params: dict[str, str], field: str) -> None:
+    # found by the API fuzz test: a UTC offset pushed the date out of datetime's years 1-9999
+    with api.http(api.admin) as c:
+        for path in ("/analytics/cost", "/analytics/usage", "/alerts"):
+            r = c.get(path, params={"project_id": api.new_project("dates"), **params})
+            assert r.status_code == 422, (path, r.status_code, r.text)
+            assert r.json()["detail"][0]["loc"] == ["query", field], r.text
