@@ -106,12 +106,10 @@ def _utc_param(value: datetime, field: str) -> datetime:
 def time_range(window: Window, max_days: int, default_hours: float = 24.0) -> tuple[int, int]:
     """Return ``(from_ns, to_ns)`` of the window, or raise 422 if it is inverted, too long or out of range."""
     until = _utc_param(window.until, "until") if window.until else datetime.now(timezone.utc)
-    if window.since:
-        since = _utc_param(window.since, "since")
-    elif until > datetime.min.replace(tzinfo=timezone.utc) + timedelta(hours=default_hours):
-        since = until - timedelta(hours=default_hours)
-    else:
-        raise invalid("until", "date out of range: no default window ends there", str(window.until))
+    try:
+        since = _utc_param(window.since, "since") if window.since else until - timedelta(hours=default_hours)
+    except OverflowError:  # the default window would start before year 1
+        raise invalid("until", "date out of range: no default window ends there", str(window.until)) from None
     if since >= until:
         raise invalid("since", "'since' must be before 'until'", str(window.since))
     if until - since > timedelta(days=max_days):
