@@ -18,8 +18,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentstate.processors import span_batch
-from agentstate.processors.pricing import CostRow, CostStatus, PriceBook, Quote, compute_cost, span_time
+from agentstate.processors.pricing import (
+    CostRow,
+    CostStatus,
+    PriceBook,
+    Quote,
+    compute_cost,
+    span_time,
+    total_cost_usd,
+)
 from agentstate.processors.rows import cost_row
+from agentstate.semconv.span_record import MODEL_OPERATIONS
 
 _REPORTED_SOURCE: Final = "span: llm.cost.total"
 _PER_TOKEN: Final = 1e-6
@@ -54,6 +63,76 @@ def cost_rows(calls: pa.Table, book: PriceBook, version: int) -> list[dict[str, 
     """:func:`cost_table` as one dict per row."""
     table = cost_table(calls, book, version)
     return [] if table is None else table.to_pylist()
+
+
+def usd(batch: pa.Table, book: PriceBook) -> list[float | None]:
+    """Per row of a normalised batch, the total USD of a model call as :func:`~.pricing.total_cost_usd`
+    gives it (``None`` for other spans and unpriceable calls), the price table joined per batch.
+
+    The security engine's cost-spike baseline reads these instead of pricing span by span: each
+    distinct ``(provider, model, minute)`` is quoted once (dictionary-encoded), its unit prices taken
+    per row and the totals computed as columns; only tiered quotes are priced span by span.
+    """
+    out: list[float | None] = [None] * batch.num_rows
+    mask = pc.is_in(batch.column("operation"), value_set=_MODEL_OPERATIONS)
+    at = pc.indices_nonzero(mask).to_pylist()
+    if not at:
+        return out
+    calls = batch.select(_PRICED_COLUMNS).take(at)  # not the messages: taking those cost 4x the rest
+    cols = _Columns(calls)
+    minute = pc.divide(calls.column("start_ns"), 60_000_000_000)
+    provider = calls.column("provider")
+    key = pc.binary_join_element_wise(
+        pc.fill_null(provider, _NO_PROVIDER), cols.model, pc.cast(minute, pa.string()), _SEPARATOR
+    )
+    encoded = pc.dictionary_encode(key.combine_chunks())
+    index = encoded.indices
+    first: dict[int, int] = {}
+    for row, code in enumerate(index.to_pylist()):
+        if code not in first:
+            first[code] = row
+    rows = pa.array([first[code] for code in range(len(encoded.dictionary))], pa.int64())
+    units: list[tuple[float, float, float, float, float, float]] = []
+    state: list[int] = []  # per distinct key: 1 flat prices, 2 tiered, 0 no quote
+    for name, model, when in zip(pc.take(provider, rows).to_pylist(), pc.take(cols.model, rows).to_pylist(),
+                                 pc.take(minute, rows).to_pylist(), strict=True):  # fmt: skip
+        quote = book.quote(name, model, span_time(when * 60_000_000_000))
+        flat = quote is not None and _is_flat(quote)
+        units.append(_unit_prices(quote) if flat else (0.0,) * 6)  # type: ignore[arg-type]
+        state.append(0 if quote is None else 1 if flat else 2)
+    price = [pc.take(pa.array([u[k] for u in units], _F64), index) for k in range(6)]
+    counts = (
+        pc.subtract(pc.subtract(cols.input, cols.cache_read), cols.cache_write),
+        pc.subtract(cols.output, cols.reasoning),
+        cols.cache_read,
+        cols.cache_write,
+        cols.reasoning,
+    )
+    total = price[5]
+    for c, p in zip(counts, price, strict=False):
+        total = pc.add(total, pc.multiply(pc.cast(c, _F64), p))
+    quoted = pc.and_(pc.not_equal(cols.model, ""), cols.has_usage)
+    kind = pc.if_else(quoted, pc.take(pa.array(state, pa.int8()), index), 0)
+    reported = cols.reported
+    fallback = pc.if_else(pc.greater_equal(pc.fill_null(reported, -1.0), 0.0), reported, None)
+    totals = pc.if_else(pc.equal(kind, 1), total, fallback).to_pylist()
+    tiered = pc.indices_nonzero(pc.equal(kind, 2)).to_pylist()
+    if tiered:  # exact per-span pricing for the few calls with tiered prices
+        spans = span_batch.items(batch.take([at[i] for i in tiered]), content=False)
+        for i, (ref, span, _) in zip(tiered, spans, strict=True):
+            totals[i] = total_cost_usd(span, ref.start_time_unix_nano, book)
+    for row, value in zip(at, totals, strict=True):
+        out[row] = value
+    return out
+
+
+_MODEL_OPERATIONS: Final = pa.array(sorted(op.value for op in MODEL_OPERATIONS), pa.string())
+_PRICED_COLUMNS: Final = ("start_ns", "operation", "provider", "request_model", "response_model", "input_tokens",
+                           "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+                           "total_tokens", "reported_cost_usd")  # fmt: skip
+_SEPARATOR: Final = "\x1f"
+_NO_PROVIDER: Final = "\x00"
+"""The provider part of a quote key when the span names none (``PriceBook.quote`` gets ``None``)."""
 
 
 def for_insert(table: pa.Table) -> pa.Table:

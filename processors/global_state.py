@@ -198,9 +198,13 @@ class MemoryTraceState:
 
 
 async def evaluate_batch(engine: SecurityEngine, state: TraceState,
-                         items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> list[AlertRow]:  # fmt: skip
-    """The alert rows to publish for a batch: detect (pure), count the calls, decide per trace."""
-    proposals = engine.propose_batch(items)
+                         items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]],
+                         costs: Sequence[float | None] | None = None) -> list[AlertRow]:  # fmt: skip
+    """The alert rows to publish for a batch: detect (pure), count the calls, decide per trace.
+
+    ``costs``: each span's USD priced per batch (``cost_batch.usd``), for the cost-spike baseline.
+    """
+    proposals = engine.propose_batch(items, costs)
     calls = [(p.ref.project_id, p.ref.trace_id, c) for p in proposals for c in p.calls]
     counts = await state.count_calls(calls)
     rows: list[AlertRow] = []

@@ -55,14 +55,17 @@ TableLogic = Callable[[pa.Table], Awaitable[Output]]
 class SpanProcessor(StreamConsumer):
     """Runs ``process`` on the normalised spans of each read and publishes what it returns."""
 
-    def __init__(self, redis: Redis, group: str, consumer: str, process: TableLogic, **kwargs: Any) -> None:
+    def __init__(
+        self, redis: Redis, group: str, consumer: str, process: TableLogic, *, content: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(redis, S.NORMALIZED_STREAM, group, consumer, **kwargs)
         self.process = process
+        self.content = content
         self.spans_seen = 0
 
     async def handle(self, entries: list[Entry]) -> None:
         """Process every span of the read; publish the rows before returning (then the base class acks)."""
-        table = _decode(entries)
+        table = _decode(entries, content=self.content)
         produced = await self.process(table)
         self.spans_seen += table.num_rows
         out: dict[str, list[dict[str, Any]]] = {}
@@ -77,7 +80,7 @@ class SpanProcessor(StreamConsumer):
                 await self.redis.xadd(stream, {S.FIELD_ROWS: orjson.dumps(rows[i : i + _CHUNK])})
 
 
-def _decode(entries: list[Entry]) -> pa.Table:
+def _decode(entries: list[Entry], *, content: bool) -> pa.Table:
     bodies = []
     for eid, fields in entries:
         body = fields.get(S.FIELD_BODY)
@@ -85,7 +88,7 @@ def _decode(entries: list[Entry]) -> pa.Table:
             raise PermanentError(f"entry {eid.decode()} lacks the body field")
         bodies.append(body)
     try:
-        return span_batch.from_ipc(bodies)
+        return span_batch.from_ipc(bodies, content=content)
     except (pa.ArrowInvalid, OSError) as exc:
         raise PermanentError(f"undecodable normalised batch: {exc}") from exc
 
@@ -104,7 +107,8 @@ def security_read(engine: SecurityEngine, state: TraceState) -> TableLogic:
 
     async def process(table: pa.Table) -> Output:
         items = span_batch.items(table)
-        return [(S.ALERTS_STREAM, alert_row(row)) for row in await evaluate_global(engine, state, items)]
+        costs = cost_batch.usd(table, engine.prices) if engine.config.anomalies else None
+        return [(S.ALERTS_STREAM, alert_row(row)) for row in await evaluate_global(engine, state, items, costs)]
 
     return process
 
@@ -160,7 +164,12 @@ def build(kind: str, redis: Redis, settings: WorkerSettings, budgets: BudgetTrac
         )
     if kind == "cost":
         return SpanProcessor(
-            redis, S.COST_GROUP, settings.consumer_name, cost_read(book, budgets or BudgetTracker(())), **common
+            redis,
+            S.COST_GROUP,
+            settings.consumer_name,
+            cost_read(book, budgets or BudgetTracker(())),
+            content=False,  # prices need no message: those columns are not even decompressed
+            **common,
         )
     raise ValueError(f"unknown worker kind {kind!r}")
 

@@ -39,8 +39,12 @@ class Baselines:
     cost: anomaly.RobustBaseline
     prices: PriceBook = field(default_factory=PriceBook)
 
-    def alerts(self, items: Sequence[Item]) -> list[list[Alert]]:
-        """The anomaly alerts of each span of a batch, in order (token, latency, cost per span)."""
+    def alerts(self, items: Sequence[Item], costs: Sequence[float | None] | None = None) -> list[list[Alert]]:
+        """The anomaly alerts of each span of a batch, in order (token, latency, cost per span).
+
+        ``costs``: each span's USD as :func:`~agentstate.processors.pricing.total_cost_usd` gives it,
+        priced per batch (``cost_batch.usd``); without it each model call is priced here.
+        """
         out: list[list[Alert]] = [[] for _ in items]
         tokens: _Groups = {}
         latency: _Groups = {}
@@ -59,7 +63,7 @@ class Baselines:
                         out[i].append(over)
                     else:
                         tokens.setdefault((*where, "output_tokens"), []).append((i, float(span.output_tokens)))
-                usd = total_cost_usd(span, ref.start_time_unix_nano, self.prices)
+                usd = total_cost_usd(span, ref.start_time_unix_nano, self.prices) if costs is None else costs[i]
                 if usd is not None and usd > 0:
                     cost.setdefault((*where, "cost_usd"), []).append((i, usd))
             else:

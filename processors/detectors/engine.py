@@ -131,13 +131,19 @@ class SecurityEngine:
         kept = self._kept([alert] if alert is not None else [])
         return _stamp(kept[0], proposal.ref) if kept else None
 
-    def propose_batch(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> list[Proposal]:
-        """:meth:`propose` over a batch, in order, with the batch's texts scored once (as in :meth:`evaluate_batch`)."""
+    def propose_batch(
+        self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]], costs: Sequence[float | None] | None = None
+    ) -> list[Proposal]:
+        """:meth:`propose` over a batch, in order, with the batch's texts scored once (as in :meth:`evaluate_batch`).
+
+        ``costs``: each span's USD priced per batch (``cost_batch.usd``), for the cost-spike baseline.
+        """
         out: list[Proposal] = []
         try:
-            for chunk in _chunks(items):
+            for at in range(0, len(items), _CHUNK):
+                chunk = items[at : at + _CHUNK]
                 self._score(chunk)
-                anomalies = self._anomalies(chunk)
+                anomalies = self._anomalies(chunk, None if costs is None else costs[at : at + _CHUNK])
                 out += [self._propose(ref, span, found) for (ref, span, _), found in zip(chunk, anomalies, strict=True)]
         finally:
             self._end_batch()
@@ -202,11 +208,13 @@ class SecurityEngine:
     def _kept(self, alerts: list[Alert]) -> list[Alert]:
         return [a for a in alerts if a.severity.rank >= self.config.min_severity.rank]
 
-    def _anomalies(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> list[list[Alert]]:
+    def _anomalies(
+        self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]], costs: Sequence[float | None] | None = None
+    ) -> list[list[Alert]]:
         """Each span's token, latency and cost anomalies, the batch judged at once (``baselines.py``)."""
         if not self.config.anomalies:
             return [[] for _ in items]
-        return self._baselines.alerts(items)
+        return self._baselines.alerts(items, costs)
 
 
 _T = TypeVar("_T")

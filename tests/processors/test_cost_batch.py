@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from agentstate.processors import span_batch
-from agentstate.processors.cost_batch import cost_rows, spend
+from agentstate.processors.cost_batch import cost_rows, spend, usd
 from agentstate.processors.normalize import normalize
-from agentstate.processors.pricing import CostStatus, PriceBook, SpanRef, compute_cost
+from agentstate.processors.pricing import CostStatus, PriceBook, SpanRef, compute_cost, total_cost_usd
 from agentstate.processors.rows import cost_row
 from agentstate.semconv.span_record import NormalizedSpan, Operation
 from tests.conftest import shared_file
@@ -94,3 +94,20 @@ def test_spend_is_the_rows_with_a_cost() -> None:
     assert [r.span_id for r in paid] == [r["SpanId"] for r in rows if r["CostUsd"] > 0]
     assert all(float(r.cost_total) == row["CostUsd"] for r, row in zip(paid, [x for x in rows if x["CostUsd"] > 0],
                                                                            strict=True))  # fmt: skip
+
+
+@pytest.mark.parametrize("book", [pytest.param(PriceBook(), id="genai-prices"),
+                                  pytest.param(PriceBook(_OVERRIDES), id="with-overrides")])  # fmt: skip
+def test_batch_usd_equals_the_per_span_total(book: PriceBook) -> None:
+    """What the security engine's cost-spike baseline reads: model calls priced, every other span ``None``."""
+    spans = [*_spans(), _span(operation=Operation.INVOKE_AGENT), _span(operation=Operation.EXECUTE_TOOL)]
+    spans.insert(3, _span(operation=Operation.INVOKE_AGENT, request_model="gpt-4o"))  # not a model call
+    places = [(SpanRef("proj", "t", f"{i:016x}", _WHEN + i * 61_000_000_000, "svc"), 5) for i in range(len(spans))]
+    table = span_batch.from_ipc([span_batch.to_ipc(span_batch.build(places, spans))])
+    got = usd(table, book)
+    want = [total_cost_usd(s, ref.start_time_unix_nano, book) for (ref, _), s in zip(places, spans, strict=True)]
+    assert [g is None for g in got] == [w is None for w in want]
+    for g, w in zip(got, want, strict=True):
+        assert g == (None if w is None else pytest.approx(w, rel=1e-12, abs=1e-18))
+    assert sum(w is None for w in want) >= 5 and sum(w is not None and w > 0 for w in want) >= 10
+    assert usd(table.slice(0, 0), book) == []

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from agentstate.processors.detectors.budgets import BudgetTracker
@@ -16,7 +17,8 @@ from tests.conftest import start_valkey
 from tests.processors.detectors.test_worker_batch import _request, normalised_entry
 
 
-async def test_garbage_truncated_and_bodyless_entries_go_to_the_dlq(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", [pytest.param(True, id="whole"), pytest.param(False, id="without-content")])
+async def test_garbage_truncated_and_bodyless_entries_go_to_the_dlq(tmp_path: Path, content: bool) -> None:
     v = start_valkey(tmp_path / "valkey")
     redis = Redis.from_url(v.url)
     try:
@@ -28,7 +30,8 @@ async def test_garbage_truncated_and_bodyless_entries_go_to_the_dlq(tmp_path: Pa
         }
         ids = {name: await redis.xadd(S.NORMALIZED_STREAM, fields) for name, fields in poison.items()}  # type: ignore[arg-type]
         await redis.xadd(S.NORMALIZED_STREAM, {S.FIELD_PROJECT: b"proj", S.FIELD_BODY: good})
-        worker = SpanProcessor(redis, S.COST_GROUP, "c1", cost_read(PriceBook(), BudgetTracker(())), block_ms=50)
+        worker = SpanProcessor(redis, S.COST_GROUP, "c1", cost_read(PriceBook(), BudgetTracker(())),
+                               content=content, block_ms=50)  # fmt: skip
         async with worker:
             for _ in range(200):
                 dead: Any = await redis.xrange(S.dead_letter(S.NORMALIZED_STREAM))

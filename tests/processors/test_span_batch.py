@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pytest
+
 from agentstate.processors import span_batch
 from agentstate.processors.pricing import SpanRef
 from agentstate.semconv.span_record import NormalizedSpan, Operation
@@ -28,3 +31,24 @@ def test_list_columns_round_trip_through_slices_and_ipc() -> None:
         assert [s.documents for _, s, _ in got] == [s.documents for s in want]
         assert [s.finish_reasons for _, s, _ in got] == [s.finish_reasons for s in want]
     assert all(s.documents == () for _, s, _ in span_batch.items(table, content=False))
+
+
+def test_the_content_free_read_leaves_the_content_columns_out() -> None:
+    spans = _spans(6)
+    places = [(SpanRef("p", "t", f"s{i}", i, "svc"), i) for i in range(6)]
+    bodies = [
+        span_batch.to_ipc(span_batch.build(places[:2], spans[:2])),
+        span_batch.to_ipc(span_batch.build(places[2:], spans[2:])),
+    ]
+    lean = span_batch.from_ipc(bodies, content=False)
+    assert lean.schema.equals(span_batch.PRICING_SCHEMA)
+    assert "documents" not in lean.column_names and "input_messages" not in lean.column_names
+    assert span_batch.items(lean, content=False) == span_batch.items(span_batch.from_ipc(bodies), content=False)
+    # batches of another shape are refused, not misread: too few columns, or other names
+    renamed = span_batch.build(places, spans).rename_columns(["x", *span_batch.SCHEMA.names[1:]])
+    for other in (pa.table({"project": ["p"]}), renamed):
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, other.schema) as writer:
+            writer.write_table(other)
+        with pytest.raises(pa.ArrowInvalid):
+            span_batch.from_ipc([sink.getvalue().to_pybytes()], content=False)
