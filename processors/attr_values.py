@@ -29,38 +29,6 @@ def first(attributes: Attributes, keys: Iterable[str]) -> object | None:
     return None
 
 
-class FirstOf:
-    """Many :func:`first` lookups resolved in one pass over the attribute keys a span has.
-
-    Args:
-        fields: ``name -> keys`` in priority order; :meth:`pick` returns, per name, the value of the
-            first key present with a non-empty value (as :func:`first` would), absent names omitted.
-    """
-
-    __slots__ = ("_index", "_keys")
-
-    def __init__(self, fields: Mapping[str, tuple[str, ...]]) -> None:
-        index: dict[str, list[tuple[str, int]]] = {}
-        for name, keys in fields.items():
-            for rank, key in enumerate(keys):
-                index.setdefault(key, []).append((name, rank))
-        self._index = {key: tuple(v) for key, v in index.items()}
-        self._keys = frozenset(index)
-
-    def pick(self, attributes: Attributes) -> dict[str, object]:
-        """Return ``{name: value}`` for every name one of whose keys ``attributes`` has."""
-        best: dict[str, tuple[int, object]] = {}
-        for key in self._keys.intersection(attributes):
-            value = attributes[key]
-            if value is None or value == "" or value == []:
-                continue
-            for name, rank in self._index[key]:
-                held = best.get(name)
-                if held is None or rank < held[0]:
-                    best[name] = (rank, value)
-        return {name: value for name, (_, value) in best.items()}
-
-
 def as_str(value: object) -> str | None:
     """Return ``value`` as text: strings as is, structures as compact JSON, ``None`` stays ``None``."""
     if value is None:

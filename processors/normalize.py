@@ -9,13 +9,13 @@ documents) need code of their own (``normalize_messages``). The attributes are n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from typing import Final
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields as dataclass_fields
+from typing import Any, Final
 
 from agentstate.processors import normalize_messages as msgs
 from agentstate.processors.attr_values import (
     Attributes,
-    FirstOf,
     as_float,
     as_int,
     as_str,
@@ -73,8 +73,6 @@ def _detection() -> tuple[tuple[Dialect, tuple[str, ...], tuple[str, ...]], ...]
 
 _DETECTION: Final = _detection()
 _CONTENT_PREFIXES: Final = D.CONTENT_PREFIXES
-_FIELDS: Final = FirstOf(D.FIELD_KEYS)
-"""Every canonical field read from the table's list of keys (first non-empty wins), in one pass."""
 _PROVIDERS: Final = dict(D.PROVIDER_ALIASES)
 _AGENT_KIND: Final = D.ENTITY_FALLBACKS["agent_name"]
 _TOOL_KIND: Final = D.ENTITY_FALLBACKS["tool_name"]
@@ -85,7 +83,7 @@ _SPAN_NAME_IS_WORKFLOW: Final = D.SPAN_NAME_IS_WORKFLOW
 _TOKENS_MEAN_CHAT: Final = D.TOKENS_MEAN_CHAT
 
 Got = Callable[[str], object]
-"""``dict.get`` of :meth:`FirstOf.pick`'s result."""
+"""``dict.get`` of the fields a span supplies (first non-empty key of each, :class:`_Plan`)."""
 
 
 def detect_dialect(attributes: Attributes) -> Dialect:
@@ -101,6 +99,44 @@ def detect_dialect(attributes: Attributes) -> Dialect:
     return Dialect.UNKNOWN
 
 
+class _Plan:
+    """What :func:`normalize` derives from a span's attribute keys alone, worked out once per key shape.
+
+    Spans of one instrumentation carry the same keys in the same order, so the dialect, whether any
+    content needs extracting and which present keys feed which field are looked up once per distinct
+    key tuple; each span then only reads the values its plan names.
+    """
+
+    __slots__ = ("content", "dialect", "entity", "fields")
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        present = dict.fromkeys(keys)
+        self.content = any(key.startswith(_CONTENT_PREFIXES) for key in keys)
+        self.dialect = detect_dialect(present)
+        self.fields = tuple(
+            (name, tuple(k for k in candidates if k in present))
+            for name, candidates in D.FIELD_KEYS.items()
+            if not present.keys().isdisjoint(candidates)
+        )
+        """``(field, its keys present in precedence order)`` for every field the shape can supply."""
+        self.entity = _ENTITY_KIND in present or _ENTITY_NAME in present
+
+
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+_MAX_PLANS: Final = 4096
+"""Key shapes remembered; past it the memo starts over (a flood of distinct shapes only costs speed)."""
+
+
+def _plan(attributes: Attributes) -> _Plan:
+    keys = tuple(attributes)
+    plan = _PLANS.get(keys)
+    if plan is None:
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[keys] = _Plan(keys)
+    return plan
+
+
 def normalize(attributes: Mapping[str, object], span_name: str = "", *, content: bool = True) -> NormalizedSpan:
     """Return the canonical GenAI fields of one span.
 
@@ -110,65 +146,112 @@ def normalize(attributes: Mapping[str, object], span_name: str = "", *, content:
         content: Also extract messages, documents, tool I/O and generic I/O (the costly part). The
             cost calculator passes ``False``; finish reasons then come from attributes only.
     """
-    if content:
-        for key in attributes:  # a plain loop: a generator here cost ~1 µs on every span
-            if key.startswith(_CONTENT_PREFIXES):
+    return NormalizedSpan(**_fields(attributes, span_name, content))
+
+
+COLUMN_DEFAULTS: Final = {f.name: f.default for f in dataclass_fields(NormalizedSpan)}
+"""Every :class:`NormalizedSpan` field and its default (what :func:`normalize_columns` fills)."""
+
+
+def normalize_columns(spans: Sequence[tuple[Attributes, str]]) -> dict[str, list[Any]]:
+    """:func:`normalize` of each ``(attributes, span name)``, as one list per :class:`NormalizedSpan` field.
+
+    The writer's path: a span sets only the fields it has (most are absent on any one span), and no
+    record is built per span, since the batch is made of columns anyway (``span_batch.build_columns``).
+    """
+    n = len(spans)
+    cols: dict[str, list[Any]] = {name: [default] * n for name, default in COLUMN_DEFAULTS.items()}
+    for i, (attributes, span_name) in enumerate(spans):
+        for name, value in _fields(attributes, span_name, True).items():
+            cols[name][i] = value
+    return cols
+
+
+def _fields(attributes: Attributes, span_name: str, content: bool) -> dict[str, Any]:
+    """The fields of :func:`normalize`'s record that differ from their defaults (dialect and operation always)."""
+    plan = _plan(attributes)
+    got_: dict[str, object] = {}
+    for name, keys in plan.fields:  # the first key present with a non-empty value wins
+        for key in keys:
+            value = attributes[key]
+            if value is not None and value != "" and value != []:
+                got_[name] = value
                 break
-        else:
-            content = False  # nothing to extract (DB, HTTP, embedding spans …): same record, far cheaper
-    dialect = detect_dialect(attributes)
-    got = _FIELDS.pick(attributes).get
-    operation = _operation(attributes, span_name, dialect, got("input_tokens") is not None)
+    content = content and plan.content  # nothing to extract (DB, HTTP, embedding spans …): far cheaper
+    dialect = plan.dialect
+    operation = _operation(attributes, span_name, dialect, "input_tokens" in got_)
+    out: dict[str, Any] = {"dialect": dialect, "operation": operation}
     tool_like = operation is Operation.EXECUTE_TOOL
-    tl_kind = as_str(attributes.get(_ENTITY_KIND))
-    tl_entity = as_str(attributes.get(_ENTITY_NAME))
+    tl_kind = tl_entity = None
+    if plan.entity:
+        tl_kind = as_str(attributes.get(_ENTITY_KIND))
+        tl_entity = as_str(attributes.get(_ENTITY_NAME))
+    got = got_.get
+    if got_:
+        input_tokens = as_int(got("input_tokens"))
+        output_tokens = as_int(got("output_tokens"))
+        cache_read = as_int(got("cache_read_tokens"))
+        cache_write = as_int(got("cache_write_tokens"))
+        cached = (cache_read or 0) + (cache_write or 0)
+        if input_tokens is not None and cached > input_tokens:
+            input_tokens += cached  # the instrumentation reported uncached input only (Anthropic style)
+        total = as_int(got("total_tokens"))
+        if total is None and input_tokens is not None and output_tokens is not None:
+            total = input_tokens + output_tokens
+        for name, value in (
+            ("input_tokens", input_tokens),
+            ("output_tokens", output_tokens),
+            ("cache_read_tokens", cache_read),
+            ("cache_write_tokens", cache_write),
+            ("total_tokens", total),
+            ("provider", _provider(as_str(got("provider")))),
+            ("reported_cost_usd", as_float(got("reported_cost_usd"))),
+        ):
+            if value is not None:
+                out[name] = value
+        for name in _PLAIN_STR:
+            if name in got_:
+                out[name] = as_str(got_[name])
+        for name in _PLAIN_INT:
+            if name in got_:
+                out[name] = as_int(got_[name])
+    agent = as_str(got("agent_name")) or (tl_entity if tl_kind == _AGENT_KIND else None)
+    if agent is not None:
+        out["agent_name"] = agent
+    workflow = _workflow(attributes, got, span_name, operation)
+    if workflow is not None:
+        out["workflow_name"] = workflow
+    tool = _tool_name(got, tl_kind, tl_entity, tool_like)
+    if tool is not None:
+        out["tool_name"] = tool
+    finish = as_str_list(got("finish_reasons"))
+    if content:
+        roots = flattened_roots(attributes)
+        output_messages = msgs.output_messages(attributes, roots)
+        finish = finish or tuple(m.finish_reason for m in output_messages if m.finish_reason)
+        for name, value in (
+            ("tool_arguments", _tool_io(got, "tool_arguments", "tool_input", tool_like)),
+            ("tool_result", _tool_io(got, "tool_result", "tool_output", tool_like)),
+            ("input_messages", msgs.input_messages(attributes, roots)),
+            ("output_messages", output_messages),
+            ("documents", msgs.documents(attributes, roots)),
+            ("input_text", as_str(got("input_text"))),
+            ("output_text", as_str(got("output_text"))),
+        ):
+            if value:  # None or empty: the default
+                out[name] = value
+    if finish:
+        out["finish_reasons"] = finish
+    redacted = attributes.get(REDACTED)
+    if redacted is not None:
+        out["redacted"] = parse_redacted(redacted)
+    return out
 
-    input_tokens = as_int(got("input_tokens"))
-    output_tokens = as_int(got("output_tokens"))
-    cache_read = as_int(got("cache_read_tokens"))
-    cache_write = as_int(got("cache_write_tokens"))
-    cached = (cache_read or 0) + (cache_write or 0)
-    if input_tokens is not None and cached > input_tokens:
-        input_tokens += cached  # the instrumentation reported uncached input only (Anthropic style)
-    total = as_int(got("total_tokens"))
-    if total is None and input_tokens is not None and output_tokens is not None:
-        total = input_tokens + output_tokens
 
-    roots = flattened_roots(attributes) if content else frozenset()
-    output_messages = msgs.output_messages(attributes, roots) if content else ()
-    finish = as_str_list(got("finish_reasons")) or tuple(m.finish_reason for m in output_messages if m.finish_reason)
-
-    return NormalizedSpan(
-        dialect=dialect,
-        operation=operation,
-        provider=_provider(as_str(got("provider"))),
-        request_model=as_str(got("request_model")),
-        response_model=as_str(got("response_model")),
-        response_id=as_str(got("response_id")),
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cache_read_tokens=cache_read,
-        cache_write_tokens=cache_write,
-        reasoning_tokens=as_int(got("reasoning_tokens")),
-        total_tokens=total,
-        finish_reasons=finish,
-        request_max_tokens=as_int(got("request_max_tokens")),
-        session_id=as_str(got("session_id")),
-        user_id=as_str(got("user_id")),
-        agent_name=as_str(got("agent_name")) or (tl_entity if tl_kind == _AGENT_KIND else None),
-        workflow_name=_workflow(attributes, got, span_name, operation),
-        tool_name=_tool_name(got, tl_kind, tl_entity, tool_like),
-        tool_call_id=as_str(got("tool_call_id")),
-        tool_arguments=_tool_io(got, "tool_arguments", "tool_input", tool_like) if content else None,
-        tool_result=_tool_io(got, "tool_result", "tool_output", tool_like) if content else None,
-        input_messages=msgs.input_messages(attributes, roots) if content else (),
-        output_messages=output_messages,
-        documents=msgs.documents(attributes, roots) if content else (),
-        input_text=as_str(got("input_text")) if content else None,
-        output_text=as_str(got("output_text")) if content else None,
-        reported_cost_usd=as_float(got("reported_cost_usd")),
-        redacted=parse_redacted(attributes.get(REDACTED)),
-    )
+_PLAIN_STR: Final = ("request_model", "response_model", "response_id", "session_id", "user_id", "tool_call_id")
+"""Fields read as text with no rule of their own."""
+_PLAIN_INT: Final = ("reasoning_tokens", "request_max_tokens")
+"""Counts read with no rule of their own."""
 
 
 def _operation(attributes: Attributes, span_name: str, dialect: Dialect, has_input_tokens: bool) -> Operation:

@@ -14,7 +14,7 @@ finish_reason]``): Arrow structs would be rebuilt into the same Python objects a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from operator import attrgetter
 from typing import Any, Final
@@ -116,7 +116,13 @@ def _message(doc: list[Any]) -> Message:
 
 
 def build(places: Sequence[tuple[SpanRef, int]], spans: Sequence[NormalizedSpan]) -> pa.Table:
-    """One batch from each span's place (reference and duration) and normalised fields.
+    """One batch from each span's place (reference and duration) and normalised fields."""
+    return build_columns(places, {name: list(map(attrgetter(name), spans)) for name in _SPAN_FIELDS})
+
+
+def build_columns(places: Sequence[tuple[SpanRef, int]], fields: Mapping[str, list[Any]]) -> pa.Table:
+    """One batch from each span's place and its normalised fields as columns (one list per
+    :class:`NormalizedSpan` field, as ``normalize.normalize_columns`` gives them).
 
     Column by column (one comprehension per field, then one Arrow conversion each): a Python loop
     per span over every field cost several times more.
@@ -129,14 +135,14 @@ def build(places: Sequence[tuple[SpanRef, int]], spans: Sequence[NormalizedSpan]
         "start_ns": [r.start_time_unix_nano for r in refs],
         "service": [r.service_name for r in refs],
         "duration_ns": [d for _, d in places],
-        "dialect": [s.dialect.value for s in spans],
-        "operation": [s.operation.value for s in spans],
+        "dialect": [d.value for d in fields["dialect"]],
+        "operation": [o.value for o in fields["operation"]],
     }
     for name in (*_SCALAR_STR, *_SCALAR_INT, "reported_cost_usd", "finish_reasons", "documents"):
-        cols[name] = list(map(attrgetter(name), spans))
-    cols["input_messages"] = [_messages_json(s.input_messages) for s in spans]
-    cols["output_messages"] = [_messages_json(s.output_messages) for s in spans]
-    cols["redacted"] = [orjson.dumps(s.redacted).decode() if s.redacted else None for s in spans]
+        cols[name] = fields[name]
+    cols["input_messages"] = [_messages_json(m) if m else None for m in fields["input_messages"]]
+    cols["output_messages"] = [_messages_json(m) if m else None for m in fields["output_messages"]]
+    cols["redacted"] = [orjson.dumps(r).decode() if r else None for r in fields["redacted"]]
     return pa.Table.from_arrays([pa.array(cols[f.name], f.type) for f in SCHEMA], schema=SCHEMA)
 
 

@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from agentstate.processors import arrow_rows, log_events, span_batch
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.log_events import EventSeen
-from agentstate.processors.normalize import normalize
+from agentstate.processors.normalize import normalize, normalize_columns
 from agentstate.processors.otlp_rows import SpanSeen, logs_to_arrow, traces_to_arrow
 from agentstate.processors.scrub import Scrubber
 from agentstate.semconv import streams as S
@@ -113,8 +113,8 @@ def normalised_batches(pairs: list[tuple[str, bytes]], max_value_len: int, scrub
     seen: list[list[SpanSeen]] = []
     table = traces_to_arrow(pairs, max_value_len, scrub, seen)
     places = [(ref, dur) for entry in seen for ref, dur, _, _ in entry]
-    spans = [normalize(raw, name) for entry in seen for _, _, raw, name in entry]
-    batch = span_batch.build(places, spans)
+    fields = normalize_columns([(raw, name) for entry in seen for _, _, raw, name in entry])
+    batch = span_batch.build_columns(places, fields)
     table = span_batch.with_stored_columns(table, batch)
     payloads, at = [], 0
     for entry in seen:

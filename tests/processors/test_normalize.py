@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import fields
+from typing import Any, Final
 
 import pytest
 
-from agentstate.processors.normalize import detect_dialect, normalize
-from agentstate.semconv.span_record import Dialect, Message, Operation, SpanCategory, ToolCall
+from agentstate.processors.normalize import detect_dialect, normalize, normalize_columns
+from agentstate.semconv.span_record import Dialect, Message, NormalizedSpan, Operation, SpanCategory, ToolCall
 from tests.conftest import shared_file
 from tests.processors import otlp_json
 
@@ -177,9 +178,7 @@ _OPENLLMETRY_TOOL = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("attrs", "name", "expected"),
-    [
+_DIALECT_CASES: Final = [
         pytest.param(
             _OPENINFERENCE_LLM, "ChatAnthropic",
             {"dialect": Dialect.OPENINFERENCE, "operation": Operation.CHAT, "provider": "anthropic",
@@ -264,8 +263,10 @@ _OPENLLMETRY_TOOL = {
              "gen_ai.input.messages": "not json"}, "chat",
             {"input_tokens": None, "output_tokens": None, "input_messages": ()}, id="garbage-values-ignored",
         ),
-    ],
-)  # fmt: skip
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("attrs", "name", "expected"), _DIALECT_CASES)
 def test_dialects(attrs: dict[str, object], name: str, expected: dict[str, object]) -> None:
     n = normalize(attrs, name)
     assert {field: getattr(n, field) for field in expected} == expected
@@ -317,3 +318,27 @@ def test_anthropic_sdk_cache_write_tokens_are_read() -> None:
         }
     )
     assert (span.cache_write_tokens, span.cache_read_tokens) == (40, 10)
+
+
+def test_columns_equal_the_records_whatever_the_values_of_a_key_shape() -> None:
+    """``normalize_columns`` (the writer's path: one plan per key shape) gives what ``normalize`` gives,
+    span by span, also when spans of one shape differ in which keys hold an empty value."""
+    shape = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "llm.model_name": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": "12",
+        "gen_ai.agent.name": "planner",
+        "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]',
+    }
+    variants = [dict(shape), {**shape, "gen_ai.request.model": ""}, {**shape, "gen_ai.usage.input_tokens": ""},
+                {**shape, "gen_ai.input.messages": "", "gen_ai.agent.name": ""}, dict.fromkeys(shape, "")]  # fmt: skip
+    spans: list[tuple[dict[str, Any], str]] = [(v, "chat gpt-4o") for v in variants]
+    spans += [(attrs, name) for attrs, name, _ in (p.values for p in _DIALECT_CASES)]  # type: ignore[misc]
+    spans += [({}, "SELECT docs"), ({"db.system.name": "postgresql"}, "")]
+    for _ in range(2):  # the second time every plan comes from the memo
+        cols = normalize_columns(spans)
+        assert set(cols) == {f.name for f in fields(NormalizedSpan)}
+        got = [NormalizedSpan(**{name: values[i] for name, values in cols.items()}) for i in range(len(spans))]
+        assert got == [normalize(attrs, name) for attrs, name in spans]
+    assert got[1].request_model == "gpt-4o-mini" and got[2].input_tokens is None and got[3].agent_name is None
