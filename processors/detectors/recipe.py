@@ -34,7 +34,41 @@ Tried for the document head and not kept (documents recall out of source at a fa
   (1.0 with the cuts of :data:`LONG`: 0.566); the direct head's logit added (× 0.1 / 0.2 / 0.3):
   0.563 / 0.555 / 0.540; thresholds in steps of 0.001 instead of 0.005: 0.563.
 * Three length bands (cuts 320 and 512, thresholds 0.97 / 0.595 / 0.835): 0.574 — a third threshold
-  in the model for +0.005.
+  in the model for +0.005. A third band for the texts of one window (≤ 512 bytes) instead: 0.573.
+
+Measured from the shipped recipe (0.569; out-of-source logits of the whole text and of every window,
+both heads, kept once and reused):
+
+* A stacked second stage on a few figures per document from the first: the whole-text logit, the
+  best window, the best window not overlapping it, the mean and median window, best minus median,
+  windows over 0, length, the direct head on the best window, the tier-0 score. Fitted with nested
+  leave-one-source-out (for held-out source S only on the other sources' out-of-source logits, each
+  (source, label) group weighing the same), thresholds chosen on the pooled scores as above.
+  Logistic regression (C 0.1 / 1): the first-stage logit alone 0.538 / 0.540 (each fold's own
+  recalibration moves its scores against the pooled thresholds: ~0.03 lost before any feature
+  helps), with best minus median 0.548 / 0.546, five window figures 0.531 / 0.535, ten 0.536 /
+  0.538, all fifteen 0.521 / 0.519, groups unweighted 0.27–0.50, only on the texts with windows
+  0.540. Gradient-boosted trees (depth 3, 100 rounds) 0.497–0.516; monotone in the logit, the
+  second window, the direct head and tier 0: 0.554 (depth 2) / 0.561. As a correction added to the
+  first-stage logit (L2 0.001–0.1), one figure at a time 0.505–0.578 (the median window best),
+  all ten 0.536–0.567, fitted only on the texts over a logit of −1 / 0 / 1: 0.569 / ≤ 0.542 /
+  ≤ 0.502. Scores mapped to their rate among the fold's benign training documents first (three
+  bands): 0.49–0.535.
+* Document-relative scores: the logit minus a × the best window that does not overlap the best one
+  (a text of one window: its own logit). With a chosen on the pooled scores, like a threshold:
+  0.592 (a 0.6), with three bands (one window / under 384 tokens / longer) 0.595, plus 0.15 × the
+  direct head on the best window and 1.0 × the tier-0 score 0.608. With a chosen for each held-out
+  source on the other sources only: 0.554 (three bands 0.573; with the two other terms 0.575): with
+  AgentDojo held out the others choose a 0.3, with garak 0, so the pooled gain is AgentDojo's own
+  optimum. Pooled, only for texts with windows 0.573; minus 0.6 × the median window 0.586; plus
+  0.4 × best minus median 0.575. An injected instruction is an outlier in its document, but so are
+  AgentDojo's false positives: one e-mail asking "could you please review …" in a list of them
+  (best minus median window 3.1–3.6 logits on the long ones).
+* Other window widths / strides for the document head (bytes): 256 / 128 0.566, 320 / 160 0.567,
+  384 / 128 0.553, 384 / 192 0.576, 384 / 256 0.555, 448 / 224 0.563, 512 / 128 0.560, 768 / 384
+  0.541, 1,024 / 512 0.550: no trend, ±0.01 between neighbours (384 / 192 with the document-relative
+  score 0.583 pooled, 0.571 nested). Benign documents' windows also fitted as benign rows
+  (:data:`NEGATIVE_WINDOWS`): 0.542 (512 / 256), 0.558 (384 / 192).
 
 What holds the figure down: with AgentDojo held out, its benign e-mails score 0.93–0.998 on their
 format words (``body``, ``subject``, ``timestamp``, ``cc``: BIPIA's attacks are AgentDojo documents)
