@@ -107,7 +107,7 @@ class _Plan:
     key tuple; each span then only reads the values its plan names.
     """
 
-    __slots__ = ("content", "dialect", "entity", "fields")
+    __slots__ = ("content", "counts", "dialect", "entity", "fields", "plain")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         present = dict.fromkeys(keys)
@@ -119,6 +119,9 @@ class _Plan:
             if not present.keys().isdisjoint(candidates)
         )
         """``(field, its keys present in precedence order)`` for every field the shape can supply."""
+        supplied = {name for name, _ in self.fields}
+        self.counts = not supplied.isdisjoint(_COUNTS)
+        self.plain = tuple((name, convert) for name, convert in _PLAIN if name in supplied)
         self.entity = _ENTITY_KIND in present or _ENTITY_NAME in present
 
 
@@ -187,7 +190,7 @@ def _fields(attributes: Attributes, span_name: str, content: bool) -> dict[str, 
         tl_kind = as_str(attributes.get(_ENTITY_KIND))
         tl_entity = as_str(attributes.get(_ENTITY_NAME))
     got = got_.get
-    if got_:
+    if plan.counts:
         input_tokens = as_int(got("input_tokens"))
         output_tokens = as_int(got("output_tokens"))
         cache_read = as_int(got("cache_read_tokens"))
@@ -198,23 +201,23 @@ def _fields(attributes: Attributes, span_name: str, content: bool) -> dict[str, 
         total = as_int(got("total_tokens"))
         if total is None and input_tokens is not None and output_tokens is not None:
             total = input_tokens + output_tokens
-        for name, value in (
-            ("input_tokens", input_tokens),
-            ("output_tokens", output_tokens),
-            ("cache_read_tokens", cache_read),
-            ("cache_write_tokens", cache_write),
-            ("total_tokens", total),
-            ("provider", _provider(as_str(got("provider")))),
-            ("reported_cost_usd", as_float(got("reported_cost_usd"))),
-        ):
-            if value is not None:
-                out[name] = value
-        for name in _PLAIN_STR:
-            if name in got_:
-                out[name] = as_str(got_[name])
-        for name in _PLAIN_INT:
-            if name in got_:
-                out[name] = as_int(got_[name])
+        if input_tokens is not None:
+            out["input_tokens"] = input_tokens
+        if output_tokens is not None:
+            out["output_tokens"] = output_tokens
+        if cache_read is not None:
+            out["cache_read_tokens"] = cache_read
+        if cache_write is not None:
+            out["cache_write_tokens"] = cache_write
+        if total is not None:
+            out["total_tokens"] = total
+    if "provider" in got_:
+        out["provider"] = _provider(as_str(got_["provider"]))
+    if "reported_cost_usd" in got_:
+        out["reported_cost_usd"] = as_float(got_["reported_cost_usd"])
+    for name, convert in plan.plain:
+        if name in got_:
+            out[name] = convert(got_[name])
     agent = as_str(got("agent_name")) or (tl_entity if tl_kind == _AGENT_KIND else None)
     if agent is not None:
         out["agent_name"] = agent
@@ -224,7 +227,7 @@ def _fields(attributes: Attributes, span_name: str, content: bool) -> dict[str, 
     tool = _tool_name(got, tl_kind, tl_entity, tool_like)
     if tool is not None:
         out["tool_name"] = tool
-    finish = as_str_list(got("finish_reasons"))
+    finish = as_str_list(got_["finish_reasons"]) if "finish_reasons" in got_ else ()
     if content:
         roots = flattened_roots(attributes)
         output_messages = msgs.output_messages(attributes, roots)
@@ -248,10 +251,14 @@ def _fields(attributes: Attributes, span_name: str, content: bool) -> dict[str, 
     return out
 
 
-_PLAIN_STR: Final = ("request_model", "response_model", "response_id", "session_id", "user_id", "tool_call_id")
-"""Fields read as text with no rule of their own."""
-_PLAIN_INT: Final = ("reasoning_tokens", "request_max_tokens")
-"""Counts read with no rule of their own."""
+_PLAIN: Final[tuple[tuple[str, Callable[[object], object]], ...]] = (
+    *((name, as_str) for name in ("request_model", "response_model", "response_id", "session_id", "user_id",
+                                  "tool_call_id")),
+    *((name, as_int) for name in ("reasoning_tokens", "request_max_tokens")),
+)  # fmt: skip
+"""Fields read as text or as a count with no rule of their own."""
+_COUNTS: Final = frozenset({"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "total_tokens"})
+"""Fields the token arithmetic reads."""
 
 
 def _operation(attributes: Attributes, span_name: str, dialect: Dialect, has_input_tokens: bool) -> Operation:

@@ -113,8 +113,9 @@ def _list(offsets: list[int], values: pa.Array) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
 
 
-SpanSeen = tuple[SpanRef, int, dict[str, str], str]
-"""One decoded span for the normaliser: its place, duration, raw attribute values and name."""
+SpanSeen = tuple[dict[str, str], str]
+"""One decoded span for the normaliser: its raw attribute values and its name (its place is in the table's
+columns: ``span_batch.places_of``)."""
 
 
 def traces_to_arrow(
@@ -200,8 +201,7 @@ def traces_to_arrow(
                     else:
                         raw: dict[str, str] = {}
                         attrs.add(s.attributes, sc, raw)
-                        ref = SpanRef(project, tid[-1], sid[-1], start, service)
-                        entry_seen.append((ref, dur[-1], raw, s.name))
+                        entry_seen.append((raw, s.name))
                     for ev in s.events:
                         ev_ts.append(ev.time_unix_nano)
                         ev_name.append(ev.name)

@@ -117,24 +117,40 @@ def _message(doc: list[Any]) -> Message:
 
 def build(places: Sequence[tuple[SpanRef, int]], spans: Sequence[NormalizedSpan]) -> pa.Table:
     """One batch from each span's place (reference and duration) and normalised fields."""
-    return build_columns(places, {name: list(map(attrgetter(name), spans)) for name in _SPAN_FIELDS})
-
-
-def build_columns(places: Sequence[tuple[SpanRef, int]], fields: Mapping[str, list[Any]]) -> pa.Table:
-    """One batch from each span's place and its normalised fields as columns (one list per
-    :class:`NormalizedSpan` field, as ``normalize.normalize_columns`` gives them).
-
-    Column by column (one comprehension per field, then one Arrow conversion each): a Python loop
-    per span over every field cost several times more.
-    """
     refs = [ref for ref, _ in places]
-    cols: dict[str, list[Any]] = {
+    where = {
         "project": [r.project_id for r in refs],
         "trace_id": [r.trace_id for r in refs],
         "span_id": [r.span_id for r in refs],
         "start_ns": [r.start_time_unix_nano for r in refs],
         "service": [r.service_name for r in refs],
         "duration_ns": [d for _, d in places],
+    }
+    return build_columns(where, {name: list(map(attrgetter(name), spans)) for name in _SPAN_FIELDS})
+
+
+def places_of(traces: pa.Table) -> dict[str, Any]:
+    """The place columns of a batch (:data:`SCHEMA`'s first six) from the ``otel_traces`` rows of its spans."""
+    return {
+        "project": traces.column("ProjectId"),
+        "trace_id": traces.column("TraceId"),
+        "span_id": traces.column("SpanId"),
+        "start_ns": traces.column("Timestamp").cast(_INT),
+        "service": traces.column("ServiceName"),
+        "duration_ns": traces.column("Duration").cast(_INT),
+    }
+
+
+def build_columns(places: Mapping[str, Any], fields: Mapping[str, list[Any]]) -> pa.Table:
+    """One batch from its place columns (lists or Arrow arrays: :func:`places_of`) and its spans'
+    normalised fields as columns (one list per :class:`NormalizedSpan` field, as
+    ``normalize.normalize_columns`` gives them).
+
+    Column by column (one comprehension per field, then one Arrow conversion each): a Python loop
+    per span over every field cost several times more.
+    """
+    cols: dict[str, Any] = {
+        **{name: places[name] for name, _ in _REF_FIELDS},
         "dialect": [d.value for d in fields["dialect"]],
         "operation": [o.value for o in fields["operation"]],
     }
@@ -143,7 +159,8 @@ def build_columns(places: Sequence[tuple[SpanRef, int]], fields: Mapping[str, li
     cols["input_messages"] = [_messages_json(m) if m else None for m in fields["input_messages"]]
     cols["output_messages"] = [_messages_json(m) if m else None for m in fields["output_messages"]]
     cols["redacted"] = [orjson.dumps(r).decode() if r else None for r in fields["redacted"]]
-    return pa.Table.from_arrays([pa.array(cols[f.name], f.type) for f in SCHEMA], schema=SCHEMA)
+    arrays = [c if isinstance(c := cols[f.name], pa.ChunkedArray) else pa.array(c, f.type) for f in SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 _STORED_STR: Final = (

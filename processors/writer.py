@@ -112,9 +112,7 @@ def normalised_batches(pairs: list[tuple[str, bytes]], max_value_len: int, scrub
         return pa.concat_tables([t for t, _ in parts]), [p for _, ps in parts for p in ps]
     seen: list[list[SpanSeen]] = []
     table = traces_to_arrow(pairs, max_value_len, scrub, seen)
-    places = [(ref, dur) for entry in seen for ref, dur, _, _ in entry]
-    fields = normalize_columns([(raw, name) for entry in seen for _, _, raw, name in entry])
-    batch = span_batch.build_columns(places, fields)
+    batch = span_batch.build_columns(span_batch.places_of(table), normalize_columns([s for e in seen for s in e]))
     table = span_batch.with_stored_columns(table, batch)
     payloads, at = [], 0
     for entry in seen:
