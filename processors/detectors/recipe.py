@@ -53,7 +53,9 @@ both heads, kept once and reused):
   first-stage logit (L2 0.001–0.1), one figure at a time 0.505–0.578 (the median window best),
   all ten 0.536–0.567, fitted only on the texts over a logit of −1 / 0 / 1: 0.569 / ≤ 0.542 /
   ≤ 0.502. Scores mapped to their rate among the fold's benign training documents first (three
-  bands): 0.49–0.535.
+  bands): 0.49–0.535. No second stage, each fold's logits calibrated on its own training documents
+  instead: minus their benign 99 / 99.5 % quantile 0.558 / 0.565; mapped affinely between that
+  quantile (50 / 90 %) and the attacks' median 0.567 / 0.568.
 * Document-relative scores: the logit minus a × the best window that does not overlap the best one
   (a text of one window: its own logit). With a chosen on the pooled scores, like a threshold:
   0.592 (a 0.6), with three bands (one window / under 384 tokens / longer) 0.595, plus 0.15 × the
