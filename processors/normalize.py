@@ -113,10 +113,13 @@ class _Plan:
         present = dict.fromkeys(keys)
         self.content = any(key.startswith(_CONTENT_PREFIXES) for key in keys)
         self.dialect = detect_dialect(present)
+        found: dict[str, list[tuple[int, str]]] = {}
+        for key in present:  # a pass over the span's keys, not over every field's candidates
+            for name, rank in _FIELD_INDEX.get(key, ()):
+                found.setdefault(name, []).append((rank, key))
         self.fields = tuple(
-            (name, tuple(k for k in candidates if k in present))
-            for name, candidates in D.FIELD_KEYS.items()
-            if not present.keys().isdisjoint(candidates)
+            (name, (ranked[0][1],) if len(ranked) == 1 else tuple([key for _, key in sorted(ranked)]))
+            for name, ranked in found.items()
         )
         """``(field, its keys present in precedence order)`` for every field the shape can supply."""
         supplied = {name for name, _ in self.fields}
@@ -125,6 +128,16 @@ class _Plan:
         self.entity = _ENTITY_KIND in present or _ENTITY_NAME in present
 
 
+def _field_index() -> dict[str, tuple[tuple[str, int], ...]]:
+    index: dict[str, list[tuple[str, int]]] = {}
+    for name, keys in D.FIELD_KEYS.items():
+        for rank, key in enumerate(keys):
+            index.setdefault(key, []).append((name, rank))
+    return {key: tuple(fields) for key, fields in index.items()}
+
+
+_FIELD_INDEX: Final = _field_index()
+"""Attribute key -> ``(field, rank)`` of every field it can supply (the dialect table inverted)."""
 _PLANS: dict[tuple[str, ...], _Plan] = {}
 _MAX_PLANS: Final = 4096
 """Key shapes remembered; past it the memo starts over (a flood of distinct shapes only costs speed)."""
