@@ -342,3 +342,18 @@ def test_columns_equal_the_records_whatever_the_values_of_a_key_shape() -> None:
         got = [NormalizedSpan(**{name: values[i] for name, values in cols.items()}) for i in range(len(spans))]
         assert got == [normalize(attrs, name) for attrs, name in spans]
     assert got[1].request_model == "gpt-4o-mini" and got[2].input_tokens is None and got[3].agent_name is None
+
+
+def test_the_plan_memo_is_bounded_and_a_new_shape_is_planned_afresh() -> None:
+    """Past ``_MAX_PLANS`` key shapes the memo starts over; every span still normalises as ``normalize`` does."""
+    from agentstate.processors import normalize as module
+
+    spans: list[tuple[dict[str, Any], str]] = [
+        ({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", f"custom.key.{i}": "x"}, "chat")
+        for i in range(module._MAX_PLANS + 10)
+    ]
+    cols = normalize_columns(spans)
+    assert 0 < len(module._PLANS) <= module._MAX_PLANS
+    assert set(cols["request_model"]) == {"gpt-4o"} and set(cols["operation"]) == {Operation.CHAT}
+    for i in (0, len(spans) - 1):
+        assert NormalizedSpan(**{name: values[i] for name, values in cols.items()}) == normalize(*spans[i])
