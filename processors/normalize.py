@@ -139,17 +139,23 @@ def _field_index() -> dict[str, tuple[tuple[str, int], ...]]:
 _FIELD_INDEX: Final = _field_index()
 """Attribute key -> ``(field, rank)`` of every field it can supply (the dialect table inverted)."""
 _PLANS: dict[tuple[str, ...], _Plan] = {}
-_MAX_PLANS: Final = 4096
+_MAX_PLANS: Final = 1024
 """Key shapes remembered; past it the memo starts over (a flood of distinct shapes only costs speed)."""
+_MAX_SHAPE_KEYS: Final = 256
+"""Shapes with more keys are planned for their span alone: the memo holds each shape's keys, so it stays
+under ~20 MB whatever clients send (agents' real shapes number in the tens to hundreds, most under 100
+keys; a span of thousands of keys costs a plan of its own, as it cost a full pass before plans)."""
 
 
 def _plan(attributes: Attributes) -> _Plan:
     keys = tuple(attributes)
     plan = _PLANS.get(keys)
     if plan is None:
-        if len(_PLANS) >= _MAX_PLANS:
-            _PLANS.clear()
-        plan = _PLANS[keys] = _Plan(keys)
+        plan = _Plan(keys)
+        if len(keys) <= _MAX_SHAPE_KEYS:
+            if len(_PLANS) >= _MAX_PLANS:
+                _PLANS.clear()
+            _PLANS[keys] = plan
     return plan
 
 

@@ -344,8 +344,9 @@ def test_columns_equal_the_records_whatever_the_values_of_a_key_shape() -> None:
     assert got[1].request_model == "gpt-4o-mini" and got[2].input_tokens is None and got[3].agent_name is None
 
 
-def test_the_plan_memo_is_bounded_and_a_new_shape_is_planned_afresh() -> None:
-    """Past ``_MAX_PLANS`` key shapes the memo starts over; every span still normalises as ``normalize`` does."""
+def test_the_plan_memo_is_bounded_in_shapes_and_in_keys() -> None:
+    """Past ``_MAX_PLANS`` key shapes the memo starts over, and shapes of many keys are not held; every span
+    still normalises as ``normalize`` does."""
     from agentstate.processors import normalize as module
 
     spans: list[tuple[dict[str, Any], str]] = [
@@ -357,3 +358,7 @@ def test_the_plan_memo_is_bounded_and_a_new_shape_is_planned_afresh() -> None:
     assert set(cols["request_model"]) == {"gpt-4o"} and set(cols["operation"]) == {Operation.CHAT}
     for i in (0, len(spans) - 1):
         assert NormalizedSpan(**{name: values[i] for name, values in cols.items()}) == normalize(*spans[i])
+    module._PLANS.clear()
+    wide = {**spans[0][0], **{f"custom.wide.{i}": "x" for i in range(module._MAX_SHAPE_KEYS)}}
+    assert normalize_columns([(wide, "chat")] * 3)["request_model"] == ["gpt-4o"] * 3
+    assert module._PLANS == {}  # a shape past the key limit is planned for its span alone, never held
