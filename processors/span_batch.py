@@ -14,7 +14,7 @@ finish_reason]``): Arrow structs would be rebuilt into the same Python objects a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from operator import attrgetter
 from typing import Any, Final
@@ -255,8 +255,13 @@ _DIALECTS: Final = {d.value: d for d in Dialect}
 _OPERATIONS: Final = {o.value: o for o in Operation}
 
 
-def _messages(doc: str | None) -> tuple[Message, ...]:
-    return tuple(_message(d) for d in orjson.loads(doc)) if doc else ()
+def _messages(docs: list[str | None]) -> list[tuple[Message, ...]]:
+    """Each row's messages (a column at a time: most rows have none, and cost no call)."""
+    return [tuple([_message(d) for d in orjson.loads(doc)]) if doc else () for doc in docs]
+
+
+def _convert(convert: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
+    return lambda values: list(map(convert, values))
 
 
 def _tuples(column: pa.ChunkedArray) -> list[tuple[str, ...]]:
@@ -281,6 +286,16 @@ def _redacted(doc: str | None) -> tuple[tuple[str, str, int], ...]:
     return tuple((k, t, n) for k, t, n in orjson.loads(doc)) if doc else ()
 
 
+_COLUMN_CONVERT: Final[dict[str, Callable[[list[Any]], list[Any]]]] = {
+    "dialect": _convert(_DIALECTS.__getitem__),
+    "operation": _convert(_OPERATIONS.__getitem__),
+    "input_messages": _messages,
+    "output_messages": _messages,
+    "redacted": _convert(_redacted),
+}
+"""Columns whose stored form is not the record's: converted a column at a time."""
+
+
 def items(table: pa.Table, *, content: bool = True) -> list[Item]:
     """Rebuild ``(SpanRef, NormalizedSpan, duration)`` per row, for the per-span detectors.
 
@@ -294,14 +309,5 @@ def items(table: pa.Table, *, content: bool = True) -> list[Item]:
         for name in SCHEMA.names
     }  # fmt: skip
     refs = map(SpanRef, col["project"], col["trace_id"], col["span_id"], col["start_ns"], col["service"])
-    convert: dict[str, Any] = {
-        "dialect": _DIALECTS.__getitem__,
-        "operation": _OPERATIONS.__getitem__,
-        "input_messages": _messages,
-        "output_messages": _messages,
-        "redacted": _redacted,
-    }
-    args = [
-        list(map(convert[name], col[name])) if name in convert else col[name] for name in _SPAN_FIELDS
-    ]  # fmt: skip
+    args = [_COLUMN_CONVERT[name](col[name]) if name in _COLUMN_CONVERT else col[name] for name in _SPAN_FIELDS]
     return list(zip(refs, map(NormalizedSpan, *args), col["duration_ns"], strict=True))
