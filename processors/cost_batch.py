@@ -101,15 +101,8 @@ def usd(batch: pa.Table, book: PriceBook) -> list[float | None]:
         units.append(_unit_prices(quote) if flat else (0.0,) * 6)  # type: ignore[arg-type]
         state.append(0 if quote is None else 1 if flat else 2)
     price = [pc.take(pa.array([u[k] for u in units], _F64), index) for k in range(6)]
-    counts = (
-        pc.subtract(pc.subtract(cols.input, cols.cache_read), cols.cache_write),
-        pc.subtract(cols.output, cols.reasoning),
-        cols.cache_read,
-        cols.cache_write,
-        cols.reasoning,
-    )
     total = price[5]
-    for c, p in zip(counts, price, strict=False):
+    for c, p in zip(cols.components, price, strict=False):
         total = pc.add(total, pc.multiply(pc.cast(c, _F64), p))
     quoted = pc.and_(pc.not_equal(cols.model, ""), cols.has_usage)
     kind = pc.if_else(quoted, pc.take(pa.array(state, pa.int8()), index), 0)
@@ -181,6 +174,14 @@ class _Columns:
         total = t.column("total_tokens")
         self.total = pc.if_else(pc.greater(pc.fill_null(total, 0), 0), total, pc.add(inp, out))
         self.reported = t.column("reported_cost_usd")
+        self.components = (
+            pc.subtract(pc.subtract(inp, self.cache_read), self.cache_write),
+            pc.subtract(out, self.reasoning),
+            self.cache_read,
+            self.cache_write,
+            self.reasoning,
+        )
+        """Disjoint token counts priced (input, output, cache read, cache write, reasoning)."""
 
 
 def _quotes(cols: _Columns, book: PriceBook) -> tuple[list[Quote | None], list[int]]:
@@ -226,14 +227,7 @@ def _table(cols: _Columns, quotes: list[Quote | None], which: list[int], flat: l
     units = [_unit_prices(q) if q is not None and ok else (0.0,) * 6 for q, ok in zip(quotes, flat, strict=True)]
     per_row = [units[q] if q >= 0 and flat[q] else (0.0,) * 6 for q in which]
     price = [pa.array([u[k] for u in per_row], _F64) for k in range(6)]
-    counts = (
-        pc.subtract(pc.subtract(cols.input, cols.cache_read), cols.cache_write),
-        pc.subtract(cols.output, cols.reasoning),
-        cols.cache_read,
-        cols.cache_write,
-        cols.reasoning,
-    )
-    costs = [pc.multiply(pc.cast(c, _F64), p) for c, p in zip(counts, price, strict=False)]
+    costs = [pc.multiply(pc.cast(c, _F64), p) for c, p in zip(cols.components, price, strict=False)]
     priced = pa.array([q >= 0 for q in which], pa.bool_())
     total = pc.add(pc.add(pc.add(pc.add(pc.add(costs[0], costs[1]), costs[2]), costs[3]), costs[4]), price[5])
     reported = pc.and_(pc.invert(priced), pc.greater_equal(pc.fill_null(cols.reported, -1.0), 0.0))
