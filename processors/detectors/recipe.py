@@ -71,6 +71,27 @@ both heads, kept once and reused):
   0.541, 1,024 / 512 0.550: no trend, ±0.01 between neighbours (384 / 192 with the document-relative
   score 0.583 pooled, 0.571 nested). Benign documents' windows also fitted as benign rows
   (:data:`NEGATIVE_WINDOWS`): 0.542 (512 / 256), 0.558 (384 / 192).
+* Pretrained static word embeddings (PyPI ``wordllama`` 0.4.0, ``l2_supercat_256``: 256 dimensions
+  per Llama-2 token; a word of the token stream is the mean of its tokens), mean-pooled per text and
+  per window of the document head (512 / 256), measured against the same out-of-source n-gram logits.
+  A logistic regression on the embedding alone (each (source, label) group weighing the same; the
+  best window or the whole text): 0.333 (C 0.01; 0.320 / 0.321 at C 0.1 / 1), mean and max pooled
+  0.373, IDF-weighted (document frequencies of the fold's training rows) 0.346, cased Llama tokens of
+  the normalised text 0.351; fitted on documents and attacks only, nothing but tier 0 clears the
+  thresholds (0.272). Alone it flags PurpleLlama's planted instructions 0.40 (the n-gram head 0.07)
+  but BIPIA's 0.004. The embedding logit added to the n-gram head's (z + a × e, per text or per
+  window, a chosen pooled / for each held-out source on the other sources only): best pooled 0.581
+  (a 0.1, per window) whose nested figure is 0.554; the best nested 0.570 (IDF-weighted, per window;
+  pooled 0.574); minus an offset (z + a × (e − c)) 0.582 pooled (a 0.15, c 8), ≤ 0.566 nested;
+  the higher of both (max(z, a × e − c)) ≤ 0.577 pooled, ≤ 0.566 nested. As 256 more columns of the
+  document head itself (standardised on the fold's training rows and scaled by λ; its windows and
+  ablated twins too; refitted and pruned as shipped): λ 0 0.569, 0.02 0.567, 0.05 0.551, 0.1 0.539,
+  0.3 0.526 (fewer n-grams survive the pruning: ~150–175 instead of ~200). Cost per 2 KB document
+  on top of ``judge`` (19.5 µs in the same run): tokenising with the Llama-2 tokenizer and pooling
+  520–620 µs; a table of words of our token stream, a score per word (what a linear head needs) 29 µs
+  for the whole-text mean, 92 µs with the windows; a 256-dimensional mean 74 µs. The weights are
+  declared MIT but are trained from the Llama 2 70B (and Phi-3 medium) token embeddings and come
+  with Llama 2's tokenizer, so Meta's Llama 2 Community License may bind them.
 
 What holds the figure down: with AgentDojo held out, its benign e-mails score 0.93–0.998 on their
 format words (``body``, ``subject``, ``timestamp``, ``cc``: BIPIA's attacks are AgentDojo documents)
