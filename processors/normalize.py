@@ -107,11 +107,15 @@ class _Plan:
     key tuple; each span then only reads the values its plan names.
     """
 
-    __slots__ = ("content", "counts", "dialect", "entity", "fields", "plain")
+    __slots__ = ("content", "counts", "dialect", "entity", "fields", "plain", "roots", "sources")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         present = dict.fromkeys(keys)
         self.content = any(key.startswith(_CONTENT_PREFIXES) for key in keys)
+        self.roots = flattened_roots(present) if self.content else frozenset()
+        """Prefixes of the lists flattened into the keys (``attr_values.unflatten``)."""
+        self.sources = msgs.sources(present, self.roots)
+        """Whether the shape can hold input messages, output messages, documents."""
         self.dialect = detect_dialect(present)
         found: dict[str, list[tuple[int, str]]] = {}
         for key in present:  # a pass over the span's keys, not over every field's candidates
@@ -248,15 +252,16 @@ def _fields(attributes: Attributes, span_name: str, content: bool) -> dict[str, 
         out["tool_name"] = tool
     finish = as_str_list(got_["finish_reasons"]) if "finish_reasons" in got_ else ()
     if content:
-        roots = flattened_roots(attributes)
-        output_messages = msgs.output_messages(attributes, roots)
+        roots = plan.roots
+        has_input, has_output, has_documents = plan.sources
+        output_messages = msgs.output_messages(attributes, roots) if has_output else ()
         finish = finish or tuple(m.finish_reason for m in output_messages if m.finish_reason)
         for name, value in (
             ("tool_arguments", _tool_io(got, "tool_arguments", "tool_input", tool_like)),
             ("tool_result", _tool_io(got, "tool_result", "tool_output", tool_like)),
-            ("input_messages", msgs.input_messages(attributes, roots)),
+            ("input_messages", msgs.input_messages(attributes, roots) if has_input else ()),
             ("output_messages", output_messages),
-            ("documents", msgs.documents(attributes, roots)),
+            ("documents", msgs.documents(attributes, roots) if has_documents else ()),
             ("input_text", as_str(got("input_text"))),
             ("output_text", as_str(got("output_text"))),
         ):

@@ -14,6 +14,7 @@ One tolerant message parser accepts the OTel parts schema, the OpenAI shape, Ope
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, Final
 
 from agentstate.processors.attr_values import Attributes, as_json, as_str, get_path, unflatten
@@ -37,6 +38,26 @@ _VERCEL_FINISH: Final = D.VERCEL_FINISH_REASON
 _DOCUMENTS_JSON: Final = D.DOCUMENTS_JSON
 _SYSTEM: Final = D.SYSTEM_INSTRUCTIONS_KEY
 # module-level names: the table's constants are read on every span
+
+
+def _lists_present(lists: tuple[str, ...], keys: Collection[str], roots: frozenset[str]) -> bool:
+    """Whether :func:`~.attr_values.unflatten` can find anything under one of the ``lists`` prefixes."""
+    return any(prefix[:-1] in keys or prefix in roots for prefix in lists)
+
+
+def sources(keys: Collection[str], roots: frozenset[str]) -> tuple[bool, bool, bool]:
+    """Whether a span of these attribute ``keys`` (``roots``: ``attr_values.flattened_roots``) can hold
+    input messages, output messages and documents: what each reader below looks at, from the keys alone.
+
+    The normaliser works it out once per key shape and skips the readers that would find nothing.
+    """
+    has_input = _lists_present((*_INPUT_LISTS, _PROMPTS), keys, roots) or any(
+        key in keys for key in (_SYSTEM, _LEGACY_PROMPT, _VERCEL_PROMPT)
+    )
+    has_output = _lists_present((*_OUTPUT_LISTS, _CHOICES), keys, roots) or any(
+        key in keys for key in (_LEGACY_COMPLETION, _TEXT_KEY, _OBJECT_KEY, _VERCEL_CALLS)
+    )
+    return has_input, has_output, _lists_present(_DOCUMENTS, keys, roots) or _DOCUMENTS_JSON in keys
 
 
 def input_messages(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[Message, ...]:

@@ -18,7 +18,9 @@ import pyarrow as pa
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from agentstate.processors import normalize_messages as msgs
 from agentstate.processors import span_batch
+from agentstate.processors.attr_values import flattened_roots
 from agentstate.processors.clickhouse import migrate
 from agentstate.processors.normalize import normalize
 from agentstate.processors.otlp_rows import traces_to_arrow
@@ -67,6 +69,59 @@ def test_normaliser_matches_golden(source: str) -> None:
 def test_added_spans(name: str, attributes: dict[str, Any], expected: dict[str, Any]) -> None:
     got = to_json(normalize(attributes, name))
     assert {k: got[k] for k in expected} == expected
+
+
+_ONE_SOURCE: list[tuple[str, str, dict[str, Any]]] = [
+    (f"one-source:{key}", "span", {key: value})
+    for key, value in (
+        ("gen_ai.system_instructions", "be brief"),
+        ("gen_ai.input.messages", '[{"role": "user", "content": "hi"}]'),
+        ("llm.input_messages.0.message.content", "hi"),
+        ("gen_ai.prompt.0.content", "hi"),
+        ("gen_ai.prompt", "hi"),
+        ("llm.prompts.0.prompt.text", "hi"),
+        ("ai.prompt", '{"prompt": "hi"}'),
+        ("gen_ai.output.messages", '[{"role": "assistant", "content": "yes"}]'),
+        ("llm.output_messages.0.message.content", "yes"),
+        ("gen_ai.completion.0.content", "yes"),
+        ("gen_ai.completion", "yes"),
+        ("llm.choices.0.completion.text", "yes"),
+        ("ai.response.text", "yes"),
+        ("ai.response.object", '{"a": 1}'),
+        ("ai.response.toolCalls", '[{"toolName": "search", "args": "{}"}]'),
+        ("retrieval.documents.0.document.content", "a document"),
+        ("reranker.output_documents.0.document.content", "a document"),
+        ("gen_ai.retrieval.documents", '[{"content": "a document"}]'),
+    )
+]
+"""One span per place a message or document is read from, that key alone (``normalize_messages``)."""
+
+
+def test_every_message_source_alone_is_read() -> None:
+    found = 0
+    for case_id, _, attributes in _ONE_SOURCE:
+        roots = flattened_roots(attributes)
+        readers = (msgs.input_messages, msgs.output_messages, msgs.documents)
+        for present, read in zip(msgs.sources(attributes.keys(), roots), readers, strict=True):
+            if read(attributes, roots):
+                found += 1
+                assert present, (case_id, read.__name__)
+    assert found >= len(_ONE_SOURCE)  # each key feeds at least one reader
+
+
+def test_readers_the_plan_skips_find_nothing() -> None:
+    """The normaliser skips the message and document readers a key shape cannot feed
+    (``normalize_messages.sources``): on every span, a reader so skipped finds nothing."""
+    cases = [*all_cases(), *_ONE_SOURCE]
+    skipped = 0
+    for case_id, _, attributes in cases:
+        roots = flattened_roots(attributes)
+        readers = (msgs.input_messages, msgs.output_messages, msgs.documents)
+        for present, read in zip(msgs.sources(attributes.keys(), roots), readers, strict=True):
+            if not present:
+                skipped += 1
+                assert read(attributes, roots) == (), (case_id, read.__name__)
+    assert skipped  # the shapes without messages or documents were exercised
 
 
 def test_clickhouse_defaults_match_normaliser(platform: Platform) -> None:
