@@ -23,7 +23,7 @@ from agentstate.processors import log_events
 from agentstate.processors.clickhouse_schema import LOG_COLUMNS, TRACE_COLUMNS
 from agentstate.processors.log_events import EventSeen
 from agentstate.processors.pricing import SpanRef
-from agentstate.processors.scrub import ScrubBatch, Scrubber
+from agentstate.processors.scrub import ENDPOINT, MIN_LEN, ScrubBatch, Scrubber
 from agentstate.processors.span_view import plain
 from agentstate.semconv.attributes import SCRUBBED_MARK
 
@@ -77,6 +77,8 @@ class _MapBuilder:
 
     def add(self, kvs: Any, scrub: ScrubBatch | None, raw: dict[str, str] | None = None) -> None:
         keys, values, vcap = self.keys, self.values, self.vcap
+        if scrub is not None:
+            kinds, pending = scrub.kinds, scrub.pending
         for kv in kvs:
             key = kv.key
             v = kv.value
@@ -88,10 +90,13 @@ class _MapBuilder:
             if len(val) > vcap:
                 val = val[:vcap] + _TRUNC_MARK
             keys.append(key)
-            if scrub is None:
-                values.append(val)
-            else:
-                scrub.defer(values, key, val)  # redacted in place when the conversion flushes
+            if scrub is not None:  # ScrubBatch.defer, inline: redacted in place when the conversion flushes
+                kind = kinds.get(key)
+                if kind is None:
+                    kind = scrub.kind(key)
+                if kind and len(val) >= MIN_LEN:  # SAFE is 0
+                    pending.append((values, len(values), kind == ENDPOINT))
+            values.append(val)
         self.offsets.append(len(keys))
 
     def extend_same(self, keys: list[str], values: list[str]) -> None:

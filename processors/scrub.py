@@ -9,11 +9,23 @@ changes nothing. The security engine reads the stream *before* this step.
 
 from __future__ import annotations
 
+from typing import Final
+
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, Redactor, is_endpoint_key, is_safe_key
 
 _MAX_CACHED_KEYS = 10_000
 _CHUNK = 2_000
 """Distinct values redacted per Hyperscan call when a conversion flushes."""
+
+
+SAFE: Final = 0
+"""What :meth:`Scrubber.kind` says of a structural key: its values are never scrubbed (falsy)."""
+FREE_TEXT: Final = 1
+"""A free-text key: its values are scrubbed."""
+ENDPOINT: Final = 2
+"""An endpoint key (``url.full`` …): scrubbed, keeping loopback and private IPs."""
+MIN_LEN: Final = 5
+"""Shorter values are never scrubbed."""
 
 
 class Scrubber:
@@ -27,11 +39,11 @@ class Scrubber:
     consumer of the writer; each conversion has its own batch (they run on worker threads).
     """
 
-    __slots__ = ("_redactor", "_safe")
+    __slots__ = ("_kinds", "_redactor")
 
     def __init__(self, redactor: Redactor = DEFAULT_REDACTOR) -> None:
         self._redactor = redactor
-        self._safe: dict[str, bool] = {}
+        self._kinds: dict[str, int] = {}
 
     def __call__(self, key: str, value: str) -> str:
         """``value`` redacted now (or as is when ``key`` is structural)."""
@@ -43,34 +55,49 @@ class Scrubber:
         """A batch of deferred values for one conversion."""
         return ScrubBatch(self, self._redactor)
 
+    def kind(self, key: str) -> int:
+        """How values of ``key`` are scrubbed: :data:`SAFE`, :data:`FREE_TEXT` or :data:`ENDPOINT`."""
+        kind = self._kinds.get(key)
+        if kind is None:
+            kind = SAFE if is_safe_key(key) else ENDPOINT if is_endpoint_key(key) else FREE_TEXT
+            if len(self._kinds) < _MAX_CACHED_KEYS:
+                self._kinds[key] = kind
+        return kind
+
     def wanted(self, key: str, value: str) -> bool:
-        """Whether ``value`` of ``key`` is redacted (free text of five characters or more)."""
-        safe = self._safe.get(key)
-        if safe is None:
-            safe = is_safe_key(key)
-            if len(self._safe) < _MAX_CACHED_KEYS:
-                self._safe[key] = safe
-        return not safe and len(value) >= 5
+        """Whether ``value`` of ``key`` is redacted (free text of :data:`MIN_LEN` characters or more)."""
+        return self.kind(key) != SAFE and len(value) >= MIN_LEN
 
 
 class ScrubBatch:
-    """The values one conversion deferred, redacted in place by :meth:`flush`."""
+    """The values one conversion deferred, redacted in place by :meth:`flush`.
 
-    __slots__ = ("_pending", "_redactor", "_scrubber")
+    The writer's conversion loop defers inline (one value per attribute, the hot path): it reads
+    :attr:`kinds` (the scrubber's per-key cache; :meth:`Scrubber.kind` on a miss) and appends to
+    :attr:`pending` exactly what :meth:`defer` would.
+    """
+
+    __slots__ = ("_redactor", "_scrubber", "kinds", "pending")
 
     def __init__(self, scrubber: Scrubber, redactor: Redactor) -> None:
         self._scrubber, self._redactor = scrubber, redactor
-        self._pending: list[tuple[list[str], int, bool]] = []
+        self.kinds = scrubber._kinds
+        self.pending: list[tuple[list[str], int, bool]] = []
+
+    def kind(self, key: str) -> int:
+        """:meth:`Scrubber.kind`."""
+        return self._scrubber.kind(key)
 
     def defer(self, values: list[str], key: str, value: str) -> None:
         """Append ``value`` to ``values``; :meth:`flush` redacts it there in place."""
-        if self._scrubber.wanted(key, value):
-            self._pending.append((values, len(values), is_endpoint_key(key)))
+        kind = self._scrubber.kind(key)
+        if kind != SAFE and len(value) >= MIN_LEN:
+            self.pending.append((values, len(values), kind == ENDPOINT))
         values.append(value)
 
     def flush(self) -> None:
         """Redact every deferred value in place."""
-        pending, self._pending = self._pending, []
+        pending, self.pending = self.pending, []
         distinct = list(dict.fromkeys((values[i], endpoint) for values, i, endpoint in pending))
         done: dict[tuple[str, bool], str] = {}
         for at in range(0, len(distinct), _CHUNK):
