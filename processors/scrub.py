@@ -102,7 +102,7 @@ class ScrubBatch:
         done: dict[tuple[str, bool], str] = {}
         for at in range(0, len(distinct), _CHUNK):
             chunk = distinct[at : at + _CHUNK]
-            for item, (text, _) in zip(chunk, self._redactor.redact_counting_many(chunk), strict=True):
+            for item, (text, _) in zip(chunk, self._redactor.redact_counting_many(chunk, precise=True), strict=True):
                 done[item] = text
         for values, i, endpoint in pending:
             values[i] = done[(values[i], endpoint)]

@@ -94,11 +94,12 @@ class Scanner:
         hits, screened = self.screen.candidates(text)
         return self._split(hits, screened)
 
-    def scan_many(self, texts: Sequence[str]) -> list[tuple[dict[int, int], frozenset[str]]]:
-        """:meth:`scan` for several texts, with one Hyperscan call for all the long enough ones."""
+    def scan_many(self, texts: Sequence[str], *, precise: bool = False) -> list[tuple[dict[int, int], frozenset[str]]]:
+        """:meth:`scan` for several texts, with one Hyperscan call for all the long enough ones
+        (``precise``: see :meth:`~agentstate.semconv._screen.Screen.candidates_many`)."""
         long = [i for i, text in enumerate(texts) if len(text) >= MIN_SCAN]
         out: list[tuple[dict[int, int], frozenset[str]]] = [(_NO_RULES, ALL_GATES)] * len(texts)
-        screened = self.screen.candidates_many([texts[i] for i in long])
+        screened = self.screen.candidates_many([texts[i] for i in long], precise=precise)
         for i, (hits, used_hs) in zip(long, screened, strict=True):
             out[i] = self._split(hits, used_hs)
         return out

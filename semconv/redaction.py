@@ -167,10 +167,13 @@ class Redactor:
         scan = self._scanner or self._load_scanner()
         return self._find(scan, text, *scan.scan(text))
 
-    def find_many(self, texts: Sequence[str]) -> list[list[Finding]]:
-        """:meth:`find` for each of ``texts``, screened together (one Hyperscan call)."""
+    def find_many(self, texts: Sequence[str], *, precise: bool = False) -> list[list[Finding]]:
+        """:meth:`find` for each of ``texts``, screened together (one Hyperscan call; with ``precise``,
+        one more per text after the first that matches anything: for server threads, see
+        :meth:`~agentstate.semconv._screen.Screen.candidates_many`)."""
         scan = self._scanner or self._load_scanner()
-        return [self._find(scan, text, *screen) for text, screen in zip(texts, scan.scan_many(texts), strict=True)]
+        screens = scan.scan_many(texts, precise=precise)
+        return [self._find(scan, text, *screen) for text, screen in zip(texts, screens, strict=True)]
 
     def _find(self, scan: Scanner, text: str, rule_hits: dict[int, int], gates: frozenset[str]) -> list[Finding]:
         if not gates and not rule_hits and not self._extra:
@@ -232,9 +235,12 @@ class Redactor:
         """
         return _replace(text, self.find(text), endpoint)
 
-    def redact_counting_many(self, items: Sequence[tuple[str, bool]]) -> list[tuple[str, dict[str, int]]]:
-        """:meth:`redact_counting` for each ``(text, endpoint)``, screened together."""
-        found = self.find_many([text for text, _ in items])
+    def redact_counting_many(
+        self, items: Sequence[tuple[str, bool]], *, precise: bool = False
+    ) -> list[tuple[str, dict[str, int]]]:
+        """:meth:`redact_counting` for each ``(text, endpoint)``, screened together (``precise``: as
+        :meth:`find_many`)."""
+        found = self.find_many([text for text, _ in items], precise=precise)
         return [_replace(text, f, endpoint) for (text, endpoint), f in zip(items, found, strict=True)]
 
     def _around_at(self, text: str, found: list[tuple[str, int, int]]) -> None:

@@ -137,9 +137,10 @@ def _place(key: str, tool: bool, tool_name: str | None) -> str | None:
 
 def find_all(spans: Iterable[NormalizedSpan], redactor: Redactor = DEFAULT_REDACTOR) -> dict[str, list[Finding]]:
     """The findings in every text :func:`detect_leakage` scans of ``spans``: each distinct text once,
-    all screened by one Hyperscan call (:meth:`~agentstate.semconv.redaction.Redactor.find_many`)."""
+    all screened by one Hyperscan call (:meth:`~agentstate.semconv.redaction.Redactor.find_many`; precise:
+    the texts after the first that matches anything are screened again one by one)."""
     texts = list(dict.fromkeys(text for span in spans for text in scanned_texts(span)))
-    return dict(zip(texts, redactor.find_many(texts), strict=True))
+    return dict(zip(texts, redactor.find_many(texts, precise=True), strict=True))
 
 
 def detect_leakage(
