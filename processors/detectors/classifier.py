@@ -66,6 +66,11 @@ class Head:
         if self.negative_cap is not None and self.window:
             raise ValueError("a negative cap is for heads without window scoring")
 
+    @property
+    def lowest_threshold(self) -> float:
+        """The lower of the two thresholds: a probability under it is not flagged at any length."""
+        return self.threshold if self.long_threshold is None else min(self.threshold, self.long_threshold)
+
     def threshold_for(self, tokens: int) -> float:
         """The threshold for a text of ``tokens`` tokens."""
         if self.long_threshold is not None and tokens >= self.long_from:

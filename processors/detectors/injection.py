@@ -47,7 +47,8 @@ class Score:
         hits: The rules that matched, for the evidence.
         text: The clipped, normalised text the offsets refer to.
         probability: Tier-1 classifier probability.
-        threshold: The classifier head's decision threshold.
+        threshold: The classifier head's decision threshold for the text's length (its short-text one
+            where the probability is under both: unflagged either way).
         head: The classifier head that judged the text.
         features: The classifier features present (to find evidence when no rule matched).
     """
@@ -102,7 +103,9 @@ def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> S
     hits = p.hits
     if hits and not indirect:
         hits = tuple(h for h in hits if not h.rule.id.startswith("indirect."))
-    threshold = head.threshold_for(length(p.stream))
+    # the length (a count over the whole stream, ~2 µs per 2 KB) only matters where the text may be
+    # flagged: under both thresholds the verdict is "not flagged" whichever applies
+    threshold = head.threshold if probability < head.lowest_threshold else head.threshold_for(length(p.stream))
     score = rule_score(p.hits, indirect) if p.hits else 0.0
     if score >= THRESHOLD or probability >= threshold or len(p.norm) <= _KEEP_TEXT:
         return Score(score, hits, p.norm, probability, threshold, name, tuple(features))
