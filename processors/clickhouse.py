@@ -9,10 +9,14 @@ from __future__ import annotations
 import atexit
 import fcntl
 import os
+import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Final
 
 import clickhouse_connect
+import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
 from agentstate.processors.clickhouse_schema import ddl
@@ -87,6 +91,47 @@ def connect(url: str, database: str | None = None) -> Client:
         return clickhouse_connect.get_client(dsn=url, database=database, chdb_options=CHDB_CACHES)
     settings: dict[str, Any] = {"async_insert": 1, "wait_for_async_insert": 1}
     return clickhouse_connect.get_client(dsn=url, database=database, settings=settings)
+
+
+ArrowInsert = Callable[[str, pa.Table, str], None]
+"""Inserts an Arrow table into a table (``database.table``) with an insert-deduplication token."""
+_TOKEN: Final = re.compile(r"[0-9A-Za-z:_.-]+")
+
+
+def arrow_insert(client: Client, url: str) -> ArrowInsert:
+    """How the writer inserts its Arrow batches into the ClickHouse at ``url`` (``client`` is connected to it).
+
+    A server gets them over HTTP in Arrow format (``Client.insert_arrow``). Embedded chDB reads the table
+    in place, through its ``Python()`` table function on a handle of its own: clickhouse-connect's chDB
+    backend would write the table as an Arrow file, copy it to ``bytes`` and write those to a temporary
+    file for ``INSERT ... FROM INFILE``. In process (40 inserts of 10k bench spans, conversion included,
+    two runs each) that path cost 57.9 µs/span of CPU and a VmHWM of 824-856 MB, this one 55.5-56.3 µs
+    and 781-802 MB; the stored rows are the same (``tests/processors/test_arrow_insert.py``).
+    """
+    path = chdb_path(url)
+    if path is None or path == ":memory:":  # an in-memory engine has no path to open a second handle on
+
+        def over_http(table: str, data: pa.Table, token: str) -> None:
+            client.insert_arrow(table, data, settings={"insert_deduplication_token": token})
+
+        return over_http
+    import chdb
+
+    conn = chdb.connect(path)  # type: ignore[no-untyped-call]  # chDB hosts one engine per process: this is a second handle on the client's
+    lock = threading.Lock()  # one query at a time per handle (as clickhouse-connect's backend does)
+
+    def in_place(table: str, data: pa.Table, token: str) -> None:
+        if not _TOKEN.fullmatch(token):
+            raise ValueError(f"unexpected insert-deduplication token {token!r}")
+        columns = ", ".join(f"`{name}`" for name in data.column_names)
+        # the table comes from validated settings, the columns from our own schema, the token is checked
+        query = (f"INSERT INTO {table} ({columns}) SELECT * FROM Python(_arrow_rows) "  # nosec B608  # noqa: S608
+                 f"SETTINGS insert_deduplication_token = '{token}'")  # fmt: skip
+        _arrow_rows = data  # read by name by chDB's Python() table function
+        with lock:
+            conn.query(query)
+
+    return in_place
 
 
 def migrate(

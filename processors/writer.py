@@ -23,6 +23,7 @@ from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
 
 from agentstate.processors import arrow_rows, log_events, span_batch
+from agentstate.processors.clickhouse import ArrowInsert
 from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.log_events import EventSeen
 from agentstate.processors.normalize import normalize, normalize_columns
@@ -158,6 +159,7 @@ class OtlpWriter(StreamConsumer):
         max_value_len: int = 262_144,
         fault_hook: FaultHook | None = None,
         publish: bool = True,
+        insert: ArrowInsert | None = None,
         **kwargs: Any,
     ) -> None:
         stream = S.SPANS_STREAM if signal == "traces" else S.LOGS_STREAM
@@ -169,8 +171,12 @@ class OtlpWriter(StreamConsumer):
         self.max_value_len = max_value_len
         self.fault_hook = fault_hook
         self.publish = publish
+        self.insert = insert or self._insert_arrow
         self.rows_written = 0
         self._outbox: dict[bytes, dict[bytes, bytes | int]] = {}
+
+    def _insert_arrow(self, table: str, data: pa.Table, token: str) -> None:
+        self.client.insert_arrow(table, data, settings={"insert_deduplication_token": token})
 
     def _convert(self, pairs: list[tuple[str, bytes]]) -> Converted:
         if self.publish:
@@ -196,7 +202,7 @@ class OtlpWriter(StreamConsumer):
             # The token covers the stored entries only: a redelivery of the same batch splits the
             # same way (conversion is deterministic), so its insert is dropped as a duplicate.
             token = dedup_token(self.stream, good)
-            self.client.insert_arrow(self.table, table, settings={"insert_deduplication_token": token})
+            self.insert(self.table, table, token)
         if self.fault_hook:
             self.fault_hook("after_insert")
         return table, bad

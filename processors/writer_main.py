@@ -13,7 +13,7 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 from redis.asyncio import Redis
 
-from agentstate.processors.clickhouse import connect, migrate
+from agentstate.processors.clickhouse import arrow_insert, connect, migrate
 from agentstate.processors.output_tables import ddl as output_ddl
 from agentstate.processors.output_tables import writers as output_writers
 from agentstate.processors.scrub import Scrubber, make_scrubber
@@ -60,18 +60,21 @@ async def run_writer(
     scrub = server_scrubber() if settings.scrub_on_write else None
     db = settings.clickhouse_database
     n = settings.writer_concurrency
+    url = settings.clickhouse_url
+    clients = [client, *(connect(url) for _ in range(1, n))]
     consumers = [
         *(
             # Stable names per slot, so each drains its own pending list after a restart.
             OtlpWriter(
                 redis,
-                client if i == 0 else connect(settings.clickhouse_url),
+                clients[i],
                 db,
                 settings.consumer_name if n == 1 else f"{settings.consumer_name}-{i}",
                 signal="traces",
                 scrub=scrub,
                 max_value_len=settings.max_attribute_bytes,
                 fault_hook=fault_hook,
+                insert=arrow_insert(clients[i], url),
                 **common,
             )
             for i in range(n)
@@ -84,6 +87,7 @@ async def run_writer(
             signal="logs",
             scrub=scrub,
             max_value_len=settings.max_attribute_bytes,
+            insert=arrow_insert(client, url),
             **common,
         ),
         *row_writers(redis, client, settings, common),
