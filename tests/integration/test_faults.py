@@ -149,6 +149,23 @@ def test_writer_killed_mid_batch_loses_and_duplicates_nothing(spine: Spine, poin
     assert (len(published), len(ids), len(set(ids))) == (6, sent, sent)
 
 
+def test_two_trace_consumers_store_every_span_once(spine: Spine) -> None:
+    """``AGENTSTATE_WRITER_CONCURRENCY=2``: two consumers, each inserting through its own chDB handle."""
+    sent = spine.send(n_requests=8, spans=250)
+    writer = spawn(["worker", "writer"], spine.writer_env(AGENTSTATE_WRITER_CONCURRENCY="2"),
+                   spine.data_dir / "writer.log")  # fmt: skip
+    try:
+        assert spine.drained(), (spine.data_dir / "writer.log").read_text()
+    finally:
+        stop_proc(writer)
+    assert writer.returncode == 0
+    assert spine.counts() == (sent, sent, sent)
+    r = redis.Redis.from_url(spine.valkey.url)
+    consumers = {c["name"] for c in r.xinfo_consumers(SPANS_STREAM, WRITER_GROUP)}
+    r.close()
+    assert consumers == {b"w1-0", b"w1-1"}
+
+
 def test_redis_outage_gets_503_then_recovers_without_loss(spine: Spine) -> None:
     writer = spawn(["worker", "writer"], spine.writer_env(), spine.data_dir / "writer.log")
     try:
