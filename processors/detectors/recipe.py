@@ -92,6 +92,17 @@ both heads, kept once and reused):
   for the whole-text mean, 92 µs with the windows; a 256-dimensional mean 74 µs. The weights are
   declared MIT but are trained from the Llama 2 70B (and Phi-3 medium) token embeddings and come
   with Llama 2's tokenizer, so Meta's Llama 2 Community License may bind them.
+* Planted documents, made inside each fold from the other sources only: a payload put at a seeded
+  random break (line, sentence, field) of a benign document or tool output, bare, after "Note: ", in
+  an HTML comment or as a field's value, as attacks of a group of their own, the head then fitted as
+  shipped. Payloads: the short direct attacks (≤ 400 characters, no jailbreak templates: 1,658; a) or
+  what an indirect attack adds to its clean twin (1,910, AgentDojo, InjecAgent, garak; b). 1,000 per
+  fold, group weight 1 / 0.5: a 0.562 / 0.566, b 0.571 / 0.578, both 0.572 / 0.565 (a group per
+  payload kind 0.565 / 0.573). b at 0.5, other seeds 0.574 / 0.564 / 0.578; at 0.25 0.566; 300 / 500
+  rows 0.564 / 0.575 (weight 1: 500 0.565); 3,000 0.539 (weight 1 0.559; both 0.562 / 0.563); the
+  hosts also as benign twins 0.575 (both, weight 1: 0.569); n-grams chosen without them 0.559. The
+  best's gain is AgentDojo's (0.832 → 0.873) at garak's cost (0.609 → 0.591); PurpleLlama (0.07) and
+  BIPIA (0.20) do not move: they are not what the other sources plant.
 
 What holds the figure down: with AgentDojo held out, its benign e-mails score 0.93–0.998 on their
 format words (``body``, ``subject``, ``timestamp``, ``cc``: BIPIA's attacks are AgentDojo documents)
