@@ -31,6 +31,7 @@ from agentstate.semconv.span_record import (
     NormalizedSpan,
     Operation,
     ToolCall,
+    new_turn,
 )
 
 _STR: Final = pa.string()
@@ -86,7 +87,11 @@ SCHEMA: Final = pa.schema(
     ]
 )
 """Columns of one normalised batch: the span's place (:class:`SpanRef` and duration), then every
-:class:`NormalizedSpan` field."""
+:class:`NormalizedSpan` field, except that ``input_messages`` holds only the call's new turn
+(:func:`~agentstate.semconv.span_record.new_turn`): the security engine reads nothing else of a
+model's input, the cost calculator none of it, and ClickHouse stores the whole input from the span's
+attributes. Agents resend their conversation with every call, so a 12-message history made a
+span's input ~12 times the new messages, in Valkey and in every worker's decode."""
 
 _SPAN_FIELDS: Final = tuple(f.name for f in fields(NormalizedSpan))
 """The record's fields in constructor order."""
@@ -156,7 +161,8 @@ def build_columns(places: Mapping[str, Any], fields: Mapping[str, list[Any]]) ->
     }
     for name in (*_SCALAR_STR, *_SCALAR_INT, "reported_cost_usd", "finish_reasons", "documents"):
         cols[name] = fields[name]
-    cols["input_messages"] = [_messages_json(m) if m else None for m in fields["input_messages"]]
+    # the new turn only: nothing downstream reads the history a model call resends (see SCHEMA)
+    cols["input_messages"] = [_messages_json(t) if (t := new_turn(m)) else None for m in fields["input_messages"]]
     cols["output_messages"] = [_messages_json(m) if m else None for m in fields["output_messages"]]
     cols["redacted"] = [orjson.dumps(r).decode() if r else None for r in fields["redacted"]]
     arrays = [c if isinstance(c := cols[f.name], pa.ChunkedArray) else pa.array(c, f.type) for f in SCHEMA]

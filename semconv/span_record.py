@@ -120,6 +120,16 @@ class Message:
     finish_reason: str | None = None
 
 
+def new_turn(messages: tuple[Message, ...]) -> tuple[Message, ...]:
+    """The messages after the model's last answer (all of them when there is none): what a model call
+    adds to its conversation. Agents resend the whole history with every call; the earlier messages
+    were new in an earlier call."""
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].role == "assistant":
+            return messages[i + 1 :]
+    return messages
+
+
 @record
 class NormalizedSpan:
     """Canonical GenAI fields of one span (reference §4.3).

@@ -26,7 +26,7 @@ from agentstate.processors.detectors.alert import Alert, Category, Severity, evi
 from agentstate.processors.detectors.features import length
 from agentstate.processors.detectors.prepare import MAX_SCAN_CHARS, prepare
 from agentstate.processors.detectors.screen import Hit, rule_score
-from agentstate.semconv.span_record import Message, NormalizedSpan, SpanCategory
+from agentstate.semconv.span_record import Message, NormalizedSpan, SpanCategory, new_turn
 
 __all__ = ["MAX_SCAN_CHARS", "THRESHOLD", "Hit", "Score", "score_text", "score_texts"]
 
@@ -188,12 +188,9 @@ def _where(result: Score) -> tuple[int, int]:
 
 
 def _new_turn(span: NormalizedSpan) -> tuple[Message, ...]:
-    """Messages after the model's last answer: earlier ones were scanned when they were new."""
-    messages = span.input_messages
-    for i in range(len(messages) - 1, -1, -1):
-        if messages[i].role == "assistant":
-            return messages[i + 1 :]
-    return messages
+    """Messages after the model's last answer: earlier ones were scanned when they were new (the
+    workers' batches carry only these: ``span_batch.build_columns``)."""
+    return new_turn(span.input_messages)
 
 
 _INPUT_CATEGORIES: Final = (SpanCategory.AGENT, SpanCategory.WORKFLOW)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -26,7 +27,7 @@ from agentstate.processors.normalize import normalize
 from agentstate.processors.otlp_rows import traces_to_arrow
 from agentstate.processors.span_view import iter_spans
 from agentstate.processors.writer import CONVERT_ENTRIES, normalised_batches
-from agentstate.semconv.span_record import NormalizedSpan
+from agentstate.semconv.span_record import NormalizedSpan, new_turn
 from tests.conftest import SHARED_DATA, Platform
 from tests.processors.golden import otlp_build
 from tests.processors.golden.spans import GOLDEN, added_cases, all_cases, handwritten_cases, shared_cases, to_json
@@ -153,22 +154,26 @@ def test_clickhouse_defaults_match_normaliser(platform: Platform) -> None:
 
 def test_one_pass_batch_equals_the_normaliser_on_decoded_attributes() -> None:
     """The writer's one decode (values rendered as stored) → Arrow batch → IPC → the workers' items
-    equals ``normalize`` over the fully typed attributes, field for field, for every golden span."""
+    equals ``normalize`` over the fully typed attributes, field for field, for every golden span
+    (``input_messages``: the new turn, all the batch carries of a model's input)."""
     cases = all_cases()
     body = otlp_build.request(cases, time.time_ns())
     table, payloads = normalised_batches([("golden", body)], 262_144, None)
     assert table.num_rows == len(cases) and len(payloads) == 1
     items = span_batch.items(span_batch.from_ipc(payloads))
-    mismatches = {}
+    mismatches, trimmed = {}, 0
     for (ref, span, duration), record, (case_id, _, _) in zip(items, iter_spans("golden", body), cases, strict=True):
         assert (ref.trace_id, ref.span_id, ref.project_id, duration) == (
             record.trace_id, record.span_id, "golden", record.duration_ns)  # fmt: skip
-        expected = normalize(record.attributes, record.name)
+        whole = normalize(record.attributes, record.name)
+        expected = dataclasses.replace(whole, input_messages=new_turn(whole.input_messages))
+        trimmed += expected != whole
         if span != expected:
             mismatches[case_id] = {k: (v, to_json(span).get(k)) for k, v in to_json(expected).items()
                                    if to_json(span).get(k) != v}  # fmt: skip
     assert mismatches == {}
     assert any(s.input_messages for _, s, _ in items) and any(s.input_tokens for _, s, _ in items)
+    assert trimmed  # conversations with an earlier answer were exercised
 
 
 def test_a_batch_is_converted_a_few_entries_at_a_time_with_the_same_result() -> None:
