@@ -184,17 +184,19 @@ def normalize_columns(spans: Sequence[tuple[Attributes, str]]) -> dict[str, list
 
     The writer's path: a span sets only the fields it has (most are absent on any one span), and no
     record is built per span, since the batch is made of columns anyway (``span_batch.build_columns``).
+    ``input_messages`` holds the call's new turn only (``span_record.new_turn``), all the batch carries.
     """
     n = len(spans)
     cols: dict[str, list[Any]] = {name: [default] * n for name, default in COLUMN_DEFAULTS.items()}
     for i, (attributes, span_name) in enumerate(spans):
-        for name, value in _fields(attributes, span_name, True).items():
+        for name, value in _fields(attributes, span_name, True, turn=True).items():
             cols[name][i] = value
     return cols
 
 
-def _fields(attributes: Attributes, span_name: str, content: bool) -> dict[str, Any]:
-    """The fields of :func:`normalize`'s record that differ from their defaults (dialect and operation always)."""
+def _fields(attributes: Attributes, span_name: str, content: bool, *, turn: bool = False) -> dict[str, Any]:
+    """The fields of :func:`normalize`'s record that differ from their defaults (dialect and operation always;
+    ``turn``: the input messages of the call's new turn only)."""
     plan = _plan(attributes)
     got_: dict[str, object] = {}
     for name, keys in plan.fields:  # the first key present with a non-empty value wins
@@ -259,7 +261,7 @@ def _fields(attributes: Attributes, span_name: str, content: bool) -> dict[str, 
         for name, value in (
             ("tool_arguments", _tool_io(got, "tool_arguments", "tool_input", tool_like)),
             ("tool_result", _tool_io(got, "tool_result", "tool_output", tool_like)),
-            ("input_messages", msgs.input_messages(attributes, roots) if has_input else ()),
+            ("input_messages", msgs.input_messages(attributes, roots, turn=turn) if has_input else ()),
             ("output_messages", output_messages),
             ("documents", msgs.documents(attributes, roots) if has_documents else ()),
             ("input_text", as_str(got("input_text"))),

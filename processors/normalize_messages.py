@@ -60,12 +60,21 @@ def sources(keys: Collection[str], roots: frozenset[str]) -> tuple[bool, bool, b
     return has_input, has_output, _lists_present(_DOCUMENTS, keys, roots) or _DOCUMENTS_JSON in keys
 
 
-def input_messages(attributes: Attributes, roots: frozenset[str] | None = None) -> tuple[Message, ...]:
-    """Return the messages sent to the model, system instructions first (``roots``: see ``unflatten``)."""
+def input_messages(
+    attributes: Attributes, roots: frozenset[str] | None = None, *, turn: bool = False
+) -> tuple[Message, ...]:
+    """Return the messages sent to the model, system instructions first (``roots``: see ``unflatten``).
+
+    ``turn``: only the call's new turn, ``span_record.new_turn`` of the whole, found before the
+    messages are parsed: agents resend their history with every call, and the history's messages
+    would be parsed only to be dropped (the writer's batches carry the new turn alone).
+    """
     system = _system_instructions(attributes)
     for prefix in _INPUT_LISTS:
         raw = unflatten(attributes, prefix, roots)
         if raw:
+            if turn and (at := _last_answer(raw)) >= 0:
+                return _messages(raw[at + 1 :])
             return system + _messages(raw)
     prompts = unflatten(attributes, _PROMPTS, roots)
     if prompts:
@@ -77,8 +86,10 @@ def input_messages(attributes: Attributes, roots: frozenset[str] | None = None) 
     vercel = as_json(attributes.get(_VERCEL_PROMPT))
     if isinstance(vercel, dict):
         out = [Message("system", s)] if isinstance(s := vercel.get("system"), str) and s else []
-        if isinstance(vercel.get("messages"), list):
-            out.extend(_messages(vercel["messages"]))
+        if isinstance(listed := vercel.get("messages"), list):
+            if turn and (at := _last_answer(listed)) >= 0:
+                return _messages(listed[at + 1 :])
+            out.extend(_messages(listed))
         elif isinstance(p := vercel.get("prompt"), str) and p:
             out.append(Message("user", p))
         return system + tuple(out)
@@ -135,6 +146,18 @@ def _system_instructions(attributes: Attributes) -> tuple[Message, ...]:
 
 def _messages(raw: list[Any]) -> tuple[Message, ...]:
     return tuple(m for m in (_message(item) for item in raw) if m is not None)
+
+
+def _last_answer(raw: list[Any]) -> int:
+    """Index of the last item :func:`_message` reads as the model's answer (role ``assistant``), or -1."""
+    for i in range(len(raw) - 1, -1, -1):
+        item = raw[i]
+        if isinstance(item, dict):
+            if isinstance(nested := item.get("message"), dict):  # OpenInference nesting, as in _message
+                item = nested
+            if as_str(item.get("role")) == "assistant":
+                return i
+    return -1
 
 
 def _message(item: Any) -> Message | None:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, Final
 
 import pytest
 
 from agentstate.processors.normalize import detect_dialect, normalize, normalize_columns
-from agentstate.semconv.span_record import Dialect, Message, NormalizedSpan, Operation, SpanCategory, ToolCall
+from agentstate.semconv.span_record import (
+    Dialect,
+    Message,
+    NormalizedSpan,
+    Operation,
+    SpanCategory,
+    ToolCall,
+    new_turn,
+)
 from tests.conftest import shared_file
 from tests.processors import otlp_json
 
@@ -322,7 +330,8 @@ def test_anthropic_sdk_cache_write_tokens_are_read() -> None:
 
 def test_columns_equal_the_records_whatever_the_values_of_a_key_shape() -> None:
     """``normalize_columns`` (the writer's path: one plan per key shape) gives what ``normalize`` gives,
-    span by span, also when spans of one shape differ in which keys hold an empty value."""
+    span by span (input messages: the new turn), also when spans of one shape differ in which keys hold
+    an empty value."""
     shape = {
         "gen_ai.operation.name": "chat",
         "gen_ai.request.model": "gpt-4o",
@@ -340,7 +349,8 @@ def test_columns_equal_the_records_whatever_the_values_of_a_key_shape() -> None:
         cols = normalize_columns(spans)
         assert set(cols) == {f.name for f in fields(NormalizedSpan)}
         got = [NormalizedSpan(**{name: values[i] for name, values in cols.items()}) for i in range(len(spans))]
-        assert got == [normalize(attrs, name) for attrs, name in spans]
+        records = [normalize(attrs, name) for attrs, name in spans]
+        assert got == [replace(r, input_messages=new_turn(r.input_messages)) for r in records]
     assert got[1].request_model == "gpt-4o-mini" and got[2].input_tokens is None and got[3].agent_name is None
 
 
@@ -362,3 +372,43 @@ def test_the_plan_memo_is_bounded_in_shapes_and_in_keys() -> None:
     wide = {**spans[0][0], **{f"custom.wide.{i}": "x" for i in range(module._MAX_SHAPE_KEYS)}}
     assert normalize_columns([(wide, "chat")] * 3)["request_model"] == ["gpt-4o"] * 3
     assert module._PLANS == {}  # a shape past the key limit is planned for its span alone, never held
+
+
+_CONVERSATION = [
+    ("system", "Be brief."),
+    ("user", "Book a flight"),
+    ("assistant", "Where to?"),
+    ("tool", "seats: 3"),
+    ("assistant", "Done."),
+    ("user", "Now a hotel"),
+    ("tool", "rooms: 2"),
+]
+
+
+def _conversations() -> list[dict[str, Any]]:
+    otel = json.dumps([{"role": r, "parts": [{"type": "text", "content": c}]} for r, c in _CONVERSATION[1:]])
+    flat: dict[str, Any] = {"llm.model_name": "gpt-4o"}
+    for i, (role, content) in enumerate(_CONVERSATION):
+        flat[f"llm.input_messages.{i}.message.role"] = role
+        flat[f"llm.input_messages.{i}.message.content"] = content
+    vercel = json.dumps({"system": "Be brief.", "messages": [{"role": r, "content": c} for r, c in _CONVERSATION[1:]]})
+    first_call = json.dumps([{"role": "user", "content": "Book a flight"}])
+    return [
+        {"gen_ai.operation.name": "chat", "gen_ai.system_instructions": "Be brief.", "gen_ai.input.messages": otel},
+        flat,
+        {"ai.prompt": vercel, "ai.model.id": "gpt-4o", "operation.name": "ai.generateText.doGenerate"},
+        {"gen_ai.operation.name": "chat", "gen_ai.input.messages": first_call},  # no answer yet: all of it
+    ]
+
+
+def test_the_writers_columns_hold_the_new_turn_of_a_resent_conversation() -> None:
+    """``normalize_columns`` parses only the messages after the model's last answer, in every dialect
+    that can send a conversation; the result is :func:`new_turn` of what ``normalize`` reads."""
+    spans = [(attributes, "chat") for attributes in _conversations()]
+    cols = normalize_columns(spans)
+    whole = [normalize(attributes, name).input_messages for attributes, name in spans]
+    assert cols["input_messages"] == [new_turn(messages) for messages in whole]
+    assert [[m.content for m in turn] for turn in cols["input_messages"]] == [["Now a hotel", "rooms: 2"]] * 3 + [
+        ["Book a flight"]
+    ]
+    assert all(len(messages) >= 7 for messages in whole[:3])  # the whole conversation was there to trim
