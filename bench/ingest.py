@@ -377,6 +377,11 @@ def main() -> int:
         help="offered load in spans/s (default: as fast as accepted); finds the sustainable rate",
     )
     ap.add_argument(
+        "--conversation",
+        action="store_true",
+        help="chat spans resend the conversation so far (system prompt, earlier turns), as agents do",
+    )
+    ap.add_argument(
         "--keep-data",
         action="store_true",
         help="keep the run's Valkey and chDB directory (5-6 GB after a 25 s run; removed at exit by default)",
@@ -388,12 +393,12 @@ def main() -> int:
     from agentstate.semconv.apikeys import generate_key, hash_key
     from agentstate.semconv.streams import API_KEYS_HASH
 
-    template = build_template(args.spans_per_request)
+    template = build_template(args.spans_per_request, conversation=args.conversation)
     spr = args.spans_per_request
     build = processors_build()
     print(
         f"payload: {spr} spans/request, {len(template) / 1024:.0f} KiB, {args.senders} senders, "
-        f"{args.duration:.0f} s, processors {build}",
+        f"{args.duration:.0f} s, processors {build}{', chat spans resend the conversation' if args.conversation else ''}",
         flush=True,
     )
     base = baseline(template, spr)

@@ -47,8 +47,14 @@ def _attr(span: object, key: str, value: object) -> None:
         kv.value.string_value = str(value)
 
 
-def build_template(spans: int = 500, seed: int = 1) -> bytes:
-    """One serialized ``ExportTraceServiceRequest`` of ``spans`` spans (multiple of 10)."""
+def build_template(spans: int = 500, seed: int = 1, *, conversation: bool = False) -> bytes:
+    """One serialized ``ExportTraceServiceRequest`` of ``spans`` spans (multiple of 10).
+
+    ``conversation``: each chat span resends the conversation so far, as agents do (a system prompt,
+    then every earlier user message and answer, then its new user message): the fourth call of a
+    trace sends 8 messages. Texts then repeat within a request (each call resends the earlier ones),
+    never across requests.
+    """
     rng = random.Random(seed)
     req = ExportTraceServiceRequest()
     rs = req.resource_spans.add()
@@ -72,6 +78,9 @@ def build_template(spans: int = 500, seed: int = 1) -> bytes:
             ("user.id", f"u-{trace % 13}"),
         ):
             _attr(root, k, v)
+        history: list[dict[str, object]] = []
+        if conversation:
+            history.append({"role": "system", "parts": [{"type": "text", "content": _text(rng, 600)}]})
         for i, kind in enumerate(kinds):
             s = ss.spans.add()
             s.trace_id, s.span_id, s.parent_span_id = tid, (trace * 16 + 2 + i).to_bytes(8, "big"), root_id
@@ -87,6 +96,9 @@ def build_template(spans: int = 500, seed: int = 1) -> bytes:
                         "finish_reason": "stop",
                     }
                 ]
+                if conversation:
+                    msgs = history + msgs
+                    history = [*msgs, {"role": "assistant", "parts": out[0]["parts"]}]
                 for k, v in (
                     ("gen_ai.operation.name", "chat"),
                     ("gen_ai.provider.name", "openai"),
