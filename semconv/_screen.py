@@ -179,7 +179,7 @@ class Screen:
         if scratch is None:
             scratch = self._local.scratch = _hs.Scratch(db)
         found: list[tuple[int, int]] = []
-        db.scan(data, match_event_handler=_collect, context=found, scratch=scratch)
+        db.scan(data, _collect, 0, found, scratch)  # positional: keywords cost ~0.5 µs a call
         return found
 
     def _scan(self, text: str) -> dict[int, int]:

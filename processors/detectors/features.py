@@ -100,14 +100,14 @@ class FeatureScanner:
         """Feature ids present in a token stream (unordered, each once)."""
         found: list[int] = []
         if self._db is not None:
-            self._db.scan(stream, match_event_handler=_collect, context=found)
+            self._db.scan(stream, _collect, 0, found)  # positional: keywords cost ~0.5 µs a call
         return found
 
     def matches(self, stream: bytes) -> list[tuple[int, int]]:
         """Every occurrence in a token stream as ``(feature id, end offset)``, in order of end offset."""
         found: list[tuple[int, int]] = []
         if self._all is not None:
-            self._all.scan(stream, match_event_handler=_collect_at, context=found)
+            self._all.scan(stream, _collect_at, 0, found)
         elif self.ngrams:
             raise ValueError("scanner compiled without positions=True")
         return found

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from agentstate.processors.detectors.features import token_stream
-from agentstate.processors.detectors.injection_rules import normalize_text
-from agentstate.processors.detectors.screen import ALL_RULES, Hit, rule_hits
+from agentstate.processors.detectors.injection_rules import collapse, fold
+from agentstate.processors.detectors.screen import ALL_RULES, BLANKS, Hit, confirm, rule_hits, scan
 
 MAX_SCAN_CHARS: Final = 32_768
 """Longest text scanned; beyond it the head and the tail are scanned (attacks sit at either end)."""
@@ -49,7 +49,19 @@ def clip(text: str) -> str:
 
 
 def prepare(text: str, *, precheck: bool = True) -> Prepared:
-    """Clip, normalise and screen ``text`` (``precheck=False`` runs every rule in Python; tests)."""
-    norm = normalize_text(clip(text))
+    """Clip, normalise and screen ``text`` (``precheck=False`` runs every rule in Python; tests).
+
+    The normalised text is ``normalize_text(clip(text))``. Its last step, collapsing blanks, is done
+    only where the rule scan of the text before it reports :data:`~.screen.BLANKS` (then the collapsed
+    text is scanned again): looking for two spaces in Python costs more than the whole Hyperscan scan.
+    """
+    norm = fold(clip(text))
     data = norm.encode("utf-8", "replace")
-    return Prepared(norm, rule_hits(norm, data, len(ALL_RULES), precheck=precheck), token_stream(norm))
+    found = scan(data) if precheck else None
+    if found is not None and BLANKS not in found:
+        hits = confirm(norm, sorted(found))
+    else:
+        norm = collapse(norm)
+        data = norm.encode("utf-8", "replace")
+        hits = rule_hits(norm, data, len(ALL_RULES), precheck=precheck)
+    return Prepared(norm, hits, token_stream(norm))

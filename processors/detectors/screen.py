@@ -10,6 +10,7 @@ extra ones. Without the ``hyperscan`` package every rule runs in Python (same ve
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
@@ -19,6 +20,11 @@ from agentstate.processors.detectors.injection_rules import INDIRECT_RULES, NEGA
 ALL_RULES: Final[tuple[Rule, ...]] = (*RULES, *INDIRECT_RULES)
 """Every rule, direct ones first (a rule's position is its Hyperscan id and its classifier feature)."""
 DIRECT_COUNT: Final = len(RULES)
+BLANKS: Final = len(ALL_RULES)
+"""Hyperscan id of one more pattern beside the rules: two spaces in a row, or a tab, vertical tab,
+form feed or carriage return (what :func:`~.injection_rules.collapse` changes). ``prepare.py`` scans a
+text before collapsing its blanks and collapses and scans again only where this is reported."""
+_BLANKS_PATTERN: Final = r"  |[\x09\x0b\x0c\x0d]"  # hex: PCRE's ``\v`` is every vertical space, newlines too
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,8 @@ def _database() -> Any:
         patterns.append(screened(rule).encode())
         # lookarounds cannot be compiled exactly: approximate them here, confirm with re
         flags.append(hs.HS_FLAG_SINGLEMATCH | (hs.HS_FLAG_PREFILTER if needs_prefilter(rule) else 0))
+    patterns.append(_BLANKS_PATTERN.encode())
+    flags.append(hs.HS_FLAG_SINGLEMATCH)
     db = hs.Database(mode=hs.HS_MODE_BLOCK)
     db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags)
     return db
@@ -64,13 +72,22 @@ def needs_prefilter(rule: Rule) -> bool:
 _INEXACT: Final = ("(?=", "(?!", "(?<=", "(?<!", "\\1", "(?P=")
 
 
-def candidates(data: bytes, limit: int) -> list[int]:
-    """Positions in :data:`ALL_RULES` (below ``limit``) of the rules Hyperscan says may match ``data``."""
+def scan(data: bytes) -> list[int] | None:
+    """Every id Hyperscan reports for ``data`` (positions in :data:`ALL_RULES`, and :data:`BLANKS`),
+    unordered; ``None`` without the ``hyperscan`` package."""
     db = _database()
     if db is None:
-        return list(range(limit))
+        return None
     found: list[int] = []
-    db.scan(data, match_event_handler=_collect, context=found)
+    db.scan(data, _collect, 0, found)  # (handler, flags, context) positionally: keywords cost ~0.5 µs a call
+    return found
+
+
+def candidates(data: bytes, limit: int) -> list[int]:
+    """Positions in :data:`ALL_RULES` (below ``limit``) of the rules Hyperscan says may match ``data``."""
+    found = scan(data)
+    if found is None:
+        return list(range(limit))
     return sorted(i for i in found if i < limit)
 
 
@@ -83,7 +100,11 @@ def rule_hits(norm: str, data: bytes, limit: int, *, precheck: bool = True) -> t
         limit: :data:`DIRECT_COUNT` for user input, ``len(ALL_RULES)`` for data.
         precheck: Run only the rules Hyperscan reports (``False`` runs every pattern; for tests).
     """
-    order = candidates(data, limit) if precheck else range(limit)
+    return confirm(norm, candidates(data, limit) if precheck else range(limit))
+
+
+def confirm(norm: str, order: Iterable[int]) -> tuple[Hit, ...]:
+    """The rules at positions ``order`` of :data:`ALL_RULES` that ``re`` finds in ``norm``, in that order."""
     hits = []
     for i in order:
         rule = ALL_RULES[i]
