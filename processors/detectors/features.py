@@ -28,9 +28,12 @@ BREAK: Final = "_"
 """The token :func:`phrases` puts where the stream has a ``|`` (n-grams holding it are dropped)."""
 
 
-def token_stream(norm: str) -> bytes:
-    """The token stream of a normalised text (see the module docstring)."""
-    return b" " + norm.encode("utf-8", "replace").translate(_FOLD).replace(b"|", b" | ") + b" "
+def token_stream(norm: str, data: bytes | None = None) -> bytes:
+    """The token stream of a normalised text (see the module docstring); ``data``: the text already
+    encoded as UTF-8 (``errors="replace"``)."""
+    if data is None:
+        data = norm.encode("utf-8", "replace")
+    return b" " + data.translate(_FOLD).replace(b"|", b" | ") + b" "
 
 
 def length(stream: bytes) -> int:

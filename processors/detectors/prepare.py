@@ -59,9 +59,9 @@ def prepare(text: str, *, precheck: bool = True) -> Prepared:
     data = norm.encode("utf-8", "replace")
     found = scan(data) if precheck else None
     if found is not None and BLANKS not in found:
-        hits = confirm(norm, sorted(found))
+        hits = confirm(norm, sorted(found)) if found else ()
     else:
         norm = collapse(norm)
         data = norm.encode("utf-8", "replace")
         hits = rule_hits(norm, data, len(ALL_RULES), precheck=precheck)
-    return Prepared(norm, hits, token_stream(norm))
+    return Prepared(norm, hits, token_stream(norm, data))
