@@ -13,7 +13,8 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 from redis.asyncio import Redis
 
-from agentstate.processors.clickhouse import arrow_insert, connect, migrate
+from agentstate.processors.chdb_pages import release_startup_pages
+from agentstate.processors.clickhouse import arrow_insert, chdb_path, connect, migrate
 from agentstate.processors.output_tables import ddl as output_ddl
 from agentstate.processors.output_tables import writers as output_writers
 from agentstate.processors.scrub import Scrubber, make_scrubber
@@ -92,6 +93,8 @@ async def run_writer(
         ),
         *row_writers(redis, client, settings, common),
     ]
+    if chdb_path(url) is not None:  # embedded: chDB's code pages that only its start-up ran (chdb_pages.py)
+        release_startup_pages()
     async with AsyncExitStack() as stack:
         for consumer in consumers:
             await stack.enter_async_context(consumer)
