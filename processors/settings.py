@@ -27,10 +27,11 @@ class WorkerSettings(ServerSettings):
         1,
         ge=1,
         le=16,
-        description="Trace-writer consumers per process. With 2, one converts (Python) while another inserts "
-        "(C++): ~7% more writer-only throughput on two cores, but with the security and cost workers on the "
-        "same cores it measured ~10% more writer CPU per span and ~10% more peak RSS for the same end-to-end "
-        "rate (bench/ingest.py, 2026-12-04). Raise it where the writer has cores of its own.",
+        description="Trace-writer consumers per process. chDB holds the GIL for a whole query, so a second consumer "
+        "does not convert beside an insert; it works while the other waits on Redis. With the security and cost "
+        "workers on the same two cores (bench/ingest.py, 2026-12-05, interleaved pairs, AGENTSTATE_BATCH_ENTRIES=10"
+        "): +5% and +15% end to end, ~10 µs more writer CPU per span, peak RSS 905-983 MB against 872-900 MB with "
+        "one at 20 entries (two at 20 entries each: 1,155 MB). Raise it where the writer has cores of its own.",
     )
     batch_entries: int = Field(
         20,
