@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from agentstate.processors.detectors.features import token_stream
 from agentstate.processors.detectors.injection_rules import normalize_text
 from agentstate.processors.detectors.prepare import Prepared, clip, prepare
 from agentstate.processors.detectors.screen import ALL_RULES, BLANKS, rule_hits, scan
+from tests.conftest import SHARED_DATA
 from tests.processors.detectors.test_screen import _shared_texts
 
 TEXTS = [
@@ -35,9 +38,14 @@ def test_prepare_equals_normalise_then_every_rule(text: str) -> None:
 
 
 def test_prepare_equals_reference_on_the_shared_sets() -> None:
-    """Texts of every shape (code, tables, runs of spaces, tabs): the same text, hits and stream."""
+    """Texts of every shape (code, tables, runs of spaces, tabs; the dev set, the in-the-wild jailbreaks
+    and the 23k training rows): the same text, hits and stream."""
     pytest.importorskip("hyperscan")
     texts = _shared_texts()
+    train = SHARED_DATA / "security" / "train" / "injection_train.csv"
+    if train.is_file():
+        with train.open(newline="", encoding="utf-8") as fh:
+            texts += [row["text"] for row in csv.DictReader(fh)]
     if not texts:
         pytest.skip("shared test data not present")
     assert sum(normalize_text(t) != t.lower() for t in texts) > 100  # the set does exercise the collapse
