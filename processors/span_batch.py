@@ -131,7 +131,10 @@ def build(places: Sequence[tuple[SpanRef, int]], spans: Sequence[NormalizedSpan]
         "service": [r.service_name for r in refs],
         "duration_ns": [d for _, d in places],
     }
-    return build_columns(where, {name: list(map(attrgetter(name), spans)) for name in _SPAN_FIELDS})
+    fields = {name: list(map(attrgetter(name), spans)) for name in _SPAN_FIELDS}
+    # the batch carries the call's new turn only (SCHEMA); the writer's normaliser cuts it before parsing
+    fields["input_messages"] = [new_turn(m) for m in fields["input_messages"]]
+    return build_columns(where, fields)
 
 
 def places_of(traces: pa.Table) -> dict[str, Any]:
@@ -149,7 +152,7 @@ def places_of(traces: pa.Table) -> dict[str, Any]:
 def build_columns(places: Mapping[str, Any], fields: Mapping[str, list[Any]]) -> pa.Table:
     """One batch from its place columns (lists or Arrow arrays: :func:`places_of`) and its spans'
     normalised fields as columns (one list per :class:`NormalizedSpan` field, as
-    ``normalize.normalize_columns`` gives them).
+    ``normalize.normalize_columns`` gives them, ``input_messages`` already cut to the new turn).
 
     Column by column (one comprehension per field, then one Arrow conversion each): a Python loop
     per span over every field cost several times more.
@@ -161,8 +164,7 @@ def build_columns(places: Mapping[str, Any], fields: Mapping[str, list[Any]]) ->
     }
     for name in (*_SCALAR_STR, *_SCALAR_INT, "reported_cost_usd", "finish_reasons", "documents"):
         cols[name] = fields[name]
-    # the new turn only: nothing downstream reads the history a model call resends (see SCHEMA)
-    cols["input_messages"] = [_messages_json(t) if (t := new_turn(m)) else None for m in fields["input_messages"]]
+    cols["input_messages"] = [_messages_json(m) if m else None for m in fields["input_messages"]]
     cols["output_messages"] = [_messages_json(m) if m else None for m in fields["output_messages"]]
     cols["redacted"] = [orjson.dumps(r).decode() if r else None for r in fields["redacted"]]
     arrays = [c if isinstance(c := cols[f.name], pa.ChunkedArray) else pa.array(c, f.type) for f in SCHEMA]

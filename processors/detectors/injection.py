@@ -189,7 +189,7 @@ def _where(result: Score) -> tuple[int, int]:
 
 def _new_turn(span: NormalizedSpan) -> tuple[Message, ...]:
     """Messages after the model's last answer: earlier ones were scanned when they were new (the
-    workers' batches carry only these: ``span_batch.build_columns``)."""
+    workers' batches carry only these: ``span_batch.SCHEMA``)."""
     return new_turn(span.input_messages)
 
 
