@@ -42,6 +42,15 @@ class WorkerSettings(ServerSettings):
         "at ~1.45 GB RSS, 20 at ~1.0 GB for the same CPU per span within noise (2026-12-04, bench/ingest.py). "
         "Much smaller inserts cost chDB more per span (per-insert and merge costs).",
     )
+    batch_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=0,
+        description="Largest batch in bytes of stream entries (0: no limit besides batch_entries). A read larger "
+        "than this is handled in consecutive runs of entries, each inserted and acknowledged on its own: the "
+        "writer's memory grows with the bytes it converts and inserts at once. bench/ingest.py's 500-span requests "
+        "(~0.7 MB each) fill 20 entries within it; requests that resend an agent's conversation (~1.6 MB each, "
+        "--conversation) go 10 at a time.",
+    )
     linger_ms: int = Field(
         1000,
         ge=0,

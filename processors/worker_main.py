@@ -152,6 +152,7 @@ def build(kind: str, redis: Redis, settings: WorkerSettings, budgets: BudgetTrac
     """The consumer for ``kind`` ('security' or 'cost'; ``budgets``: the cost calculator's tracker)."""
     common: dict[str, Any] = {
         "batch_entries": settings.batch_entries,
+        "batch_bytes": settings.batch_bytes,
         "claim_idle_ms": int(settings.claim_idle_seconds * 1000),
         "max_deliveries": settings.max_deliveries,
     }

@@ -54,6 +54,7 @@ async def run_writer(
     tune_gc()
     common: dict[str, Any] = {
         "batch_entries": settings.batch_entries,
+        "batch_bytes": settings.batch_bytes,
         "claim_idle_ms": int(settings.claim_idle_seconds * 1000),
         "max_deliveries": settings.max_deliveries,
         "linger_ms": settings.linger_ms,

@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from agentstate.processors import span_batch
+from agentstate.processors.consumer import by_bytes
 from agentstate.semconv.apikeys import generate_key, hash_key
 from agentstate.semconv.streams import API_KEYS_HASH, NORMALIZED_STREAM, SPANS_STREAM, WRITER_GROUP
 from tests.conftest import SECRET, Receiver, Valkey, free_port, spawn, start_receiver, start_valkey, stop_proc
@@ -124,14 +125,29 @@ def spine(tmp_path: Path) -> Iterator[Spine]:
     v.server.stop()
 
 
+def _runs_of_two(spine: Spine) -> dict[str, str]:
+    """Settings under which the writer reads all six entries at once and handles them two at a time."""
+    r = redis.Redis.from_url(spine.valkey.url)
+    entries = r.xrange(SPANS_STREAM)
+    r.close()
+    limit = sum(len(v) for _, fields in entries[:2] for v in fields.values())
+    assert [len(run) for run in by_bytes(entries, limit)] == [2, 2, 2]
+    return {"AGENTSTATE_BATCH_ENTRIES": "6", "AGENTSTATE_BATCH_BYTES": str(limit)}
+
+
+@pytest.mark.parametrize("runs", ["reads", "runs-by-bytes"])
 @pytest.mark.parametrize("point", ["before_insert", "after_insert"])
-def test_writer_killed_mid_batch_loses_and_duplicates_nothing(spine: Spine, point: str) -> None:
+def test_writer_killed_mid_batch_loses_and_duplicates_nothing(spine: Spine, point: str, runs: str) -> None:
+    """Killed before or after its first insert; with ``runs-by-bytes`` that insert is the first run of a read."""
     sent = spine.send(n_requests=6, spans=250)
+    env = _runs_of_two(spine) if runs == "runs-by-bytes" else {}
     crashing = spawn(
-        ["worker", "writer"], spine.writer_env(AGENTSTATE_TEST_KILL_AT=point), spine.data_dir / f"writer-{point}.log"
+        ["worker", "writer"],
+        spine.writer_env(AGENTSTATE_TEST_KILL_AT=point, **env),
+        spine.data_dir / f"writer-{point}.log",
     )
     assert crashing.wait(60) == -signal.SIGKILL
-    writer = spawn(["worker", "writer"], spine.writer_env(), spine.data_dir / "writer.log")
+    writer = spawn(["worker", "writer"], spine.writer_env(**env), spine.data_dir / "writer.log")
     try:
         assert spine.drained(), (spine.data_dir / "writer.log").read_text()
     finally:
