@@ -30,6 +30,7 @@ from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
 from agentstate.processors.detectors.alert import stamp
 from agentstate.processors.detectors.budgets import BudgetTracker
 from agentstate.processors.detectors.engine import SecurityEngine
+from agentstate.processors.gc_tuning import cyclic_gc_paused, tune_gc
 from agentstate.processors.global_state import RedisTraceState, TraceState
 from agentstate.processors.global_state import evaluate_batch as evaluate_global
 from agentstate.processors.normalize import normalize
@@ -38,7 +39,6 @@ from agentstate.processors.pricing import PriceBook, SpanRef
 from agentstate.processors.rows import alert_row
 from agentstate.processors.settings import WorkerSettings
 from agentstate.processors.span_batch import Item
-from agentstate.processors.writer_main import tune_gc
 from agentstate.semconv import streams as S
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ class SpanProcessor(StreamConsumer):
     async def handle(self, entries: list[Entry]) -> None:
         """Process every span of the read; publish the rows before returning (then the base class acks)."""
         table = _decode(entries, content=self.content)
-        produced = await self.process(table)
+        with cyclic_gc_paused():
+            produced = await self.process(table)
         self.spans_seen += table.num_rows
         out: dict[str, list[dict[str, Any]]] = {}
         for stream, row in produced:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
@@ -15,6 +14,7 @@ from redis.asyncio import Redis
 
 from agentstate.processors.chdb_pages import release_startup_pages
 from agentstate.processors.clickhouse import arrow_insert, chdb_path, connect, migrate
+from agentstate.processors.gc_tuning import tune_gc
 from agentstate.processors.output_tables import ddl as output_ddl
 from agentstate.processors.output_tables import writers as output_writers
 from agentstate.processors.scrub import Scrubber, make_scrubber
@@ -28,17 +28,6 @@ log = logging.getLogger(__name__)
 
 Companion = Callable[[Client, Redis, asyncio.Event], Coroutine[Any, Any, None]]
 """Something served in the writer's process with its ClickHouse client (the API, in embedded mode)."""
-
-
-def tune_gc() -> None:
-    """Conversion allocates many short-lived, acyclic objects; freed by refcount, not the cyclic GC.
-
-    Walking them in the cyclic collector costs ~40% of the naive path (performance baselines), so
-    freeze start-up objects and collect the young generation far less often.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
 
 
 async def run_writer(
