@@ -32,7 +32,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from agentstate.processors.detectors.alert import AlertRow, Category, Severity, TraceAggregator
-from agentstate.processors.detectors.engine import SecurityEngine
+from agentstate.processors.detectors.engine import Proposal, SecurityEngine
 from agentstate.processors.detectors.loops import LoopCall
 from agentstate.processors.pricing import SpanRef
 from agentstate.semconv.span_record import NormalizedSpan
@@ -204,7 +204,11 @@ async def evaluate_batch(engine: SecurityEngine, state: TraceState,
 
     ``costs``: each span's USD priced per batch (``cost_batch.usd``), for the cost-spike baseline.
     """
-    proposals = engine.propose_batch(items, costs)
+    return await decide_proposals(engine, state, engine.propose_batch(items, costs))
+
+
+async def decide_proposals(engine: SecurityEngine, state: TraceState, proposals: Sequence[Proposal]) -> list[AlertRow]:
+    """The alert rows to publish for a batch's proposals: count the calls, decide per trace."""
     calls = [(p.ref.project_id, p.ref.trace_id, c) for p in proposals for c in p.calls]
     counts = await state.count_calls(calls)
     rows: list[AlertRow] = []

@@ -115,6 +115,16 @@ def _messages_json(messages: tuple[Message, ...]) -> str | None:
     return orjson.dumps([_message_doc(m) for m in messages]).decode() if messages else None
 
 
+MessageDoc = list[Any]
+"""A message as a messages column stores it: ``[role, content, [[name, arguments, id], ...],
+tool_call_id, name, finish_reason]`` (:func:`_message_doc`)."""
+
+
+def message_docs(doc: str | None) -> list[MessageDoc]:
+    """A messages column's value as its message documents, without building records (none: ``[]``)."""
+    return orjson.loads(doc) if doc else []
+
+
 def _message(doc: list[Any]) -> Message:
     role, content, calls, call_id, name, finish = doc
     return Message(role, content, tuple(ToolCall(n, a, i) for n, a, i in calls) if calls else (), call_id, name, finish)

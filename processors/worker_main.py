@@ -31,8 +31,7 @@ from agentstate.processors.detectors.alert import stamp
 from agentstate.processors.detectors.budgets import BudgetTracker
 from agentstate.processors.detectors.engine import SecurityEngine
 from agentstate.processors.gc_tuning import cyclic_gc_paused, tune_gc
-from agentstate.processors.global_state import RedisTraceState, TraceState
-from agentstate.processors.global_state import evaluate_batch as evaluate_global
+from agentstate.processors.global_state import RedisTraceState, TraceState, decide_proposals
 from agentstate.processors.normalize import normalize
 from agentstate.processors.price_overrides import load_overrides
 from agentstate.processors.pricing import PriceBook, SpanRef
@@ -107,9 +106,9 @@ def security_read(engine: SecurityEngine, state: TraceState) -> TableLogic:
     """Read logic of a security replica: detect over the whole read, decide in ``state`` (Redis)."""
 
     async def process(table: pa.Table) -> Output:
-        items = span_batch.items(table)
         costs = cost_batch.usd(table, engine.prices) if engine.config.anomalies else None
-        return [(S.ALERTS_STREAM, alert_row(row)) for row in await evaluate_global(engine, state, items, costs)]
+        rows = await decide_proposals(engine, state, engine.propose_read(table, costs))
+        return [(S.ALERTS_STREAM, alert_row(row)) for row in rows]
 
     return process
 

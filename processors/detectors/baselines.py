@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from agentstate.processors.detectors import anomaly
 from agentstate.processors.detectors.alert import Alert
 from agentstate.processors.pricing import PriceBook, SpanRef, total_cost_usd
-from agentstate.semconv.span_record import MODEL_OPERATIONS, NormalizedSpan, SpanCategory, category_of
+from agentstate.semconv.span_record import MODEL_OPERATIONS, NormalizedSpan, Operation, SpanCategory, category_of
 
 Item = tuple[SpanRef, NormalizedSpan, int | None]
 _Groups = dict[tuple[str, ...], list[tuple[int, float]]]
@@ -45,41 +45,92 @@ class Baselines:
         ``costs``: each span's USD as :func:`~agentstate.processors.pricing.total_cost_usd` gives it,
         priced per batch (``cost_batch.usd``); without it each model call is priced here.
         """
-        out: list[list[Alert]] = [[] for _ in items]
+        if costs is None:
+            costs = self.costs(items)
+        spans = [span for _, span, _ in items]
+        return self.alerts_of(
+            Fields(
+                [ref.project_id for ref, _, _ in items],
+                [span.operation for span in spans],
+                [span.response_model or span.request_model for span in spans],
+                [span.output_tokens for span in spans],
+                [span.request_max_tokens for span in spans],
+                [span.agent_name for span in spans],
+                [span.tool_name for span in spans],
+                [duration for _, _, duration in items],
+            ),
+            costs,
+        )
+
+    def costs(self, items: Sequence[Item]) -> list[float | None]:
+        """Each model call's USD priced span by span (what :meth:`alerts` uses without batch prices)."""
+        return [total_cost_usd(span, ref.start_time_unix_nano, self.prices)
+                if span.operation in MODEL_OPERATIONS and (span.response_model or span.request_model) else None
+                for ref, span, _ in items]  # fmt: skip
+
+    def alerts_of(self, f: Fields, costs: Sequence[float | None]) -> list[list[Alert]]:
+        """:meth:`alerts` from the fields it reads, one list per field (the columnar path has no record)."""
+        out: list[list[Alert]] = [[] for _ in f.operation]
         tokens: _Groups = {}
         latency: _Groups = {}
         cost: _Groups = {}
-        for i, (ref, span, duration_ns) in enumerate(items):
-            # one pass, each derived field read once: this loop runs for every span of every batch
-            operation = span.operation
+        for i, operation in enumerate(f.operation):
+            # one pass, each field read once: this loop runs for every span of every batch
             if operation in MODEL_OPERATIONS:
-                model = span.response_model or span.request_model
+                model = f.model[i]
                 if not model:
                     continue
-                where: tuple[str, str, str] = (ref.project_id, "model", model)
-                if operation in _LLM_OPERATIONS and span.output_tokens is not None:
-                    over = anomaly.over_max_tokens(span.output_tokens, span.request_max_tokens)
+                where: tuple[str, str, str] = (f.project[i], "model", model)
+                output_tokens = f.output_tokens[i]
+                if operation in _LLM_OPERATIONS and output_tokens is not None:
+                    over = anomaly.over_max_tokens(output_tokens, f.max_tokens[i])
                     if over is not None:
                         out[i].append(over)
                     else:
-                        tokens.setdefault((*where, "output_tokens"), []).append((i, float(span.output_tokens)))
-                usd = total_cost_usd(span, ref.start_time_unix_nano, self.prices) if costs is None else costs[i]
+                        tokens.setdefault((*where, "output_tokens"), []).append((i, float(output_tokens)))
+                usd = costs[i]
                 if usd is not None and usd > 0:
                     cost.setdefault((*where, "cost_usd"), []).append((i, usd))
             else:
                 category = category_of(operation)
-                if category is SpanCategory.AGENT and span.agent_name:
-                    where = (ref.project_id, "agent", span.agent_name)
-                elif category is SpanCategory.TOOL and span.tool_name:
-                    where = (ref.project_id, "tool", span.tool_name)
+                if category is SpanCategory.AGENT and (agent := f.agent_name[i]):
+                    where = (f.project[i], "agent", agent)
+                elif category is SpanCategory.TOOL and (tool := f.tool_name[i]):
+                    where = (f.project[i], "tool", tool)
                 else:
                     continue
+            duration_ns = f.duration_ns[i]
             if duration_ns is not None and duration_ns >= 0:
                 latency.setdefault((*where, "latency_ms"), []).append((i, duration_ns / 1e6))
         _judge(self.tokens, tokens, anomaly.token_alert, out)
         _judge(self.latency, latency, anomaly.latency_alert, out)
         _judge(self.cost, cost, anomaly.cost_alert, out)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """What the anomaly rules read of each span of a batch, one list per field, in span order.
+
+    Attributes:
+        project: Project IDs.
+        operation: Operations.
+        model: The model that answered, else the one requested (``None`` or ``""`` when neither).
+        output_tokens: Output tokens.
+        max_tokens: ``max_tokens`` requested.
+        agent_name: Agent names.
+        tool_name: Tool names.
+        duration_ns: Durations.
+    """
+
+    project: Sequence[str]
+    operation: Sequence[Operation]
+    model: Sequence[str | None]
+    output_tokens: Sequence[int | None]
+    max_tokens: Sequence[int | None]
+    agent_name: Sequence[str | None]
+    tool_name: Sequence[str | None]
+    duration_ns: Sequence[int | None]
 
 
 def _judge(

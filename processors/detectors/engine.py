@@ -21,13 +21,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from agentstate.processors.detectors import anomaly, injection, leakage, loops
+import pyarrow as pa
+
+from agentstate.processors import span_batch
+from agentstate.processors.detectors import anomaly, injection, leakage, loops, read_inputs
 from agentstate.processors.detectors.alert import Alert, AlertRow, Severity, TraceAggregator, stamp
 from agentstate.processors.detectors.baselines import Baselines
 from agentstate.processors.detectors.loops import DEFAULT_THRESHOLD, LoopCall, LoopTracker
 from agentstate.processors.pricing import PriceBook, SpanRef
 from agentstate.semconv.redaction import DEFAULT_REDACTOR, Finding, Redactor
-from agentstate.semconv.span_record import NormalizedSpan
+from agentstate.semconv.span_record import NormalizedSpan, Operation
 from agentstate.semconv.value_record import record
 
 
@@ -148,6 +151,77 @@ class SecurityEngine:
         finally:
             self._end_batch()
         return out
+
+    def propose_read(self, table: pa.Table, costs: Sequence[float | None] | None = None) -> list[Proposal]:
+        """:meth:`propose_batch` over a normalised read (``span_batch.SCHEMA``), keeping only the
+        proposals with rows or calls (the others decide nothing), with the same state changes.
+
+        A quiet chunk (no flagged text, no leak, no SDK redaction) is judged from the read's columns
+        (``read_inputs.py``): its spans need only their anomaly inputs and tool calls, so no record
+        is built. Any other chunk is rebuilt as records and judged by :meth:`propose_batch`'s path.
+        """
+        c = self.config
+        r = read_inputs.read_inputs(table)
+        if costs is None and c.anomalies:  # priced span by span, as propose_batch does without prices
+            costs = self._baselines.costs(span_batch.items(table))
+        out: list[Proposal] = []
+        try:
+            for lo in range(0, r.rows, _CHUNK):
+                hi = min(lo + _CHUNK, r.rows)
+                chunk_costs = None if costs is None else costs[lo:hi]
+                texts = read_inputs.chunk_texts(r, lo, hi)
+                if self._quiet_texts(texts):
+                    out += self._quiet_proposals(r, texts, lo, hi, chunk_costs)
+                else:
+                    chunk = span_batch.items(table.slice(lo, hi - lo))
+                    self._score(chunk)
+                    anomalies = self._anomalies(chunk, chunk_costs)
+                    proposed = (self._propose(ref, span, a) for (ref, span, _), a in zip(chunk, anomalies, strict=True))
+                    out += [p for p in proposed if p.rows or p.calls]
+        finally:
+            self._end_batch()
+        return out
+
+    def _quiet_proposals(
+        self,
+        r: read_inputs.ReadInputs,
+        texts: read_inputs.ChunkTexts,
+        lo: int,
+        hi: int,
+        costs: Sequence[float | None] | None,
+    ) -> list[Proposal]:
+        """The proposals of a quiet chunk's rows ``lo:hi``: anomalies and tool calls, from the columns."""
+        c = self.config
+        anomalies = self._baselines.alerts_of(r.fields(lo, hi), costs) if c.anomalies and costs is not None else None
+        out: list[Proposal] = []
+        for i in range(lo, hi):
+            kept = self._kept(anomalies[i - lo]) if anomalies is not None and anomalies[i - lo] else []
+            op = r.operation[i]
+            requested = texts.requested.get(i)
+            counted = c.loops and (requested is not None or op is Operation.EXECUTE_TOOL)
+            if not kept and not counted:
+                continue
+            ref = r.ref(i)
+            calls = (
+                loops.calls_of(ref.span_id, op, r.tool_name[i], r.tool_arguments[i], requested or ()) if counted else []
+            )
+            if kept or calls:
+                out.append(Proposal(ref, tuple(_stamp(a, ref) for a in kept), tuple(calls)))
+        return out
+
+    def _quiet_texts(self, texts: read_inputs.ChunkTexts) -> bool:
+        """Whether a chunk is quiet (:attr:`_quiet` of both kinds), scoring and screening what :meth:`_score` would."""
+        c = self.config
+        if c.injection or c.indirect:
+            todo = (t for t in texts.score if c.indirect or not t[1])
+            if any(score.flagged for score in injection.score_texts(dict.fromkeys(todo))):
+                return False
+        if texts.redacted:
+            return False
+        if c.leakage:
+            distinct = list(dict.fromkeys(texts.leak))
+            return not any(self.redactor.find_many(distinct, precise=True))
+        return True
 
     def evaluate(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> list[AlertRow]:
         """Return the alert rows to persist and push for one span (idempotent per span and rule)."""

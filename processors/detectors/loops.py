@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Final
 
 import orjson
@@ -69,9 +69,24 @@ def calls(span_id: str, span: NormalizedSpan) -> list[LoopCall]:
             if message.tool_calls:
                 break
         else:
-            return []  # most spans: no generator to start and drain
+            return []  # most spans: no list to build
+    requested = [(call.name, call.arguments) for message in span.output_messages for call in message.tool_calls]
+    return calls_of(span_id, span.operation, span.tool_name, span.tool_arguments, requested)
+
+
+def calls_of(
+    span_id: str,
+    operation: Operation,
+    tool_name: str | None,
+    tool_arguments: str | None,
+    requested: Sequence[tuple[str, str | None]],
+) -> list[LoopCall]:
+    """:func:`calls` from the fields it reads (``requested``: the ``(name, arguments)`` of the tool
+    calls in the span's output, in order): the security engine's columnar path has no record."""
+    found = [("span", tool_name, tool_arguments)] if operation is Operation.EXECUTE_TOOL and tool_name else []
+    found += [("model", name, arguments) for name, arguments in requested]
     return [LoopCall(call_digest(source, tool, args), f"{span_id}:{i}", tool, args)
-            for i, (source, tool, args) in enumerate(_calls(span))]  # fmt: skip
+            for i, (source, tool, args) in enumerate(found)]  # fmt: skip
 
 
 def loop_alert(call: LoopCall, n: int) -> Alert:
@@ -133,11 +148,3 @@ class LoopTracker:
             if n == self._threshold + 1 and not alerts:
                 alerts.append(loop_alert(call, n))
         return alerts
-
-
-def _calls(span: NormalizedSpan) -> Iterator[tuple[str, str, str | None]]:
-    if span.operation is Operation.EXECUTE_TOOL and span.tool_name:
-        yield "span", span.tool_name, span.tool_arguments
-    for message in span.output_messages:
-        for call in message.tool_calls:
-            yield "model", call.name, call.arguments
