@@ -91,15 +91,15 @@ def _crafted(n: int = 700, findings: frozenset[int] = frozenset(FINDINGS)) -> pa
             span = NormalizedSpan(operation=Operation.CHAT, request_model="gpt-4o", output_tokens=9,
                                   output_messages=(Message("assistant", "key: AKIAIOSFODNN7EXAMPLE"),))  # fmt: skip
         elif k == 37:  # PII in the arguments of a tool call the model requests
-            calls = (ToolCall("send", '{"to": "jane.doe@example.com", "ssn": "123-45-6789"}', "c1"),)
+            sent = (ToolCall("send", '{"to": "jane.doe@example.com", "ssn": "123-45-6789"}', "c1"),)
             span = NormalizedSpan(operation=Operation.CHAT, request_model="gpt-4o", output_tokens=9,
-                                  output_messages=(Message("assistant", None, calls),))  # fmt: skip
+                                  output_messages=(Message("assistant", "", sent),))  # fmt: skip
         elif k == 41:  # an agent's generic input is user input
             span = NormalizedSpan(operation=Operation.INVOKE_AGENT, agent_name="planner", input_text=_ATTACK)
         elif k == 43:  # a tool message in the new turn
             span = NormalizedSpan(operation=Operation.CHAT, request_model="gpt-4o", output_tokens=9,
                                   input_messages=(Message("user", "what is the weather?"),
-                                                  Message("assistant", None, (ToolCall("weather", "{}", "w"),)),
+                                                  Message("assistant", "", (ToolCall("weather", "{}", "w"),)),
                                                   Message("tool", f"sunny. {_PLANTED}", (), "w")))  # fmt: skip
         elif k == 47:  # PII in the arguments of a tool span
             span = NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="mail",
@@ -119,10 +119,10 @@ def _crafted(n: int = 700, findings: frozenset[int] = frozenset(FINDINGS)) -> pa
             span = NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="search", tool_arguments='{"q": "x"}',
                                   tool_result="nothing found")  # fmt: skip
         elif i % 5 == 1:  # the model asks for tools, one call without arguments
-            calls = (ToolCall("search", '{"q": "y"}', "a"), ToolCall("clock", None, "b"))
+            calls = (ToolCall("search", '{"q": "y"}', "a"), ToolCall("clock", "", "b"))
             span = NormalizedSpan(operation=Operation.CHAT, request_model="gpt-4o-mini", output_tokens=20 + i % 7,
                                   input_messages=(Message("user", f"question {i}"),),
-                                  output_messages=(Message("assistant", None, calls),))  # fmt: skip
+                                  output_messages=(Message("assistant", "", calls),))  # fmt: skip
         elif i % 5 == 2:
             span = NormalizedSpan(operation=Operation.INVOKE_AGENT, agent_name="planner", input_text=f"plan {i}")
         elif i % 5 == 3:
