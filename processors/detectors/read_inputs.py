@@ -23,9 +23,12 @@ from agentstate.processors.span_batch import MessageDoc, message_docs
 from agentstate.semconv.span_record import Operation, SpanCategory, category_of
 
 _OPERATIONS: Final = {o.value: o for o in Operation}
-_CATEGORY: Final = {o: category_of(o) for o in Operation}
-_INPUT_CATEGORIES: Final = (SpanCategory.AGENT, SpanCategory.WORKFLOW)
+_INPUT_OPERATIONS: Final = frozenset(
+    o for o in Operation if category_of(o) in (SpanCategory.AGENT, SpanCategory.WORKFLOW)
+)
 """Spans whose generic input is user input (``injection._INPUT_CATEGORIES``)."""
+_LLM_OPERATIONS: Final = frozenset(o for o in Operation if category_of(o) is SpanCategory.LLM)
+"""Spans whose generic output is a model's output (``leakage.scanned_texts``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +105,11 @@ def chunk_texts(r: ReadInputs, lo: int, hi: int) -> ChunkTexts:
     leak: list[str] = []
     requested: dict[int, list[tuple[str, str | None]]] = {}
     for i in range(lo, hi):
-        category = _CATEGORY[r.operation[i]]
+        op = r.operation[i]
         turn = _new_turn(message_docs(r.input_messages[i]))
         score += [(m[1], False) for m in turn if m[0] == "user" and m[1]]
         text = r.input_text[i]
-        if text and category in _INPUT_CATEGORIES:
+        if text and op in _INPUT_OPERATIONS:
             score.append((text, False))
         result = r.tool_result[i]
         if result:
@@ -121,7 +124,7 @@ def chunk_texts(r: ReadInputs, lo: int, hi: int) -> ChunkTexts:
                 leak += [call[1] for call in m[2] if call[1]]
                 requested.setdefault(i, []).extend((call[0], call[1]) for call in m[2])
         text = r.output_text[i]
-        if not out and text and category is SpanCategory.LLM:
+        if not out and text and op in _LLM_OPERATIONS:
             leak.append(text)
         arguments = r.tool_arguments[i]
         if arguments:
