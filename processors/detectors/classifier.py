@@ -166,6 +166,8 @@ class Runtime:
     model: Model
     scanners: Mapping[str | None, FeatureScanner]
     rule_features: tuple[int | None, ...]
+    lowest: Mapping[str, float]
+    """Each head's :attr:`Head.lowest_threshold`, worked out once (read for every text scored)."""
 
     def features(self, stream: bytes, rule_positions: Sequence[int], head: str | None = None) -> list[int]:
         """Feature ids present: the head's n-grams in the token stream plus the rules that matched."""
@@ -227,7 +229,8 @@ def runtime_for(model: Model) -> Runtime:
             scanners[name] = FeatureScanner([model.ngrams[j] for j in ids], ids, positions=head.window > 0)
     else:
         scanners[None] = FeatureScanner(model.ngrams)
-    return Runtime(model, scanners, tuple(index.get(r.id) for r in ALL_RULES))
+    lowest = {name: head.lowest_threshold for name, head in model.heads.items()}
+    return Runtime(model, scanners, tuple(index.get(r.id) for r in ALL_RULES), lowest)
 
 
 @cache

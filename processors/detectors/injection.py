@@ -105,7 +105,7 @@ def score_text(text: str, indirect: bool = False, *, precheck: bool = True) -> S
         hits = tuple(h for h in hits if not h.rule.id.startswith("indirect."))
     # the length (a count over the whole stream, ~2 µs per 2 KB) only matters where the text may be
     # flagged: under both thresholds the verdict is "not flagged" whichever applies
-    threshold = head.threshold if probability < head.lowest_threshold else head.threshold_for(length(p.stream))
+    threshold = head.threshold if probability < runtime.lowest[name] else head.threshold_for(length(p.stream))
     score = rule_score(p.hits, indirect) if p.hits else 0.0
     if score >= THRESHOLD or probability >= threshold or len(p.norm) <= _KEEP_TEXT:
         return Score(score, hits, p.norm, probability, threshold, name, tuple(features))

@@ -6,18 +6,18 @@ classifier sees at run time exactly the features it was trained on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
 from agentstate.processors.detectors.features import token_stream
 from agentstate.processors.detectors.injection_rules import collapse, fold
 from agentstate.processors.detectors.screen import ALL_RULES, BLANKS, Hit, confirm, rule_hits, scan
+from agentstate.semconv.value_record import record
 
 MAX_SCAN_CHARS: Final = 32_768
 """Longest text scanned; beyond it the head and the tail are scanned (attacks sit at either end)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record  # built for every text scored: a plain slotted class at run time, frozen for mypy
 class Prepared:
     """A text ready for scoring.
 
@@ -34,7 +34,7 @@ class Prepared:
     @property
     def rule_positions(self) -> list[int]:
         """Positions in :data:`~agentstate.processors.detectors.screen.ALL_RULES` of the hits."""
-        return [_POSITION[h.rule.id] for h in self.hits]
+        return [_POSITION[h.rule.id] for h in self.hits] if self.hits else []
 
 
 _POSITION: Final = {r.id: i for i, r in enumerate(ALL_RULES)}
