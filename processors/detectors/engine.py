@@ -17,7 +17,7 @@ traffic; the per-trace aggregation of their alerts is global like every other ru
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
@@ -170,11 +170,11 @@ class SecurityEngine:
                 hi = min(lo + _CHUNK, r.rows)
                 chunk_costs = None if costs is None else costs[lo:hi]
                 texts = read_inputs.chunk_texts(r, lo, hi)
-                if self._quiet_texts(texts):
+                self._screen(texts.score, texts.leak, texts.redacted)
+                if self._quiet == (True, True):
                     out += self._quiet_proposals(r, texts, lo, hi, chunk_costs)
-                else:
+                else:  # the chunk's verdicts and findings are known: only its records are missing
                     chunk = span_batch.items(table.slice(lo, hi - lo))
-                    self._score(chunk)
                     anomalies = self._anomalies(chunk, chunk_costs)
                     proposed = (self._propose(ref, span, a) for (ref, span, _), a in zip(chunk, anomalies, strict=True))
                     out += [p for p in proposed if p.rows or p.calls]
@@ -208,20 +208,6 @@ class SecurityEngine:
             if kept or calls:
                 out.append(Proposal(ref, tuple(_stamp(a, ref) for a in kept), tuple(calls)))
         return out
-
-    def _quiet_texts(self, texts: read_inputs.ChunkTexts) -> bool:
-        """Whether a chunk is quiet (:attr:`_quiet` of both kinds), scoring and screening what :meth:`_score` would."""
-        c = self.config
-        if c.injection or c.indirect:
-            todo = (t for t in texts.score if c.indirect or not t[1])
-            if any(score.flagged for score in injection.score_texts(dict.fromkeys(todo))):
-                return False
-        if texts.redacted:
-            return False
-        if c.leakage:
-            distinct = list(dict.fromkeys(texts.leak))
-            return not any(self.redactor.find_many(distinct, precise=True))
-        return True
 
     def evaluate(self, ref: SpanRef, span: NormalizedSpan, duration_ns: int | None = None) -> list[AlertRow]:
         """Return the alert rows to persist and push for one span (idempotent per span and rule)."""
@@ -258,14 +244,24 @@ class SecurityEngine:
 
     def _score(self, items: Sequence[tuple[SpanRef, NormalizedSpan, int | None]]) -> None:
         """Score the chunk's injection texts and find its leakage texts' findings, each text once."""
+        self._screen(
+            (t for _, span, _ in items for t in injection.texts_to_score(span)),
+            (text for _, span, _ in items for text in leakage.scanned_texts(span)),
+            any(span.redacted for _, span, _ in items),
+        )
+
+    def _screen(self, score: Iterable[tuple[str, bool]], leak: Iterable[str], redacted: bool) -> None:
+        """Set :attr:`_found` and :attr:`_quiet` from a chunk's texts: ``score``, the ``(text, indirect)``
+        pairs the injection detectors read; ``leak``, the texts the leakage detector reads; ``redacted``,
+        whether the SDK redacted anything (both paths gather these: ``_score`` from records,
+        :meth:`propose_read` from columns)."""
         c = self.config
         quiet_injection = True
         if c.injection or c.indirect:
-            todo = (t for _, span, _ in items for t in injection.texts_to_score(span) if c.indirect or not t[1])
-            quiet_injection = not any(score.flagged for score in injection.score_texts(dict.fromkeys(todo)))
-        self._found = leakage.find_all((span for _, span, _ in items), self.redactor) if c.leakage else {}
-        quiet_leakage = not any(self._found.values()) and not any(span.redacted for _, span, _ in items)
-        self._quiet = (quiet_injection, quiet_leakage)
+            todo = (t for t in score if c.indirect or not t[1])
+            quiet_injection = not any(verdict.flagged for verdict in injection.score_texts(dict.fromkeys(todo)))
+        self._found = leakage.find_in(leak, self.redactor) if c.leakage else {}
+        self._quiet = (quiet_injection, not any(self._found.values()) and not redacted)
 
     def _content(self, span: NormalizedSpan) -> list[Alert]:
         c = self.config

@@ -139,8 +139,13 @@ def find_all(spans: Iterable[NormalizedSpan], redactor: Redactor = DEFAULT_REDAC
     """The findings in every text :func:`detect_leakage` scans of ``spans``: each distinct text once,
     all screened by one Hyperscan call (:meth:`~agentstate.semconv.redaction.Redactor.find_many`; precise:
     the texts after the first that matches anything are screened again one by one)."""
-    texts = list(dict.fromkeys(text for span in spans for text in scanned_texts(span)))
-    return dict(zip(texts, redactor.find_many(texts, precise=True), strict=True))
+    return find_in((text for span in spans for text in scanned_texts(span)), redactor)
+
+
+def find_in(texts: Iterable[str], redactor: Redactor = DEFAULT_REDACTOR) -> dict[str, list[Finding]]:
+    """:func:`find_all` over texts already gathered (``scanned_texts`` of each span, in order)."""
+    distinct = list(dict.fromkeys(texts))
+    return dict(zip(distinct, redactor.find_many(distinct, precise=True), strict=True))
 
 
 def detect_leakage(
