@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 
 from agentstate.processors import arrow_rows, cost_batch, span_batch
 from agentstate.processors.budget_config import load_budgets, refresh_budgets
-from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer
+from agentstate.processors.consumer import Entry, PermanentError, StreamConsumer, redis_client
 from agentstate.processors.detectors.alert import stamp
 from agentstate.processors.detectors.budgets import BudgetTracker
 from agentstate.processors.detectors.engine import SecurityEngine
@@ -179,7 +179,7 @@ async def run(kind: str, settings: WorkerSettings, stop: asyncio.Event) -> None:
     """Run one span processor until ``stop`` (set by the CLI on SIGTERM/SIGINT)."""
     if settings.nice:
         os.nice(settings.nice)
-    redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
+    redis = redis_client(settings.redis_url)
     tune_gc()
     tracker, tasks = None, []
     if kind == "cost":

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from agentstate.processors.chdb_pages import release_startup_pages
 from agentstate.processors.clickhouse import arrow_insert, chdb_path, connect, migrate
+from agentstate.processors.consumer import redis_client
 from agentstate.processors.gc_tuning import tune_gc
 from agentstate.processors.output_tables import ddl as output_ddl
 from agentstate.processors.output_tables import writers as output_writers
@@ -39,7 +40,7 @@ async def run_writer(
 ) -> None:
     """Run the trace, log and row writers (and ``companion``) until ``stop`` (set by the CLI on SIGTERM)."""
     client = prepare_schema(settings)
-    redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
+    redis = redis_client(settings.redis_url)
     tune_gc()
     common: dict[str, Any] = {
         "batch_entries": settings.batch_entries,

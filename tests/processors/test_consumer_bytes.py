@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from typing import Any
 
 import pytest
 
@@ -46,3 +48,28 @@ def test_pending_entries_read_again_form_the_same_runs() -> None:
         for i, run in enumerate(runs):
             assert by_bytes(entries[done:], limit) == runs[i:]
             done += len(run)
+
+
+def test_worker_client_reads_large_replies_whole(valkey: Any) -> None:
+    """The workers' client asks the socket for 1 MiB at a time and still returns multi-megabyte
+    entries byte for byte (one XREADGROUP reply of several entries, as the writer reads them)."""
+    from agentstate.processors.consumer import READ_SIZE, redis_client
+
+    rng = random.Random(7)
+    bodies = [rng.randbytes(n) for n in (3 * READ_SIZE + 17, 1, READ_SIZE, 700_000)]
+
+    async def go() -> list[bytes]:
+        client = redis_client(valkey.url)
+        assert client.connection_pool.connection_kwargs["socket_read_size"] == READ_SIZE
+        stream = f"test.read-size.{rng.random()}"
+        try:
+            for body in bodies:
+                await client.xadd(stream, {b"b": body})
+            await client.xgroup_create(stream, "g", id="0")
+            reply = await client.xreadgroup("g", "c", {stream: ">"}, count=10)
+            return [fields[b"b"] for _, fields in reply[0][1]]
+        finally:
+            await client.delete(stream)
+            await client.aclose()
+
+    assert asyncio.run(go()) == bodies
