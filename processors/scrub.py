@@ -99,13 +99,15 @@ class ScrubBatch:
         """Redact every deferred value in place."""
         pending, self.pending = self.pending, []
         distinct = list(dict.fromkeys((values[i], endpoint) for values, i, endpoint in pending))
-        done: dict[tuple[str, bool], str] = {}
+        changed: dict[tuple[str, bool], str] = {}
         for at in range(0, len(distinct), _CHUNK):
             chunk = distinct[at : at + _CHUNK]
             for item, (text, _) in zip(chunk, self._redactor.redact_counting_many(chunk, precise=True), strict=True):
-                done[item] = text
-        for values, i, endpoint in pending:
-            values[i] = done[(values[i], endpoint)]
+                if text is not item[0]:  # an unchanged value is returned as is
+                    changed[item] = text
+        if changed:  # most batches hold nothing to redact: nothing to write back then
+            for values, i, endpoint in pending:
+                values[i] = changed.get((values[i], endpoint), values[i])
 
 
 def make_scrubber(redactor: Redactor = DEFAULT_REDACTOR) -> Scrubber:

@@ -71,6 +71,8 @@ checks it), and the hand-written recognisers' own checks cost less than a scan o
 
 _NO_RULES: Final[dict[int, int]] = {}
 _NO_GATES: Final[frozenset[str]] = frozenset()
+_NOTHING: Final = (_NO_RULES, _NO_GATES)
+"""What :meth:`Scanner._split` returns for a text Hyperscan screened and found nothing in."""
 
 
 class Scanner:
@@ -101,7 +103,7 @@ class Scanner:
         out: list[tuple[dict[int, int], frozenset[str]]] = [(_NO_RULES, ALL_GATES)] * len(texts)
         screened = self.screen.candidates_many([texts[i] for i in long], precise=precise)
         for i, (hits, used_hs) in zip(long, screened, strict=True):
-            out[i] = self._split(hits, used_hs)
+            out[i] = self._split(hits, used_hs) if hits or not used_hs else _NOTHING
         return out
 
     def _split(self, hits: dict[int, int], screened: bool) -> tuple[dict[int, int], frozenset[str]]:

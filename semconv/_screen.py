@@ -41,6 +41,9 @@ _LONG_REPEAT: Final = re.compile(r"(?<!\\)\{(\d+),(\d+)\}")
 _OPEN_FROM: Final = 64
 """Bounded repeats with an upper bound from this one up are opened in :func:`screen_form`."""
 
+_NOTHING: Final[tuple[dict[int, int], bool]] = ({}, True)
+"""A screened text without candidates (shared: its dict is never written to)."""
+
 _hs: Any
 try:  # the [server] extra; the SDK alone does without
     import hyperscan as _hs
@@ -150,12 +153,14 @@ class Screen:
         if not (self._use_hs and (self._db is not None or self._warming is None)) or len(texts) < 2:
             return [self.candidates(text) for text in texts]
         parts = [t.encode("ascii") if t.isascii() else t.encode("ascii", "replace") for t in texts]
+        found = self._scan_bytes(b"\n".join(parts))
+        if not found:  # the common case on agent text: no text holds a candidate
+            return [_NOTHING] * len(texts)
         bases: list[int] = []
         pos = 0
         for part in parts:
             bases.append(pos)
             pos += len(part) + 1
-        found = self._scan_bytes(b"\n".join(parts))
         out: list[dict[int, int]] = [{} for _ in texts]
         widths = self._widths
         earliest = len(texts)

@@ -173,7 +173,12 @@ class Redactor:
         :meth:`~agentstate.semconv._screen.Screen.candidates_many`)."""
         scan = self._scanner or self._load_scanner()
         screens = scan.scan_many(texts, precise=precise)
-        return [self._find(scan, text, *screen) for text, screen in zip(texts, screens, strict=True)]
+        if self._extra:
+            return [self._find(scan, text, *screen) for text, screen in zip(texts, screens, strict=True)]
+        # without extra patterns, a text with no rule hit and no gate open has nothing to find
+        # (as _find's first test): most texts of a batch, so no call for them
+        return [self._find(scan, text, hits, gates) if hits or gates else []
+                for text, (hits, gates) in zip(texts, screens, strict=True)]  # fmt: skip
 
     def _find(self, scan: Scanner, text: str, rule_hits: dict[int, int], gates: frozenset[str]) -> list[Finding]:
         if not gates and not rule_hits and not self._extra:
@@ -241,7 +246,8 @@ class Redactor:
         """:meth:`redact_counting` for each ``(text, endpoint)``, screened together (``precise``: as
         :meth:`find_many`)."""
         found = self.find_many([text for text, _ in items], precise=precise)
-        return [_replace(text, f, endpoint) for (text, endpoint), f in zip(items, found, strict=True)]
+        pairs = zip(items, found, strict=True)
+        return [_replace(text, f, endpoint) if f else (text, {}) for (text, endpoint), f in pairs]
 
     def _around_at(self, text: str, found: list[tuple[str, int, int]]) -> None:
         want_email, want_url = "EMAIL" in self._types, "URL_CREDENTIALS" in self._types
