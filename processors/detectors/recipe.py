@@ -104,6 +104,16 @@ both heads, kept once and reused):
   best's gain is AgentDojo's (0.832 → 0.873) at garak's cost (0.609 → 0.591); PurpleLlama (0.07) and
   BIPIA (0.20) do not move: they are not what the other sources plant.
 
+* Character n-grams (2026-12-06, helper harness that reproduces the shipped 0.569 with ``loso.py``'s
+  own code): ``char_wb`` 3–5 n-grams of the token stream, chosen by the same selection, added to the
+  shipped document head (windows, twins, refit and pruning, C 0.03): 0.540 (garak 0.609 → 0.547,
+  AgentDojo 0.832 → 0.792, BIPIA 0.201 → 0.150, InjecAgent 0.516 → 0.519). In a simpler harness
+  (whole texts, no twins, one pooled threshold pair; word n-grams alone 0.517 there): character
+  n-grams alone 0.455–0.493 binary, 0.409–0.456 TF-IDF (C 0.3–10), words and characters together
+  0.478–0.490. AgentDojo's benign e-mails still make 19–40 of the 41 false positives allowed. Served
+  as Hyperscan literals of the kept character n-grams they would add ~24 µs per 2 KB text (542
+  literals) to ``judge``, without window scoring.
+
 What holds the figure down: with AgentDojo held out, its benign e-mails score 0.93–0.998 on their
 format words (``body``, ``subject``, ``timestamp``, ``cc``: BIPIA's attacks are AgentDojo documents)
 and on ``please`` / ``me`` (InjecAgent's attacks hold ``please`` in 72 % of rows, its clean outputs
