@@ -440,7 +440,9 @@ def test_ctrl_c_stops_up_in_order_and_keeps_every_span(tmp_path: Path) -> None:
             os.killpg(up.pid, signal.SIGKILL)
     logs = "\n".join(p.read_text(errors="replace") for p in (data / "logs").glob("*.log"))
     assert "redis unavailable" not in logs and "Traceback" not in logs, logs[-3000:]
-    assert took < 30, f"stopping took {took:.1f} s"
+    # the bug took a minute and more; an ordered stop takes ~5 s alone, and 40 s was seen while another
+    # test run loaded the same two cores, so the bound sits between those
+    assert took < 50, f"stopping took {took:.1f} s"
     assert "stopped; everything is kept in" in log.read_text()
     rows = chdb_rows(data / "clickhouse", "SELECT count(), uniqExact(SpanId) FROM agentstate.otel_traces FINAL")
     assert rows[0] == [600, 600]
