@@ -173,11 +173,9 @@ class Redactor:
         :meth:`~agentstate.semconv._screen.Screen.candidates_many`)."""
         scan = self._scanner or self._load_scanner()
         screens = scan.scan_many(texts, precise=precise)
-        if self._extra:
-            return [self._find(scan, text, *screen) for text, screen in zip(texts, screens, strict=True)]
-        # without extra patterns, a text with no rule hit and no gate open has nothing to find
-        # (as _find's first test): most texts of a batch, so no call for them
-        return [self._find(scan, text, hits, gates) if hits or gates else []
+        extra = bool(self._extra)
+        # _find's first test, before the call: most texts of a batch have no rule hit and no gate open
+        return [self._find(scan, text, hits, gates) if hits or gates or extra else []
                 for text, (hits, gates) in zip(texts, screens, strict=True)]  # fmt: skip
 
     def _find(self, scan: Scanner, text: str, rule_hits: dict[int, int], gates: frozenset[str]) -> list[Finding]:
