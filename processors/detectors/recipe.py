@@ -114,6 +114,21 @@ both heads, kept once and reused):
   as Hyperscan literals of the kept character n-grams they would add ~24 µs per 2 KB text (542
   literals) to ``judge``, without window scoring.
 
+* Field names taken out of the token stream (2026-12-06, ``loso.py`` as shipped, both heads): a word
+  or words before a colon at a line start, after ``- ``, or as a quoted JSON key (``subject:``,
+  ``"body":``, ``cc:``) became a break, so documents' format words could not be features: 0.529
+  (3,430 attacks against 3,689; chosen thresholds 0.965 / from 192 tokens 0.855). At the shipped
+  thresholds 0.524 at a 1.23 % false positive rate, AgentDojo's benign documents still flagged 4.5 %.
+
+* BIPIA held out together with AgentDojo (2026-12-06). BIPIA's rows here are AgentDojo's documents with
+  BIPIA's instructions planted: 407 of its 468 rows share a sentence of 40 characters or more with
+  AgentDojo rows, and 1,369 of AgentDojo's 1,971 rows share one with BIPIA's. So with AgentDojo held
+  out, the fit still saw its documents, labelled as attacks. Holding both out in one fold (and
+  OpenLLMetry with OpenInference, whose docs share 37–58 rows): 3,712 attacks (0.573) against 3,689.
+  The indirect thresholds chosen fall to 0.82, and from 320 tokens 0.725: AgentDojo's benign documents
+  flagged 2.7 % instead of 4.6 % at the shipped thresholds. The confound costs the false positive
+  budget, not recall; the protocol is unchanged.
+
 What holds the figure down: with AgentDojo held out, its benign e-mails score 0.93–0.998 on their
 format words (``body``, ``subject``, ``timestamp``, ``cc``: BIPIA's attacks are AgentDojo documents)
 and on ``please`` / ``me`` (InjecAgent's attacks hold ``please`` in 72 % of rows, its clean outputs
