@@ -63,6 +63,8 @@ def test_embedded_valkey_has_maxmemory_and_refuses_writes_past_it(tmp_path: Path
         # AOF rewrites write the dataset uncompressed: LZF in the rewrite child cost more CPU than Valkey
         assert r.config_get("rdbcompression")["rdbcompression"] == "no"
         assert r.config_get("appendonly")["appendonly"] == "yes"
+        # a large backlog is rewritten twice instead of five times (each rewrite copies the dataset)
+        assert int(r.config_get("auto-aof-rewrite-min-size")["auto-aof-rewrite-min-size"]) == 1024 * MIB
         with pytest.raises(redis.ResponseError, match="maxmemory"):
             for i in range(100):
                 r.set(f"filler:{i}", b"x" * MIB)
