@@ -72,7 +72,8 @@ class SpanProcessor(StreamConsumer):
         for stream, row in produced:
             if isinstance(row, pa.Table):
                 for i in range(0, row.num_rows, _ARROW_CHUNK):
-                    await self.redis.xadd(stream, {S.FIELD_ARROW: arrow_rows.dumps(row.slice(i, _ARROW_CHUNK))})
+                    rows_ipc = arrow_rows.dumps(row.slice(i, _ARROW_CHUNK))
+                    await self.redis.xadd(stream, {S.FIELD_ARROW: S.unpacked(rows_ipc)})
             else:
                 out.setdefault(stream, []).append(row)
         for stream, rows in out.items():

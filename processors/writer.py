@@ -173,7 +173,7 @@ class OtlpWriter(StreamConsumer):
         self.publish = publish
         self.insert = insert or self._insert_arrow
         self.rows_written = 0
-        self._outbox: dict[bytes, dict[bytes, bytes | int]] = {}
+        self._outbox: dict[bytes, dict[bytes, bytes | memoryview | int]] = {}
 
     def _insert_arrow(self, table: str, data: pa.Table, token: str) -> None:
         self.client.insert_arrow(table, data, settings={"insert_deduplication_token": token})
@@ -192,7 +192,7 @@ class OtlpWriter(StreamConsumer):
             payloads = [p for _, entry_payloads in done for p in entry_payloads]
             for (eid, fields), body in zip(good, payloads, strict=True):
                 if body:  # a log entry without GenAI events publishes nothing
-                    self._outbox[eid] = {S.FIELD_PROJECT: fields[S.FIELD_PROJECT], S.FIELD_BODY: body}
+                    self._outbox[eid] = {S.FIELD_PROJECT: fields[S.FIELD_PROJECT], S.FIELD_BODY: S.unpacked(body)}
         table = None
         if done:
             table = done[0][0] if len(done) == 1 else pa.concat_tables([t for t, _ in done])

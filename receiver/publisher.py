@@ -159,9 +159,9 @@ class Publisher:
             unfair = self.shares.refusal(project, total, self._hwm)
             if unfair is not None:
                 raise overloaded(unfair, self._retry_after)
-        fields: dict[bytes, bytes | str | int] = {
+        fields: dict[bytes, bytes | memoryview | str | int] = {
             S.FIELD_PROJECT: project,
-            S.FIELD_BODY: body,
+            S.FIELD_BODY: S.unpacked(body),
             S.FIELD_COUNT: count,
             S.FIELD_RECEIVED: time.time_ns(),
         }

@@ -79,3 +79,15 @@ BUDGETS_HASH: Final = "agentstate:budgets"
 def dead_letter(stream: str) -> str:
     """Return the dead-letter stream name of ``stream``."""
     return stream + DEAD_LETTER_SUFFIX
+
+
+def unpacked(value: bytes) -> memoryview:
+    """A large entry field (a request body, a normalised batch, Arrow rows) as ``XADD`` should get it.
+
+    With ``hiredis`` installed, redis-py packs a command with ``hiredis.pack_command``, which takes
+    ~1 ns per byte of argument: 647 µs for a 700 KB request body, ~1.3 µs per bench span, a quarter of
+    the receiver's CPU at full load (py-spy, 2026-12-06). redis-py packs any command that holds a
+    ``memoryview`` in Python instead, where a large argument is passed on as its own chunk, not copied
+    (21 µs for the same command, chunks joined).
+    """
+    return memoryview(value)
