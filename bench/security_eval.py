@@ -20,7 +20,8 @@ same rates per category (``category`` or ``entity_type`` column) and per source 
 column), the p50/p99 detection latency per span and the CPU time per text. A file with rows of the
 types the reference (§3) sets the PII/secret target for gets a ``reference types`` line under its
 file line (pii and default families): recall on those rows, false positives over every negative row
-of the file. ``--loso`` prints the classifier's leave-one-source-out table from the training data.
+of the file, and a ``secret_leak alerts only`` line when that alert fired on any row: the same rates
+with a row flagged only by the secret alert (the target of ``secrets_dev.csv``). ``--loso`` prints the classifier's leave-one-source-out table from the training data.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ DATA_CATEGORIES = frozenset({"benign:agent_env_document", "benign:clean_tool_out
 DEFAULT_FIELD = {"injection": "user_message", "pii": "llm_output"}
 """Where a row without a ``field`` goes, per detector family."""
 
-Detector = Callable[[Mapping[str, str]], bool]
+Detector = Callable[[Mapping[str, str]], set[str]]
+"""A row's fired rule IDs (``prompt_injection``, ``secret_leak`` …; empty: not flagged)."""
+SECRET_RULE = "secret_leak"
 
 
 @dataclass
@@ -71,6 +74,9 @@ class FileResult:
 
     total: Tally = field(default_factory=Tally)
     reference: Tally = field(default_factory=Tally)
+    secrets: Tally = field(default_factory=Tally)
+    """The file's rows judged by the ``secret_leak`` alert alone (an e-mail or IP found in a row of
+    a secrets file raises ``pii_leak``: right for the PII family, not a secret found)."""
     by_category: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_source: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     latencies_us: list[float] = field(default_factory=list)
@@ -111,9 +117,9 @@ def detectors(family: str | None, redactor: Redactor) -> Detector:
     }  # fmt: skip
     chosen = [family] if family else list(engines)
 
-    def detect(row: Mapping[str, str]) -> bool:
+    def detect(row: Mapping[str, str]) -> set[str]:
         text = row.get("text") or ""
-        return any(bool(engines[f].detect(ref, span_for(text, field_of(row, f)))) for f in chosen)
+        return {a.rule_id for f in chosen for a in engines[f].detect(ref, span_for(text, field_of(row, f)))}
 
     return detect
 
@@ -128,12 +134,14 @@ def evaluate(path: Path, detect: Detector) -> FileResult:
         column = next((c for c in CATEGORY_COLUMNS if c in reader.fieldnames), None)
         for row in reader:
             start, cpu = time.perf_counter_ns(), time.process_time_ns()
-            flagged = detect(row)
+            fired = detect(row)
+            flagged = bool(fired)
             result.cpu_ns += time.process_time_ns() - cpu
             result.latencies_us.append((time.perf_counter_ns() - start) / 1000)
             label = (row["label"] or "").strip() == "1"
             category = (row.get(column) or "-") if column else "-"
             result.total.add(label, flagged)
+            result.secrets.add(label, SECRET_RULE in fired)
             result.by_category[category].add(label, flagged)
             if row.get("source_repo"):
                 result.by_source[row["source_repo"]].add(label, flagged)
@@ -147,6 +155,8 @@ def report(path: Path, result: FileResult, *, reference: bool = True) -> None:
     print(f"{path.name}: {result.total.rates()}")
     if reference and result.reference.tp + result.reference.fn:
         print(f"  reference types: {result.reference.rates()}")
+    if reference and result.secrets.tp + result.secrets.fp:
+        print(f"  secret_leak alerts only: {result.secrets.rates()}")
     for category in sorted(result.by_category):
         print(f"  category {category}: {result.by_category[category].rates()}")
     for source in sorted(result.by_source):

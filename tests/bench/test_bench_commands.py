@@ -6,9 +6,8 @@ fails here is a benchmark that no longer runs, or one whose report lost its line
 
 from __future__ import annotations
 
-import json
-
 import csv
+import json
 import subprocess
 import sys
 from collections import Counter
@@ -101,3 +100,19 @@ def test_security_eval_loso_on_a_sample(tmp_path: Path) -> None:
     out = _run("security_eval.py", "--loso", "--data", str(tmp_path))
     assert "threshold direct: chosen" in out and "threshold indirect: chosen" in out, out[-2000:]
     assert "== decision: model|tier0 (leave-one-source-out) ==" in out, out[-2000:]
+
+
+def test_security_eval_counts_a_secrets_file_by_the_secret_alert_too(tmp_path: Path) -> None:
+    """An e-mail in a row labelled "no secret" is a PII finding: a false positive of the file line
+    (any alert), not of the ``secret_leak alerts only`` line that the secrets target is read from."""
+    csv_path = tmp_path / "secrets.csv"
+    csv_path.write_text(
+        'text,label\n"aws_access_key_id = AKIAQYLPMN5HHHFPZAM2",1\n'
+        '"contact: ops.team@corp-mail.net",0\n'
+        '"nothing to see here",0\n'
+    )
+    out = _run("security_eval.py", str(csv_path), "--detector", "pii")
+    lines = out.splitlines()
+    assert "precision=0.500 recall=1.000" in lines[0], out
+    secret = next(line for line in lines if "secret_leak alerts only" in line)
+    assert "precision=1.000 recall=1.000" in secret, out
