@@ -39,7 +39,7 @@ def test_ingest_bench_smallest() -> None:
     assert "receiver alone" in out and "end-to-end" in out and "stored" in out, out[-2000:]
     stored = out.rsplit("stored ", 1)[1].split()[0]
     done, sent = stored.split("/")
-    assert done == sent and int(sent.replace(",", "")) > 0, stored
+    assert done == sent and int(sent.replace(",", "")) > 0, out[-3000:]  # the report says why (retries, lags)
     # each process's start-up CPU is measured once all are idle, and left out of the CPU per span
     report = json.loads(out[out.index("\n{") : out.index("\n}\n") + 2])
     startup = report["startup_cpu_seconds_not_counted"]
