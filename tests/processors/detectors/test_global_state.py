@@ -26,6 +26,7 @@ from agentstate.processors.global_state import (
     alerted_key,
     decide,
     decode_row,
+    digest_score,
     encode_row,
     evaluate_batch,
     loop_key,
@@ -99,10 +100,30 @@ async def test_loop_split_across_replicas_raises_one_alert(
     again = await evaluate_batch(engines[0], b, [(_ref(project, "s3"), _TOOL, None)])
     assert again == first
     assert await evaluate_batch(engines[0], a, [(_ref(project, "s2"), _TOOL, None)]) == []
-    key = loop_key(project, "t1", engines[0].propose(_ref(project, "x"), _TOOL).calls[0].digest)
-    assert await probe.scard(key) == 8  # redeliveries added nothing
+    score = digest_score(engines[0].propose(_ref(project, "x"), _TOOL).calls[0].digest)
+    key = loop_key(project, "t1")
+    assert await probe.zcount(key, score, score) == 8  # redeliveries added nothing
+    assert await probe.zcard(key) == 8
     assert 0 < await probe.ttl(key) <= 300
     assert 86_000 < await probe.ttl(alerted_key(first[0])) <= 86_400
+
+
+async def test_loop_counts_keep_a_traces_different_calls_apart(
+    replicas: tuple[RedisTraceState, RedisTraceState, Redis],
+) -> None:
+    """One sorted set per trace: each call counts with its own digest's members only, across traces
+    and batches, and a call replayed in a later batch counts once."""
+    a, _, probe = replicas
+    project = f"p-{uuid.uuid4().hex[:8]}"
+    engine = SecurityEngine()
+    other = NormalizedSpan(operation=Operation.EXECUTE_TOOL, tool_name="search", tool_arguments='{"q": "y"}')
+    calls = [(project, trace, call) for trace, span, body in
+             [("t1", "s1", _TOOL), ("t1", "s2", other), ("t1", "s3", _TOOL), ("t2", "s4", _TOOL)]
+             for call in engine.propose(_ref(project, span, trace), body).calls]  # fmt: skip
+    assert await a.count_calls(calls) == [1, 1, 2, 1]
+    assert await a.count_calls([calls[2], calls[1]]) == [2, 1]  # a replay adds nothing
+    assert [await probe.zcard(loop_key(project, t)) for t in ("t1", "t2")] == [3, 1]
+    assert all(0 <= digest_score(c.digest) < 2**53 for _, _, c in calls)  # a double holds it exactly
 
 
 async def test_concurrent_replicas_raise_one_injection_alert_per_trace(
