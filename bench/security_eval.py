@@ -21,7 +21,8 @@ column), the p50/p99 detection latency per span and the CPU time per text. A fil
 types the reference (§3) sets the PII/secret target for gets a ``reference types`` line under its
 file line (pii and default families): recall on those rows, false positives over every negative row
 of the file, and a ``secret_leak alerts only`` line when that alert fired on any row: the same rates
-with a row flagged only by the secret alert (the target of ``secrets_dev.csv``). ``--loso`` prints the classifier's leave-one-source-out table from the training data.
+with a row flagged only by the secret alert (the target of ``secrets_dev.csv``). ``--loso`` prints
+the classifier's leave-one-source-out table from the training data.
 """
 
 from __future__ import annotations
