@@ -118,27 +118,30 @@ def decide(row: AlertRow, stored: bytes | None, added: bool, seen: int) -> Alert
 _COUNT_CALLS: Final = """
 local ttl = ARGV[1]
 local counts = {}
-local renewed = {}
-for i, key in ipairs(KEYS) do
-  local score = ARGV[2 * i]
-  redis.call('ZADD', key, score, ARGV[2 * i + 1])
+local i = 0
+for k, score, member in string.gmatch(ARGV[2], '(%d+) (%d+) ([^\\n]+)') do
+  local key = KEYS[tonumber(k)]
+  redis.call('ZADD', key, score, member)
+  i = i + 1
   counts[i] = redis.call('ZCOUNT', key, score, score)
-  if not renewed[key] then
-    renewed[key] = true
-    redis.call('EXPIRE', key, ttl)
-  end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('EXPIRE', key, ttl)
 end
 return counts
 """
 """Each call's member added to its trace's set with its digest's score, then the members of that
-score, in call order; each trace's TTL renewed once.
+score, in call order; then each trace's TTL renewed. ``KEYS``: the batch's traces, each once;
+``ARGV[2]``: one line per call, ``<trace's position in KEYS> <score> <member>``.
 
 One sorted set per trace, not one set per trace and digest as before: most calls are unique in
 their trace, so each made a key of its own with its own ``EXPIRE`` (creating a key and its expiry
 was most of the script's cost). At full load (``bench/ingest.py``, ``INFO commandstats``) the
-script took 5.0 s of Valkey's 24.6 s of CPU: 7.6 µs per call for 0.3 calls per span. On the same
-calls three to a trace (embedded Valkey, 180k calls in 3,000-call scripts): 7.7–8.9 against
-6.5 µs per call, 36 against 16 MB of memory."""
+script took 5.0 s of Valkey's 24.6 s of CPU: 7.6 µs per call for 0.3 calls per span; per trace,
+3.98 s for as many calls. The calls travel as one argument: Valkey made an object of each of a
+script call's ~9,000 keys and arguments (on the same calls three to a trace, embedded Valkey, 180k
+calls in 3,000-call scripts: one key and two arguments per call 8.4–10.4, one line each 6.2–7.6 µs
+per call, in alternating runs)."""
 
 
 class RedisTraceState:
@@ -164,11 +167,12 @@ class RedisTraceState:
             return []
         if self._count_script is None:
             self._count_script = self.redis.register_script(_COUNT_CALLS)
-        keys = [loop_key(project, trace) for project, trace, _ in calls]
-        args: list[int | str] = [self.loop_ttl]
-        for _, _, call in calls:
-            args += (digest_score(call.digest), call.member)
-        counts: Any = await self._count_script(keys=keys, args=args)
+        index: dict[str, int] = {}  # trace key -> its position in KEYS (Lua counts from 1)
+        lines = [f"{index.setdefault(loop_key(p, t), len(index) + 1)} {digest_score(c.digest)} {c.member}"
+                 for p, t, c in calls]  # members are hex span IDs and an index: never a line break  # fmt: skip
+        counts: Any = await self._count_script(keys=list(index), args=[self.loop_ttl, "\n".join(lines)])
+        if len(counts) != len(calls):
+            raise ValueError(f"loop count script answered {len(counts)} counts for {len(calls)} calls")
         return [int(n) for n in counts]
 
     async def admit(self, rows: Sequence[AlertRow]) -> list[AlertRow]:
