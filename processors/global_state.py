@@ -139,9 +139,10 @@ their trace, so each made a key of its own with its own ``EXPIRE`` (creating a k
 was most of the script's cost). At full load (``bench/ingest.py``, ``INFO commandstats``) the
 script took 5.0 s of Valkey's 24.6 s of CPU: 7.6 µs per call for 0.3 calls per span; per trace,
 3.98 s for as many calls. The calls travel as one argument: Valkey made an object of each of a
-script call's ~9,000 keys and arguments (on the same calls three to a trace, embedded Valkey, 180k
-calls in 3,000-call scripts: one key and two arguments per call 8.4–10.4, one line each 6.2–7.6 µs
-per call, in alternating runs)."""
+script call's ~9,000 keys and arguments. On the same calls three to a trace (embedded Valkey, 180k
+calls in 3,000-call scripts, Valkey's CPU, four alternating pairs): one key and two arguments per
+call 6.5–7.2, one line each 5.7–5.9 µs per call. ``INFO commandstats`` cannot compare the two (it
+times the script, where the lines are now split, and not the parsing of its arguments)."""
 
 
 class RedisTraceState:
