@@ -111,8 +111,32 @@ class Receiver:
     log: Path
 
 
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct free ports (all bound at once: two ``free_port`` calls may return the same one)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def start_receiver(redis_url: str, log_dir: Path, **extra: str) -> Receiver:
-    http_port, grpc_port = free_port(), free_port()
+    """A receiver on free ports. A port found free can be taken before the receiver binds it (by
+    another process, or as the source port of a connection): then it starts again on new ports."""
+    for attempt in range(3):
+        try:
+            return _start_receiver(redis_url, log_dir, **extra)
+        except AssertionError as exc:
+            if "address already in use" not in str(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_receiver(redis_url: str, log_dir: Path, **extra: str) -> Receiver:
+    http_port, grpc_port = free_ports(2)
     env = {
         **os.environ,
         "AGENTSTATE_REDIS_URL": redis_url,
