@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
 import pyarrow as pa
 
 from agentstate.processors.detectors.baselines import Fields
 from agentstate.processors.pricing import SpanRef
-from agentstate.processors.span_batch import MessageDoc, message_docs
+from agentstate.processors.span_batch import MessageDoc
 from agentstate.semconv.span_record import Operation, SpanCategory, category_of
 
 _OPERATIONS: Final = {o.value: o for o in Operation}
@@ -104,19 +105,25 @@ def chunk_texts(r: ReadInputs, lo: int, hi: int) -> ChunkTexts:
     score: list[tuple[str, bool]] = []
     leak: list[str] = []
     requested: dict[int, list[tuple[str, str | None]]] = {}
+    loads = orjson.loads  # span_batch.message_docs, called only where a row has messages
     for i in range(lo, hi):
         op = r.operation[i]
-        turn = _new_turn(message_docs(r.input_messages[i]))
-        score += [(m[1], False) for m in turn if m[0] == "user" and m[1]]
+        doc = r.input_messages[i]
+        turn = _new_turn(loads(doc)) if doc else None  # most rows have no messages: no call for them
+        if turn:
+            score += [(m[1], False) for m in turn if m[0] == "user" and m[1]]
         text = r.input_text[i]
         if text and op in _INPUT_OPERATIONS:
             score.append((text, False))
         result = r.tool_result[i]
         if result:
             score.append((result, True))
-        score += [(m[1], True) for m in turn if m[0] == "tool" and m[1]]
-        score += [(doc, True) for doc in r.documents[i]]
-        out = message_docs(r.output_messages[i])
+        if turn:
+            score += [(m[1], True) for m in turn if m[0] == "tool" and m[1]]
+        if docs := r.documents[i]:
+            score += [(d, True) for d in docs]
+        doc = r.output_messages[i]
+        out = loads(doc) if doc else ()
         for m in out:
             if m[1]:
                 leak.append(m[1])
