@@ -129,6 +129,28 @@ both heads, kept once and reused):
   flagged 2.7 % instead of 4.6 % at the shipped thresholds. The confound costs the false positive
   budget, not recall; the protocol is unchanged.
 
+* Per-n-gram penalty scaling in the document head's fit (2026-12-06, ``loso.py`` as shipped, both heads;
+  the head fitted on ``x · s`` and its weights returned as ``w · s``, so serving is unchanged; rule
+  columns unscaled). NB-SVM's log-count ratio (Wang & Manning 2012), ``s = |r|``: 0.522; interpolated
+  ``(1 − β) + β · |r| / mean``, β 0.5 / 0.25 / 0.1: 0.532 / 0.544 / 0.560 (β 0.25 with C × 0.5 / 2 / 4:
+  0.539 / 0.552 / 0.555; unweighted counts 0.523; rules scaled too 0.544). The more scaling, the more
+  garak (0.61 → 0.48–0.53) and AgentDojo lose. A cross-source prior, ``s`` = the number of sources
+  whose attacks hold the n-gram (at least 1) to the power γ, mean 1: γ 0.25 / 0.5 / 1 at the shipped C
+  0.554 / 0.540 / 0.529; it recovers only as C grows, which undoes the smaller penalty: γ 0.5 with C × 2 /
+  3 / 4 / 6 / 8 0.557 / 0.562 / 0.567 / 0.569 / 0.547, γ 1 with C × 6 0.569 (3,690 attacks against
+  3,689, keeping ~470 n-grams instead of ~206: AgentDojo 0.832 → 0.867, BIPIA 0.201 → 0.171). The shipped
+  C × 1.5 / 2 alone: 0.557 / 0.548. PurpleLlama stays near 0.07 throughout.
+* The document head's n-gram selection, one setting at a time (2026-12-06, ``loso.py`` as shipped; the
+  direct head flags its 1,360 attacks throughout, 1,359 at a shared :data:`MIN_DF` of 5):
+  :data:`MIN_SOURCES` 1 / 3 / 4: 0.555 / 0.561 / 0.562 (3 only for the n-grams leaning to attacks 0.559,
+  only for those leaning to benign rows 0.569); :data:`MAX_DF` 0.1 / 0.15 / 0.25 / 0.3 / 0.5: 0.542 /
+  0.564 / 0.553 / 0.554 / 0.548; :data:`PER_HEAD` for this head alone 500 / 750 / 1,500 / 2,000: 0.550 /
+  0.560 / 0.564 / 0.559; :data:`MIN_DF` 2 / 5: 0.569 / 0.569 (the top of the chi² ranking holds no
+  rarer n-gram); n-grams of 1–2 / 1–4 / 2–3 words: 0.563 / 0.562 / 0.478; chi² with each (source, label)
+  group weighing the same 0.529, on document rows only 0.545, on document rows and every attack 0.525;
+  only the n-grams leaning to attacks 0.571 (3,703 attacks against 3,689: inside the ±0.01 between
+  neighbouring settings; with :data:`PER_HEAD` 750 / 1,500 or :data:`MAX_DF` 0.15 0.564–0.565).
+
 What holds the figure down: with AgentDojo held out, its benign e-mails score 0.93–0.998 on their
 format words (``body``, ``subject``, ``timestamp``, ``cc``: BIPIA's attacks are AgentDojo documents)
 and on ``please`` / ``me`` (InjecAgent's attacks hold ``please`` in 72 % of rows, its clean outputs
