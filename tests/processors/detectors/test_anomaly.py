@@ -129,3 +129,21 @@ def test_a_batch_of_one_is_observe() -> None:
         verdict = a.observe(("k",), v)
         found = b.anomalies_among(("k",), [v])
         assert found == ([(0, verdict)] if verdict is not None and verdict.anomalous else [])
+
+
+@pytest.mark.parametrize("sizes", [[20] * 12, [16, 250, 17, 40], [199, 1, 30, 200, 16], [300, 20, 20]],
+                         ids=["chunks", "larger-than-window", "around-the-window", "window-then-chunks"])  # fmt: skip
+def test_batches_keep_the_same_window_as_values_one_by_one(sizes: list[int]) -> None:
+    """Batches of 16 values or more merge into the sorted window (earlier values leaving it first): the
+    baseline after each batch is the one the same values give one at a time."""
+    window = 200
+    batched, single = RobustBaseline(window=window, min_samples=1), RobustBaseline(window=window, min_samples=1)
+    value = 0
+    for size in sizes:
+        values = [float((value + i) * 7919 % 1009) for i in range(size)]  # repeats and any order
+        value += size
+        batched.anomalies_among(("k",), values)
+        for v in values:
+            single.observe(("k",), v)
+        a, b = batched._keys[("k",)], single._keys[("k",)]
+        assert list(a.order) == list(b.order) and a.ranked == b.ranked == sorted(b.order)
