@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port, wait_http
+from tests.conftest import free_ports, wait_http
 from tests.frameworks.fake_llm import MODEL_REPLY
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,7 +60,8 @@ class Platform:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     data = tmp_path_factory.mktemp("platform")
-    ports = {name: str(free_port()) for name in ("AGENTSTATE_HTTP_PORT", "AGENTSTATE_GRPC_PORT", "AGENTSTATE_API_PORT")}
+    names = ("AGENTSTATE_HTTP_PORT", "AGENTSTATE_GRPC_PORT", "AGENTSTATE_API_PORT")
+    ports = {name: str(port) for name, port in zip(names, free_ports(3), strict=True)}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTSTATE_", "OTEL_"))}
     env.update(ports, AGENTSTATE_BOOTSTRAP_API_KEY=KEY)
     log = data / "up.log"

@@ -19,7 +19,7 @@ from agentstate.processors import span_batch
 from agentstate.processors.consumer import by_bytes
 from agentstate.semconv.apikeys import generate_key, hash_key
 from agentstate.semconv.streams import API_KEYS_HASH, NORMALIZED_STREAM, SPANS_STREAM, WRITER_GROUP
-from tests.conftest import SECRET, Receiver, Valkey, free_port, spawn, start_receiver, start_valkey, stop_proc
+from tests.conftest import SECRET, Receiver, Valkey, free_ports, spawn, start_receiver, start_valkey, stop_proc
 from tests.integration.test_ingest import _post
 
 pytestmark = pytest.mark.slow
@@ -291,11 +291,8 @@ UP_KEY = "as_test0000_bootstrapkeyforrestarttest"
 
 
 def _ports() -> dict[str, str]:
-    return {
-        "AGENTSTATE_HTTP_PORT": str(free_port()),
-        "AGENTSTATE_GRPC_PORT": str(free_port()),
-        "AGENTSTATE_API_PORT": str(free_port()),
-    }
+    names = ("AGENTSTATE_HTTP_PORT", "AGENTSTATE_GRPC_PORT", "AGENTSTATE_API_PORT")
+    return {name: str(port) for name, port in zip(names, free_ports(3), strict=True)}
 
 
 def _up(data_dir: Path, ports: dict[str, str], log: Path, *extra: str, group: bool = False) -> subprocess.Popen[bytes]:

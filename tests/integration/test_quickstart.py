@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from agentstate.cli.demo_agent import ANSWER_MODEL, ROUTER_MODEL, SERVICE_NAME
-from tests.conftest import free_port, wait_http
+from tests.conftest import free_ports, wait_http
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +29,8 @@ def _get(url: str, token: str) -> object:
 
 
 def test_up_demo_then_api_lists_the_demo_traces(tmp_path: Path) -> None:
-    ports = {
-        "AGENTSTATE_HTTP_PORT": str(free_port()),
-        "AGENTSTATE_GRPC_PORT": str(free_port()),
-        "AGENTSTATE_API_PORT": str(free_port()),
-    }
+    names = ("AGENTSTATE_HTTP_PORT", "AGENTSTATE_GRPC_PORT", "AGENTSTATE_API_PORT")
+    ports = {name: str(port) for name, port in zip(names, free_ports(3), strict=True)}
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTATE_")}
     env.update(ports)
     log = tmp_path / "up.log"

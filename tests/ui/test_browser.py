@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tests.api import otlp
-from tests.conftest import free_port, stop_proc, wait_http
+from tests.conftest import free_ports, stop_proc, wait_http
 from tests.ui.conftest import XSS, UiSpans, ui_spans
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -144,7 +144,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     from agentstate.semconv.apikeys import generate_key
 
     tmp = tmp_path_factory.mktemp("up")
-    ports = {name: free_port() for name in ("http", "grpc", "api", "ui")}
+    ports = dict(zip(("http", "grpc", "api", "ui"), free_ports(4), strict=True))
     key = generate_key()
     log = tmp / "up.log"
     with open(log, "wb") as out:
